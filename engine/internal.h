@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* internal.h - declarations shared between engine/ files; nothing here is public ABI. */
+#ifndef BRG_INTERNAL_H
+#define BRG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "brigade.h"
+
+#define BRG__XSTR(x) #x
+#define BRG__STR(x) BRG__XSTR(x)
+
+#define BRG__PAGE 4096u
+#define BRG__TRAILER_BYTES 256u
+#define BRG__TRAILER_VERSION 1u
+#define BRG__NPY_HEADER_LEN (BRG_DATA_OFFSET - 10u) /* magic 6 + version 2 + length 2 */
+
+/* Trailer flag bits beyond the public BRG_CREATE_* ones are not defined yet. */
+#define BRG__TRAILER_FLAGS (BRG_CREATE_PERSISTENT | BRG_CREATE_SHARED)
+
+/* ---- dtype.c ---- */
+/* The NPY descr of a dtype ("<f8", "|u1"), NULL when unknown. */
+const char *brg__dtype_descr(brg_dtype dtype);
+/* The dtype of an NPY descr, or BRG_EDESCR. */
+int brg__dtype_from_descr(const char *descr, size_t len);
+
+/* ---- npy.c: the NPY 1.0 header page ---- */
+struct brg__layout {
+	brg_dtype dtype;
+	int ndim;
+	size_t shape[BRG_MAX_NDIM];
+	size_t count;
+	size_t nbytes;
+	size_t trailer_offset; /* 4096 + nbytes rounded up to a page */
+	size_t file_bytes;     /* trailer_offset + one page */
+};
+/* Fills a layout from dtype/ndim/shape: 0, BRG_EBADDTYPE, BRG_EBADNDIM, BRG_EOVERFLOW. */
+int brg__layout_make(struct brg__layout *lay, brg_dtype dtype, int ndim, const size_t *shape);
+/* Writes the 4096-byte NPY header page for lay into page. */
+void brg__npy_write(unsigned char *page, const struct brg__layout *lay);
+/* Parses a 4096-byte header page: 0 or BRG_ENOTNPY, BRG_ENPYVERSION, BRG_EDATAOFFSET,
+ * BRG_EHEADER, BRG_EDESCR, BRG_EFORTRAN, BRG_EBADNDIM, BRG_EOVERFLOW. */
+int brg__npy_parse(const unsigned char *page, struct brg__layout *lay);
+
+/* ---- trailer.c: the brigade trailer page ---- */
+struct brg__trailer {
+	uint32_t flags;
+	uint32_t kind;
+	uint32_t creator_uid;
+	int32_t creator_pid;
+	uint64_t created_ns;
+	uint64_t generation;
+	struct brg__layout lay;
+};
+/* Offset of the generation counter inside the trailer (8-byte aligned, for atomics). */
+#define BRG__TRAILER_GENERATION_OFFSET 40u
+/* Writes the trailer (and its checksum over header page + trailer) except its magic. */
+void brg__trailer_write(unsigned char *trailer, const unsigned char *header_page,
+			const struct brg__trailer *t);
+/* Writes the magic last so a reader never takes a half-written trailer for a whole one. */
+void brg__trailer_seal(unsigned char *trailer);
+/* Validates a trailer page against the header page and its parsed layout: 0 or
+ * BRG_EINCOMPLETE, BRG_ENOTBRIGADE, BRG_ETRAILERVERSION, BRG_ECHECKSUM, BRG_EMISMATCH. */
+int brg__trailer_parse(const unsigned char *trailer, const unsigned char *header_page,
+		       const struct brg__layout *lay, struct brg__trailer *t);
+/* 1 when page starts with the trailer magic. */
+bool brg__trailer_has_magic(const unsigned char *page);
+uint32_t brg__crc32(uint32_t crc, const void *data, size_t len);
+
+/* ---- segment.c ---- */
+struct brg_array {
+	void *base;          /* mapping of the whole object */
+	size_t map_bytes;
+	void *data;          /* base + 4096 */
+	unsigned char *trailer;
+	struct brg__trailer meta; /* validated copy; never re-read from shared memory */
+	bool writable;
+	char name[BRG_NAME_MAX + 1];
+};
+/* Creates a segment of the given kind (arrays and pool control blocks share the format). */
+int brg__segment_create(brg_array **out, const char *name, brg_dtype dtype, int ndim,
+			const size_t *shape, const brg_array_opts *opts, uint32_t kind);
+/* Opens, validates and maps; when kind >= 0 the trailer's kind must equal it (BRG_ENOTPOOL). */
+int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kind);
+/* "/name" into buf (BRG_NAME_MAX + 2 bytes). */
+void brg__shm_path(char *buf, const char *name);
+
+/* ---- proc.c ---- */
+/* 1 when pid runs and started no later than created_ns (so it is the same process), else 0. */
+int brg__pid_alive(int32_t pid, uint64_t created_ns);
+uint64_t brg__now_ns(void);
+uint64_t brg__mono_ns(void);
+
+#endif

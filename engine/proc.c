@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* proc.c - clocks, and whether the process that created a segment still runs. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+uint64_t brg__now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t brg__mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Start of pid in seconds since the epoch, from /proc; 0 when it cannot be read. */
+static uint64_t start_time_s(int32_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* The command name may hold spaces and parentheses: fields resume after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	unsigned long long start_ticks = 0;
+	/* After ')' come field 3 (state) .. field 22 (starttime): skip 19 fields. */
+	int field = 2;
+	for (char *s = p + 1; *s && field < 22; s++) {
+		if (*s == ' ') {
+			field++;
+			if (field == 22)
+				sscanf(s + 1, "%llu", &start_ticks);
+		}
+	}
+	f = fopen("/proc/stat", "re");
+	if (!f)
+		return 0;
+	unsigned long long btime = 0;
+	char line[256];
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "btime %llu", &btime) == 1)
+			break;
+	fclose(f);
+	long hz = sysconf(_SC_CLK_TCK);
+	if (!btime || hz <= 0)
+		return 0;
+	return btime + start_ticks / (unsigned long long)hz;
+}
+
+int brg__pid_alive(int32_t pid, uint64_t created_ns)
+{
+	if (pid <= 0)
+		return 0;
+	if (kill(pid, 0) != 0 && errno != EPERM)
+		return 0;
+	/* A recycled pid belongs to a process that started after the segment was made; btime
+	 * has one-second resolution, hence the slack. */
+	uint64_t started = start_time_s(pid);
+	if (started && started > created_ns / 1000000000u + 2)
+		return 0;
+	return 1;
+}

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/* segment.c - named shared-memory arrays: create, validate-then-map, list, unlink. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SHM_DIR "/dev/shm"
+
+int brg_name_check(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	size_t n = strnlen(name, BRG_NAME_MAX + 1);
+	if (n == 0 || n > BRG_NAME_MAX)
+		return BRG_EBADNAME;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return BRG_EBADNAME;
+	}
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return BRG_EBADNAME;
+	return 0;
+}
+
+void brg__shm_path(char *buf, const char *name)
+{
+	buf[0] = '/';
+	memcpy(buf + 1, name, strlen(name) + 1);
+}
+
+static int pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	unsigned char *p = buf;
+	while (len) {
+		ssize_t r = pread(fd, p, len, off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return BRG_ETRUNCATED;
+		p += r;
+		len -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+/* Every check that can be made from the descriptor, before anything is mapped. */
+static int validate_fd(int fd, unsigned flags, struct brg__trailer *t, struct stat *st)
+{
+	unsigned char header[BRG_DATA_OFFSET], trailer[BRG__TRAILER_BYTES];
+	if (fstat(fd, st) < 0)
+		return -errno;
+	if (!S_ISREG(st->st_mode))
+		return BRG_ENOTREG;
+	if (!(flags & BRG_OPEN_ANY_OWNER) && st->st_uid != geteuid())
+		return BRG_EOWNER;
+	if (st->st_size == 0)
+		return BRG_EEMPTY;
+	if ((size_t)st->st_size < BRG_DATA_OFFSET)
+		return BRG_ETRUNCATED;
+	int r = pread_full(fd, header, sizeof header, 0);
+	if (r)
+		return r;
+	struct brg__layout lay;
+	if ((r = brg__npy_parse(header, &lay)))
+		return r;
+	if ((size_t)st->st_size != lay.file_bytes) {
+		/* A trailer at the end of the object means the header, not the size, was changed. */
+		unsigned char last[sizeof trailer];
+		if ((size_t)st->st_size >= 2 * BRG__PAGE && st->st_size % BRG__PAGE == 0 &&
+		    !pread_full(fd, last, sizeof last, st->st_size - BRG__PAGE) &&
+		    brg__trailer_has_magic(last))
+			return BRG_ECHECKSUM;
+		return (size_t)st->st_size < lay.file_bytes ? BRG_ETRUNCATED : BRG_EOVERSIZE;
+	}
+	if ((r = pread_full(fd, trailer, sizeof trailer, (off_t)lay.trailer_offset)))
+		return r;
+	if ((r = brg__trailer_parse(trailer, header, &lay, t)))
+		return r;
+	/* Anyone who can write the object can rewrite it under us; allow that only when the
+	 * creator asked for sharing or the caller accepts foreign segments. */
+	if ((st->st_mode & 022) && !(t->flags & BRG_CREATE_SHARED) && !(flags & BRG_OPEN_ANY_OWNER))
+		return BRG_EEXPOSED;
+	return 0;
+}
+
+static int opts_read(const brg_array_opts *opts, unsigned *flags, unsigned *mode)
+{
+	*flags = 0;
+	*mode = 0600;
+	if (!opts)
+		return 0;
+	if (opts->size < sizeof(brg_array_opts))
+		return -EINVAL;
+	*flags = opts->flags;
+	if (opts->mode)
+		*mode = opts->mode;
+	if (*flags & ~(unsigned)BRG__TRAILER_FLAGS)
+		return BRG_EBADFLAGS;
+	if ((*mode & ~0777u) || (*mode & 0600) != 0600)
+		return BRG_EMODE;
+	if ((*mode & 077) && !(*flags & BRG_CREATE_SHARED))
+		return BRG_EMODE;
+	return 0;
+}
+
+int brg__segment_create(brg_array **out, const char *name, brg_dtype dtype, int ndim,
+			const size_t *shape, const brg_array_opts *opts, uint32_t kind)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!name || !shape)
+		return -EINVAL;
+	int r = brg_name_check(name);
+	if (r)
+		return r;
+	unsigned flags, mode;
+	if ((r = opts_read(opts, &flags, &mode)))
+		return r;
+	struct brg__trailer t = {
+		.flags = flags,
+		.kind = kind,
+		.creator_uid = (uint32_t)geteuid(),
+		.creator_pid = (int32_t)getpid(),
+		.created_ns = brg__now_ns(),
+		.generation = 1,
+	};
+	if ((r = brg__layout_make(&t.lay, dtype, ndim, shape)))
+		return r;
+
+	brg_array *a = calloc(1, sizeof *a);
+	if (!a)
+		return -ENOMEM;
+	char path[BRG_NAME_MAX + 2];
+	brg__shm_path(path, name);
+	int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		r = -errno;
+		goto err_free;
+	}
+	/* The umask may have taken bits the caller asked for. */
+	if (fchmod(fd, mode) < 0) {
+		r = -errno;
+		goto err_unlink;
+	}
+	/* Reserve every page now: a full /dev/shm fails here, not with SIGBUS later. */
+	r = posix_fallocate(fd, 0, (off_t)t.lay.file_bytes);
+	if (r == EINVAL || r == EOPNOTSUPP) {
+		r = ftruncate(fd, (off_t)t.lay.file_bytes) < 0 ? -errno : 0;
+	} else {
+		r = -r;
+	}
+	if (r)
+		goto err_unlink;
+	a->base = mmap(NULL, t.lay.file_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (a->base == MAP_FAILED) {
+		r = -errno;
+		goto err_unlink;
+	}
+	close(fd);
+	a->map_bytes = t.lay.file_bytes;
+	a->data = (unsigned char *)a->base + BRG_DATA_OFFSET;
+	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;
+	a->meta = t;
+	a->writable = true;
+	memcpy(a->name, name, strlen(name) + 1);
+	brg__npy_write(a->base, &t.lay);
+	brg__trailer_write(a->trailer, a->base, &t);
+	brg__trailer_seal(a->trailer);
+	*out = a;
+	return 0;
+
+err_unlink:
+	shm_unlink(path);
+	close(fd);
+err_free:
+	free(a);
+	return r;
+}
+
+int brg_array_create(brg_array **out, const char *name, brg_dtype dtype, int ndim,
+		     const size_t *shape, const brg_array_opts *opts)
+{
+	return brg__segment_create(out, name, dtype, ndim, shape, opts, BRG_KIND_ARRAY);
+}
+
+static int open_validated(const char *name, unsigned flags, int *fd, struct brg__trailer *t,
+			  struct stat *st)
+{
+	if (!name)
+		return -EINVAL;
+	int r = brg_name_check(name);
+	if (r)
+		return r;
+	if (flags & ~(BRG_OPEN_WRITE | BRG_OPEN_ANY_OWNER))
+		return BRG_EBADFLAGS;
+	char path[BRG_NAME_MAX + 2];
+	brg__shm_path(path, name);
+	*fd = shm_open(path, ((flags & BRG_OPEN_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW,
+		       0);
+	if (*fd < 0)
+		return -errno;
+	if ((r = validate_fd(*fd, flags, t, st))) {
+		close(*fd);
+		*fd = -1;
+	}
+	return r;
+}
+
+int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kind)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	int fd, r;
+	struct brg__trailer t;
+	struct stat st;
+	if ((r = open_validated(name, flags, &fd, &t, &st)))
+		return r;
+	if (kind >= 0 && t.kind != (uint32_t)kind) {
+		r = kind == BRG_KIND_POOL ? BRG_ENOTPOOL : BRG_EMISMATCH;
+		goto err_close;
+	}
+	brg_array *a = calloc(1, sizeof *a);
+	if (!a) {
+		r = -ENOMEM;
+		goto err_close;
+	}
+	int prot = PROT_READ | ((flags & BRG_OPEN_WRITE) ? PROT_WRITE : 0);
+	a->base = mmap(NULL, t.lay.file_bytes, prot, MAP_SHARED, fd, 0);
+	if (a->base == MAP_FAILED) {
+		r = -errno;
+		free(a);
+		goto err_close;
+	}
+	close(fd);
+	a->map_bytes = t.lay.file_bytes;
+	a->data = (unsigned char *)a->base + BRG_DATA_OFFSET;
+	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;
+	a->meta = t;
+	a->writable = (flags & BRG_OPEN_WRITE) != 0;
+	memcpy(a->name, name, strlen(name) + 1);
+	*out = a;
+	return 0;
+
+err_close:
+	close(fd);
+	return r;
+}
+
+int brg_array_open(brg_array **out, const char *name, unsigned flags)
+{
+	return brg__segment_open(out, name, flags, -1);
+}
+
+void brg_array_close(brg_array *a)
+{
+	if (!a)
+		return;
+	munmap(a->base, a->map_bytes);
+	free(a);
+}
+
+void *brg_array_data(const brg_array *a) { return a->data; }
+brg_dtype brg_array_dtype(const brg_array *a) { return a->meta.lay.dtype; }
+int brg_array_ndim(const brg_array *a) { return a->meta.lay.ndim; }
+const size_t *brg_array_shape(const brg_array *a) { return a->meta.lay.shape; }
+size_t brg_array_count(const brg_array *a) { return a->meta.lay.count; }
+size_t brg_array_nbytes(const brg_array *a) { return a->meta.lay.nbytes; }
+const char *brg_array_name(const brg_array *a) { return a->name; }
+int brg_array_writable(const brg_array *a) { return a->writable; }
+
+uint64_t brg_array_generation(const brg_array *a)
+{
+	return __atomic_load_n((uint64_t *)(a->trailer + BRG__TRAILER_GENERATION_OFFSET),
+			       __ATOMIC_ACQUIRE);
+}
+
+int64_t brg_array_bump(brg_array *a)
+{
+	if (!a->writable)
+		return BRG_EREADONLY;
+	/* The counter is little-endian in the file, as is every host brigade builds for. */
+	uint64_t v = __atomic_add_fetch((uint64_t *)(a->trailer + BRG__TRAILER_GENERATION_OFFSET), 1,
+					__ATOMIC_ACQ_REL);
+	return (int64_t)(v & INT64_MAX);
+}
+
+int brg_segment_unlink(const char *name)
+{
+	int fd, r;
+	struct brg__trailer t;
+	struct stat st;
+	if ((r = open_validated(name, BRG_OPEN_ANY_OWNER, &fd, &t, &st)))
+		return r;
+	close(fd);
+	char path[BRG_NAME_MAX + 2];
+	brg__shm_path(path, name);
+	return shm_unlink(path) < 0 ? -errno : 0;
+}
+
+int brg_segment_stat(const char *name, unsigned flags, brg_segment_info *info)
+{
+	if (!info || info->size < sizeof(brg_segment_info))
+		return -EINVAL;
+	int fd, r;
+	struct brg__trailer t;
+	struct stat st;
+	if ((r = open_validated(name, flags & ~(unsigned)BRG_OPEN_WRITE, &fd, &t, &st)))
+		return r;
+	close(fd);
+	size_t size = info->size;
+	memset(info, 0, sizeof *info);
+	info->size = size;
+	memcpy(info->name, name, strlen(name) + 1);
+	info->kind = (int)t.kind;
+	info->dtype = t.lay.dtype;
+	info->ndim = t.lay.ndim;
+	memcpy(info->shape, t.lay.shape, sizeof info->shape);
+	info->nbytes = t.lay.nbytes;
+	info->file_bytes = t.lay.file_bytes;
+	info->flags = t.flags;
+	info->mode = st.st_mode & 07777;
+	info->creator_uid = t.creator_uid;
+	info->creator_pid = t.creator_pid;
+	info->creator_alive = brg__pid_alive(t.creator_pid, t.created_ns);
+	info->created_ns = t.created_ns;
+	info->generation = t.generation;
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int brg_segment_foreach(unsigned flags, int (*fn)(const brg_segment_info *, void *),
+			void *userdata)
+{
+	if (!fn)
+		return -EINVAL;
+	DIR *d = opendir(SHM_DIR);
+	if (!d)
+		return -errno;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (brg_name_check(e->d_name))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			char **nn = realloc(names, ncap * sizeof *nn);
+			if (!nn) {
+				r = -ENOMEM;
+				goto out;
+			}
+			names = nn;
+			cap = ncap;
+		}
+		if (!(names[n] = strdup(e->d_name))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof *names, cmp_names);
+	for (size_t i = 0; i < n && !r; i++) {
+		brg_segment_info info = {.size = sizeof info};
+		if (brg_segment_stat(names[i], flags, &info) == 0)
+			r = fn(&info, userdata);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return r;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* testutil.h - assertion macros and helpers shared by every test program. */
+#ifndef BRG_TESTUTIL_H
+#define BRG_TESTUTIL_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "brigade.h"
+
+#define TEST_SKIP 77
+
+/* Segments a test made, removed at exit even when an assertion fails. */
+#define TEST_MAX_SEGMENTS 256
+static char test_segments[TEST_MAX_SEGMENTS][BRG_NAME_MAX + 1];
+static int test_nsegments;
+static int test_failures;
+static unsigned long long test_seed;
+
+static void test_cleanup(void)
+{
+	for (int i = 0; i < test_nsegments; i++) {
+		char path[BRG_NAME_MAX + 16];
+		snprintf(path, sizeof path, "/dev/shm/%s", test_segments[i]);
+		unlink(path); /* may already be gone; raw unlink also removes corrupted ones */
+	}
+	test_nsegments = 0;
+}
+
+/* A unique segment name "brgt-<pid>-<test>-<tag>", remembered for cleanup. */
+static inline const char *test_name(const char *tag)
+{
+	static char buf[TEST_MAX_SEGMENTS][BRG_NAME_MAX + 1];
+	static int next;
+	char *out = buf[next++ % TEST_MAX_SEGMENTS];
+	snprintf(out, BRG_NAME_MAX + 1, "brgt-%d-%s", (int)getpid(), tag);
+	if (test_nsegments < TEST_MAX_SEGMENTS)
+		snprintf(test_segments[test_nsegments++], BRG_NAME_MAX + 1, "%s", out);
+	return out;
+}
+
+static inline void test_init(void)
+{
+	const char *s = getenv("BRG_TEST_SEED");
+	test_seed = s ? strtoull(s, NULL, 0) : (unsigned long long)getpid() * 2654435761ull;
+	atexit(test_cleanup);
+}
+
+/* xorshift64*: reproducible from test_seed, printed on failure. */
+static inline uint64_t test_rand(void)
+{
+	test_seed ^= test_seed >> 12;
+	test_seed ^= test_seed << 25;
+	test_seed ^= test_seed >> 27;
+	return test_seed * 2685821657736338717ull;
+}
+
+#define TEST_FAIL_(...)                                                                    \
+	do {                                                                               \
+		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                            \
+		fprintf(stderr, __VA_ARGS__);                                              \
+		fprintf(stderr, " (BRG_TEST_SEED=%llu)\n", test_seed);                     \
+		test_failures++;                                                           \
+	} while (0)
+
+/* Integer equality; prints both values and, for brigade codes, their names. */
+#define CHECK_EQ(a, b)                                                                     \
+	do {                                                                               \
+		long long va_ = (long long)(a), vb_ = (long long)(b);                      \
+		if (va_ != vb_)                                                            \
+			TEST_FAIL_("CHECK_EQ(%s, %s): %lld (%s) != %lld (%s)", #a, #b, va_,  \
+				   brg_err_name((int)va_), vb_, brg_err_name((int)vb_));      \
+	} while (0)
+
+#define CHECK(cond)                                                                        \
+	do {                                                                               \
+		if (!(cond))                                                               \
+			TEST_FAIL_("CHECK(%s) failed", #cond);                             \
+	} while (0)
+
+/* Like CHECK_EQ but gives up on the test at once (later steps depend on it). */
+#define REQUIRE_EQ(a, b)                                                                   \
+	do {                                                                               \
+		int before_ = test_failures;                                               \
+		CHECK_EQ(a, b);                                                            \
+		if (test_failures != before_)                                              \
+			exit(1);                                                           \
+	} while (0)
+
+#define REQUIRE(cond)                                                                      \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			TEST_FAIL_("REQUIRE(%s) failed", #cond);                           \
+			exit(1);                                                           \
+		}                                                                          \
+	} while (0)
+
+/* Exit status of a test program: 0 when every check held. */
+static inline int test_done(void)
+{
+	if (test_failures)
+		fprintf(stderr, "%d check(s) failed\n", test_failures);
+	return test_failures ? 1 : 0;
+}
+
+#endif
