@@ -22,6 +22,7 @@
 	X(EFAULT, "bad address")                                              \
 	X(EBUSY, "device or resource busy")                                   \
 	X(EEXIST, "segment already exists")                                   \
+	X(ENXIO, "no such device or address")                                 \
 	X(ENODEV, "no such device")                                           \
 	X(ENOTDIR, "not a directory")                                         \
 	X(EISDIR, "is a directory")                                           \

@@ -83,6 +83,11 @@ struct brg_array {
 /* Creates a segment of the given kind (arrays and pool control blocks share the format). */
 int brg__segment_create(brg_array **out, const char *name, brg_dtype dtype, int ndim,
 			const size_t *shape, const brg_array_opts *opts, uint32_t kind);
+/* As brg__segment_create; internal flags: */
+#define BRG__CREATE_LAZY_DATA 0x1u /* reserve header and trailer only; data populated later */
+int brg__segment_create_ex(brg_array **out, const char *name, brg_dtype dtype, int ndim,
+			   const size_t *shape, const brg_array_opts *opts, uint32_t kind,
+			   unsigned internal);
 /* Opens, validates and maps; when kind >= 0 the trailer's kind must equal it (BRG_ENOTPOOL). */
 int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kind);
 /* "/name" into buf (BRG_NAME_MAX + 2 bytes). */

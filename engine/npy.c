@@ -29,11 +29,13 @@ int brg__layout_make(struct brg__layout *lay, brg_dtype dtype, int ndim, const s
 			return BRG_EOVERFLOW;
 	}
 	/* A zero extent makes count 0, but the other extents must still be sane: the product of
-	 * the non-zero extents must not overflow either, so numpy can describe the array. */
-	size_t nonzero = 1;
+	 * the non-zero extents times the item size must stay within what numpy can describe. */
+	size_t nonzero = esize;
 	for (int i = 0; i < ndim; i++)
 		if (shape[i] && mul_overflows(nonzero, shape[i], &nonzero))
 			return BRG_EOVERFLOW;
+	if (nonzero > (size_t)INT64_MAX) /* numpy's own bound on any array's extents */
+		return BRG_EOVERFLOW;
 	size_t nbytes, rounded;
 	if (mul_overflows(count, esize, &nbytes) || nbytes > (size_t)INT64_MAX - 3 * BRG__PAGE)
 		return BRG_EOVERFLOW;

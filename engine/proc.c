@@ -23,8 +23,9 @@ uint64_t brg__mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Start of pid in seconds since the epoch, from /proc; 0 when it cannot be read. */
-static uint64_t start_time_s(int32_t pid)
+/* Start of pid in seconds since the epoch, from /proc; 0 when it cannot be read.
+ * *zombie is set when the process has exited and waits to be reaped. */
+static uint64_t start_time_s(int32_t pid, int *zombie)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -38,6 +39,7 @@ static uint64_t start_time_s(int32_t pid)
 	char *p = strrchr(buf, ')');
 	if (!p)
 		return 0;
+	*zombie = p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 	unsigned long long start_ticks = 0;
 	/* After ')' come field 3 (state) .. field 22 (starttime): skip 19 fields. */
 	int field = 2;
@@ -71,7 +73,10 @@ int brg__pid_alive(int32_t pid, uint64_t created_ns)
 		return 0;
 	/* A recycled pid belongs to a process that started after the segment was made; btime
 	 * has one-second resolution, hence the slack. */
-	uint64_t started = start_time_s(pid);
+	int zombie = 0;
+	uint64_t started = start_time_s(pid, &zombie);
+	if (zombie)
+		return 0;
 	if (started && started > created_ns / 1000000000u + 2)
 		return 0;
 	return 1;

@@ -96,6 +96,15 @@ static int validate_fd(int fd, unsigned flags, struct brg__trailer *t, struct st
 	return 0;
 }
 
+/* Array mappings are not inherited by fork(): a forked pool worker would otherwise keep
+ * every array the parent had open mapped (and its memory allocated) for its whole life.
+ * Children open arrays by name instead.  Pool control blocks are inherited on purpose. */
+static void dont_fork(void *base, size_t len, uint32_t kind)
+{
+	if (kind == BRG_KIND_ARRAY)
+		madvise(base, len, MADV_DONTFORK);
+}
+
 static int opts_read(const brg_array_opts *opts, unsigned *flags, unsigned *mode)
 {
 	*flags = 0;
@@ -118,6 +127,32 @@ static int opts_read(const brg_array_opts *opts, unsigned *flags, unsigned *mode
 
 int brg__segment_create(brg_array **out, const char *name, brg_dtype dtype, int ndim,
 			const size_t *shape, const brg_array_opts *opts, uint32_t kind)
+{
+	return brg__segment_create_ex(out, name, dtype, ndim, shape, opts, kind, 0);
+}
+
+/* Reserves the pages of the object: all of them, or with BRG__CREATE_LAZY_DATA only the
+ * header and trailer pages (the data pages are then populated by their users). */
+static int reserve(int fd, const struct brg__layout *lay, unsigned internal)
+{
+	int r;
+	if (internal & BRG__CREATE_LAZY_DATA) {
+		if (ftruncate(fd, (off_t)lay->file_bytes) < 0)
+			return -errno;
+		r = posix_fallocate(fd, 0, BRG_DATA_OFFSET);
+		if (!r)
+			r = posix_fallocate(fd, (off_t)lay->trailer_offset, BRG__PAGE);
+	} else {
+		r = posix_fallocate(fd, 0, (off_t)lay->file_bytes);
+	}
+	if (r == EINVAL || r == EOPNOTSUPP)
+		return ftruncate(fd, (off_t)lay->file_bytes) < 0 ? -errno : 0;
+	return -r;
+}
+
+int brg__segment_create_ex(brg_array **out, const char *name, brg_dtype dtype, int ndim,
+			   const size_t *shape, const brg_array_opts *opts, uint32_t kind,
+			   unsigned internal)
 {
 	if (!out)
 		return -EINVAL;
@@ -157,13 +192,7 @@ int brg__segment_create(brg_array **out, const char *name, brg_dtype dtype, int 
 		goto err_unlink;
 	}
 	/* Reserve every page now: a full /dev/shm fails here, not with SIGBUS later. */
-	r = posix_fallocate(fd, 0, (off_t)t.lay.file_bytes);
-	if (r == EINVAL || r == EOPNOTSUPP) {
-		r = ftruncate(fd, (off_t)t.lay.file_bytes) < 0 ? -errno : 0;
-	} else {
-		r = -r;
-	}
-	if (r)
+	if ((r = reserve(fd, &t.lay, internal)))
 		goto err_unlink;
 	a->base = mmap(NULL, t.lay.file_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (a->base == MAP_FAILED) {
@@ -171,6 +200,7 @@ int brg__segment_create(brg_array **out, const char *name, brg_dtype dtype, int 
 		goto err_unlink;
 	}
 	close(fd);
+	dont_fork(a->base, t.lay.file_bytes, kind);
 	a->map_bytes = t.lay.file_bytes;
 	a->data = (unsigned char *)a->base + BRG_DATA_OFFSET;
 	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;
@@ -209,10 +239,16 @@ static int open_validated(const char *name, unsigned flags, int *fd, struct brg_
 		return BRG_EBADFLAGS;
 	char path[BRG_NAME_MAX + 2];
 	brg__shm_path(path, name);
-	*fd = shm_open(path, ((flags & BRG_OPEN_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW,
+	/* O_NONBLOCK: a FIFO planted in /dev/shm must not block us; fstat rejects it. */
+	*fd = shm_open(path, ((flags & BRG_OPEN_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
 		       0);
-	if (*fd < 0)
+	if (*fd < 0) {
+		/* glibc turns EISDIR into EINVAL, and a socket gives ENXIO: the name is valid,
+		 * so both mean "not a regular object". */
+		if (errno == EINVAL || errno == EISDIR || errno == ENXIO)
+			return BRG_ENOTREG;
 		return -errno;
+	}
 	if ((r = validate_fd(*fd, flags, t, st))) {
 		close(*fd);
 		*fd = -1;
@@ -231,7 +267,7 @@ int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kin
 	if ((r = open_validated(name, flags, &fd, &t, &st)))
 		return r;
 	if (kind >= 0 && t.kind != (uint32_t)kind) {
-		r = kind == BRG_KIND_POOL ? BRG_ENOTPOOL : BRG_EMISMATCH;
+		r = kind == BRG_KIND_POOL ? BRG_ENOTPOOL : BRG_ENOTARRAY;
 		goto err_close;
 	}
 	brg_array *a = calloc(1, sizeof *a);
@@ -247,6 +283,7 @@ int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kin
 		goto err_close;
 	}
 	close(fd);
+	dont_fork(a->base, t.lay.file_bytes, t.kind);
 	a->map_bytes = t.lay.file_bytes;
 	a->data = (unsigned char *)a->base + BRG_DATA_OFFSET;
 	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;
@@ -263,7 +300,7 @@ err_close:
 
 int brg_array_open(brg_array **out, const char *name, unsigned flags)
 {
-	return brg__segment_open(out, name, flags, -1);
+	return brg__segment_open(out, name, flags, BRG_KIND_ARRAY);
 }
 
 void brg_array_close(brg_array *a)
@@ -352,6 +389,8 @@ int brg_segment_foreach(unsigned flags, int (*fn)(const brg_segment_info *, void
 {
 	if (!fn)
 		return -EINVAL;
+	if (flags & ~(BRG_OPEN_WRITE | BRG_OPEN_ANY_OWNER))
+		return BRG_EBADFLAGS;
 	DIR *d = opendir(SHM_DIR);
 	if (!d)
 		return -errno;

@@ -66,7 +66,10 @@ BRG_EXPORT const char *brg_version(void);
 	X(POOLSTATE, -4032, "pool control block is inconsistent")                             \
 	X(NOARRAY, -4033, "array handle not known to the pool")                               \
 	X(KERNEL, -4034, "kernel failed (returned a positive or unknown code)")               \
-	X(NOTPOOL, -4035, "segment is not a pool control block")
+	X(NOTPOOL, -4035, "segment is not a pool control block")                              \
+	X(NODATA, -4036, "reduction of an empty array has no value")                          \
+	X(BADARG, -4037, "kernel argument out of range")                                      \
+	X(NOTARRAY, -4038, "segment is a pool control block, not an array")
 
 enum brg_errno {
 #define BRG__ERR_ENUM(name, code, msg) BRG_E##name = (code),
@@ -213,6 +216,322 @@ BRG_EXPORT int brg_segment_stat(const char *name, unsigned flags, brg_segment_in
 BRG_EXPORT int brg_segment_foreach(unsigned flags,
 				   int (*fn)(const brg_segment_info *info, void *userdata),
 				   void *userdata);
+
+/* ------------------------------------------------------------------------------------------
+ * Worker pool: pinned worker processes, index ranges handed out through a control block
+ *
+ * A pool is the calling process plus (workers - 1) worker processes, each bound to its own
+ * core.  Work is a job over the index space [0, n): ranges are claimed under a robust
+ * process-shared mutex in a control block (a brigade segment of kind BRG_KIND_POOL), and the
+ * caller takes part in every job.  One job is in flight per pool at a time.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct brg_pool brg_pool;
+typedef struct brg_job brg_job;
+
+/* Binding policies. */
+#define BRG_BIND_COMPACT 0 /* consecutive cores, SMT siblings only after every core has one */
+#define BRG_BIND_SCATTER 1 /* spread over packages and NUMA nodes first */
+#define BRG_BIND_NONE 2    /* no binding at all */
+
+/* Start methods. */
+#define BRG_START_FORK 0  /* fork(): workers inherit the caller's code and kernels */
+#define BRG_START_SPAWN 1 /* exec brigade-worker, which loads opts.plugin with dlopen */
+
+typedef struct brg_pool_opts {
+	size_t size;         /* sizeof(brg_pool_opts) */
+	int workers;         /* participants including the caller; 0: one per physical core */
+	int bind;            /* BRG_BIND_*; -1: default (compact) */
+	int start;           /* BRG_START_*; -1: default (fork) */
+	long spin_us;        /* spin this long before sleeping on a futex; -1: default (50) */
+	const char *name;    /* control block name; NULL: "brg-pool-<pid>-<n>" */
+	const char *plugin;  /* spawn: shared object exporting brg_plugin_kernels() */
+	const char *worker_path; /* spawn: brigade-worker executable; NULL: $BRG_WORKER_PATH,
+				  * else the installed one */
+} brg_pool_opts;
+
+/** Options with every field at its default (the environment still applies). */
+BRG_EXPORT void brg_pool_opts_init(brg_pool_opts *opts);
+
+/**
+ * Starts a pool.  BRG_WORKERS, BRG_BIND (compact|scatter|none) and BRG_WAIT (spin budget in
+ * microseconds) in the environment override opts.  Create it before starting threads.
+ * Returns 0; -EINVAL for bad options; BRG_EBADNAME for a bad opts.name; -EEXIST when the
+ * control block name is taken; -ENOEXEC / -ENOENT when the spawn worker cannot start;
+ * -errno from fork, hwloc or shared memory.  Nothing is left behind on failure.
+ */
+BRG_EXPORT int brg_pool_create(brg_pool **out, const brg_pool_opts *opts);
+
+/** Stops and reaps every worker, unlinks the control block, restores the caller's binding,
+ * frees the pool.  A job still in flight is waited for first.  NULL is accepted. */
+BRG_EXPORT void brg_pool_destroy(brg_pool *pool);
+
+/** Participants (caller included). */
+BRG_EXPORT int brg_pool_size(const brg_pool *pool);
+/** Name of the control block segment. */
+BRG_EXPORT const char *brg_pool_name(const brg_pool *pool);
+/** Workers started to replace dead ones since the pool was created. */
+BRG_EXPORT int brg_pool_replaced(const brg_pool *pool);
+/** Pid of worker i (1 .. size-1); the caller is participant 0.  -EINVAL when out of range. */
+BRG_EXPORT int brg_pool_worker_pid(const brg_pool *pool, int i);
+
+/* What a kernel is handed for one range. */
+#define BRG_SCRATCH_BYTES 64
+#define BRG_JOB_MAX_ARRAYS 8
+#define BRG_ARGS_MAX 1024
+
+typedef struct brg_task {
+	size_t begin, end;       /* the range [begin, end) of the index space */
+	const void *args;        /* the job's argument block (a copy in the control block) */
+	void *scratch;           /* BRG_SCRATCH_BYTES, 64-byte aligned: the reduction partial
+				  * of this block, or per-range scratch in a for-job */
+	brg_array *const *arrays; /* the job's arrays, mapped in this process */
+	int narrays;
+	int worker;              /* participant index; 0 is the caller */
+} brg_task;
+
+/** A kernel returns 0, or a negative code that stops the job (positive codes become
+ * BRG_EKERNEL). */
+typedef int (*brg_kernel_fn)(const brg_task *task);
+
+/* Kernel flags. */
+#define BRG_KERNEL_IDEMPOTENT 0x1u /* outputs never alias inputs: a range may be re-run */
+
+typedef struct brg_kernel {
+	const char *name; /* spawn workers find the kernel by this name in the plugin */
+	brg_kernel_fn fn;
+	unsigned flags;
+} brg_kernel;
+
+/** What a plugin for spawned workers exports: its kernels, *count of them. */
+typedef const brg_kernel *(*brg_plugin_kernels_fn)(size_t *count);
+
+/* Schedules. */
+#define BRG_SCHED_STATIC 0  /* one contiguous range per participant */
+#define BRG_SCHED_DYNAMIC 1 /* chunks of `chunk` (default 1) in claim order */
+#define BRG_SCHED_GUIDED 2  /* shrinking chunks, remaining/(2 x participants), >= chunk */
+#define BRG_SCHED_AUTO 3    /* claim cost under 1% of a chunk's measured work, >= 4 chunks
+			     * per participant */
+
+typedef struct brg_schedule {
+	int kind;     /* BRG_SCHED_* */
+	size_t chunk; /* dynamic: chunk size; guided: minimum chunk; 0 means 1 */
+} brg_schedule;
+
+/** Combines the partial `from` into `into` (both BRG_SCRATCH_BYTES). */
+typedef void (*brg_combine_fn)(void *into, const void *from, const void *args);
+
+typedef struct brg_job_desc {
+	size_t size;              /* sizeof(brg_job_desc) */
+	const brg_kernel *kernel;
+	size_t n;                 /* index space [0, n) */
+	brg_schedule sched;
+	const void *args;         /* copied into the control block */
+	size_t args_size;         /* <= BRG_ARGS_MAX */
+	brg_array *const *arrays; /* <= BRG_JOB_MAX_ARRAYS arrays, by handle */
+	int narrays;
+	brg_combine_fn combine;   /* non-NULL makes it a reduction (see brg_pool_reduce) */
+} brg_job_desc;
+
+typedef struct brg_job_result {
+	size_t size;          /* sizeof(brg_job_result) */
+	int status;           /* 0 or the job's first error */
+	size_t err_begin;     /* range the error came from (when status < 0) */
+	size_t err_end;
+	int err_worker;       /* participant that reported it, -1 when none */
+	unsigned char partial[BRG_SCRATCH_BYTES]; /* reduction: the combined result */
+} brg_job_result;
+
+/**
+ * Starts a job and returns at once; the caller's share runs in brg_job_wait.
+ * Returns 0; -EINVAL for a bad descriptor; BRG_EARGSIZE; BRG_EBUSY when a job is in flight.
+ */
+BRG_EXPORT int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job **job);
+
+/**
+ * Takes part in the job, then waits for it (timeout_ms < 0: no limit) and frees the handle.
+ * Returns the job's status: 0; the kernel's error; BRG_EWORKERDIED / BRG_ERANGEKILLED for
+ * a worker death it could not repair; BRG_ENOKERNEL; -ETIMEDOUT (the job stays in flight and
+ * the handle stays valid: wait again).  res (may be NULL) gets the range of the error and a
+ * reduction's combined partial.
+ */
+BRG_EXPORT int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res);
+
+/** Submit and wait; returns what brg_job_wait returns. */
+BRG_EXPORT int brg_pool_run(brg_pool *pool, const brg_job_desc *desc, brg_job_result *res);
+
+/** Parallel-for over [0, n) with kernel, a copied argument block and a schedule. */
+BRG_EXPORT int brg_pool_for(brg_pool *pool, const brg_kernel *kernel, size_t n, const void *args,
+			    size_t args_size, brg_schedule sched);
+
+/**
+ * Reduction over [0, n): the index space is cut into fixed blocks (their size depends on n
+ * only); the kernel is called once per block and writes the block's partial into
+ * task->scratch; the caller combines the partials pairwise in block order.  So the result
+ * has the same bits for any worker count and any schedule.  desc->combine must be set.
+ * The combined partial is copied to result (result_size <= BRG_SCRATCH_BYTES).
+ */
+BRG_EXPORT int brg_pool_reduce(brg_pool *pool, const brg_job_desc *desc, void *result,
+			       size_t result_size);
+
+/** Elements per reduction block for an index space of n (same value in every process). */
+BRG_EXPORT size_t brg_reduce_block(size_t n);
+
+/* ------------------------------------------------------------------------------------------
+ * Kernels: one call each, run by a pool over brigade arrays, no data copied.
+ *
+ * Arrays are used as flat C-order element sequences unless a kernel says otherwise.  Before
+ * any work starts every call checks its arguments and writes nothing when they are wrong:
+ * -EINVAL (NULL), BRG_EDTYPE (dtype not supported, or operands' dtypes differ), BRG_ESHAPE
+ * (element counts / shapes differ), BRG_EREADONLY (output mapped read-only), BRG_EALIAS (an
+ * output that is also an input where the kernel forbids it).  Empty arrays (count 0) are
+ * valid for elementwise kernels and sums (nothing to do, sum 0) and rejected with
+ * BRG_ENODATA by the reductions that have no identity (min, max, argmin, argmax).
+ * ---------------------------------------------------------------------------------------- */
+
+/** out[i] = value (converted to out's dtype; integers: value must be representable). */
+BRG_EXPORT int brg_vec_fill(brg_pool *pool, brg_array *out, double value);
+/** dst[i] = src[i]; same dtype and count; dst must not be src. */
+BRG_EXPORT int brg_vec_copy(brg_pool *pool, brg_array *dst, const brg_array *src);
+/** x[i] *= a (f32, f64). */
+BRG_EXPORT int brg_vec_scale(brg_pool *pool, brg_array *x, double a);
+/** y[i] += a * x[i] (f32, f64); y must not be x. */
+BRG_EXPORT int brg_vec_axpy(brg_pool *pool, double a, const brg_array *x, brg_array *y);
+/** a[i] = b[i] + s * c[i] (f32, f64), the STREAM triad; a must not be b or c. */
+BRG_EXPORT int brg_vec_triad(brg_pool *pool, brg_array *a, const brg_array *b, double s,
+			     const brg_array *c);
+
+/* Binary operations. */
+#define BRG_OP_ADD 0
+#define BRG_OP_SUB 1
+#define BRG_OP_MUL 2
+#define BRG_OP_DIV 3 /* floats: IEEE; integers: x / 0 gives 0 and INT_MIN / -1 wraps */
+
+/** out[i] = x[i] op y[i]; all three the same dtype and count (any dtype; integer add, sub and
+ * mul wrap modulo 2^bits); out may be x or y (elementwise, so aliasing is safe). */
+BRG_EXPORT int brg_vec_binop(brg_pool *pool, int op, brg_array *out, const brg_array *x,
+			     const brg_array *y);
+
+/** A user element function: out[i] = fn(in[i], userdata) for f64 arrays (f32 arrays are
+ * converted through double).  fn must be safe to call from any worker process; in spawn
+ * pools it is not available (-ENOTSUP). */
+typedef double (*brg_map_fn)(double x, const void *userdata);
+BRG_EXPORT int brg_vec_map(brg_pool *pool, brg_array *out, const brg_array *in, brg_map_fn fn,
+			   const void *userdata, size_t userdata_size);
+
+/** A reduction result: floats in f (accumulated in double), signed integers in i, unsigned
+ * in u; index is the flat index for argmin/argmax (first occurrence). */
+typedef struct brg_scalar {
+	brg_dtype dtype; /* the array's dtype */
+	double f;
+	int64_t i;
+	uint64_t u;
+	size_t index;
+} brg_scalar;
+
+/** Sum: f32/f64 in double; integers in 64 bits, wrapping modulo 2^64 (defined, never UB). */
+BRG_EXPORT int brg_reduce_sum(brg_pool *pool, const brg_array *x, brg_scalar *out);
+/** Sum of squares (f32, f64). */
+BRG_EXPORT int brg_reduce_sumsq(brg_pool *pool, const brg_array *x, brg_scalar *out);
+/** Dot product (f32, f64; same dtype and count). */
+BRG_EXPORT int brg_reduce_dot(brg_pool *pool, const brg_array *x, const brg_array *y,
+			      brg_scalar *out);
+/** Euclidean norm, scaled so it neither overflows nor underflows (f32, f64). */
+BRG_EXPORT int brg_reduce_norm2(brg_pool *pool, const brg_array *x, brg_scalar *out);
+/** Min / max (every dtype; floats: NaN is propagated like numpy's min/max). */
+BRG_EXPORT int brg_reduce_min(brg_pool *pool, const brg_array *x, brg_scalar *out);
+BRG_EXPORT int brg_reduce_max(brg_pool *pool, const brg_array *x, brg_scalar *out);
+/** Index of the first min / max (f32, f64; first NaN wins, like numpy). */
+BRG_EXPORT int brg_reduce_argmin(brg_pool *pool, const brg_array *x, brg_scalar *out);
+BRG_EXPORT int brg_reduce_argmax(brg_pool *pool, const brg_array *x, brg_scalar *out);
+
+/* Stencil borders. */
+#define BRG_BORDER_CLAMP 0 /* outside pixels repeat the nearest edge pixel */
+
+/** 2-D convolution of an image (ndim 2: rows x cols, u8 or f32) with a k x k kernel
+ * (k = 3 or 5, row-major weights, applied as correlation, no flip); out has in's shape and
+ * dtype, must not be in; u8 results are rounded to nearest and saturated to 0..255. */
+BRG_EXPORT int brg_stencil_conv(brg_pool *pool, brg_array *out, const brg_array *in, int k,
+				const float *weights, int border);
+/** Box blur: mean over the (2r+1) x (2r+1) window, r = 1 or 2. */
+BRG_EXPORT int brg_stencil_box(brg_pool *pool, brg_array *out, const brg_array *in, int r,
+			       int border);
+
+/* Transposes. */
+#define BRG_NOTRANS 0
+#define BRG_TRANS 1
+
+/** C = alpha op(A) op(B) + beta C, row-major 2-D arrays of one dtype (f32, f64); each
+ * participant calls single-threaded OpenBLAS on its panel of rows of C.  C must not be A
+ * or B. */
+BRG_EXPORT int brg_blas_gemm(brg_pool *pool, int trans_a, int trans_b, double alpha,
+			     const brg_array *a, const brg_array *b, double beta, brg_array *c);
+/** y = alpha op(A) x + beta y (A 2-D, x and y 1-D); y must not be x. */
+BRG_EXPORT int brg_blas_gemv(brg_pool *pool, int trans, double alpha, const brg_array *a,
+			     const brg_array *x, double beta, brg_array *y);
+
+/**
+ * Creates an array for use by pool: its pages are reserved and first touched by the
+ * participant that works on them under the static schedule (bound to that participant's
+ * NUMA node where the machine has several), so memory lands where it is used.
+ * Returns what brg_array_create returns, and -ENOMEM when /dev/shm cannot hold it.
+ */
+BRG_EXPORT int brg_pool_array_create(brg_pool *pool, brg_array **out, const char *name,
+				     brg_dtype dtype, int ndim, const size_t *shape,
+				     const brg_array_opts *opts);
+
+/* ---- placement and status (for tools; each call loads what it needs) ---- */
+typedef struct brg_place {
+	int core;        /* logical index of the core (or PU where hwloc has no cores) */
+	int pu;          /* OS index of the first PU of the cpuset */
+	char cpuset[64]; /* hwloc list syntax, e.g. "0-1" */
+} brg_place;
+
+/**
+ * The placement a pool of `workers` participants (0: the default) under `bind` would get on
+ * this machine, or on the hwloc synthetic topology `synthetic` ("pack:2 core:4 pu:2") when
+ * not NULL.  Writes min(count, max) entries; returns count, -EINVAL or -errno.
+ */
+BRG_EXPORT int brg_topo_placement(const char *synthetic, int workers, int bind, brg_place *out,
+				  int max);
+/** "1 package, 1 NUMA node, 2 cores, 2 PUs" into buf; returns 0, -EINVAL, -ERANGE. */
+BRG_EXPORT int brg_topo_summary(const char *synthetic, char *buf, size_t len);
+
+typedef struct brg_pool_info {
+	size_t size;      /* sizeof(brg_pool_info) */
+	int nworkers;     /* participants, caller included */
+	int parent_pid;
+	int parent_alive;
+	int start_method; /* BRG_START_* */
+	int job_in_flight;
+	uint64_t job_id;
+	size_t job_n;
+	int job_sched;
+} brg_pool_info;
+
+typedef struct brg_worker_status {
+	int index;       /* 0 is the caller */
+	int pid;
+	int core, pu;    /* -1 when unbound */
+	const char *state; /* "idle", "busy", "dead", "starting", "failed" (static string) */
+	int alive;
+	int has_range;
+	size_t range_begin, range_end; /* the lease it holds (hand-out units) */
+	uint64_t range_age_ns;
+	uint64_t chunks_done;
+	uint64_t busy_ns;
+} brg_worker_status;
+
+/**
+ * Reads a pool's control block by name (any process of the owner; nothing is locked, so a
+ * busy pool gives a snapshot that may be a moment old).  Writes up to max workers; returns
+ * the participant count, or the errors of brg_array_open and BRG_ENOTPOOL / BRG_EPOOLSTATE.
+ */
+BRG_EXPORT int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *out,
+			       int max);
+
+/** Entry point of a spawned worker (brigade-worker POOL INDEX PARENT_PID); returns only on
+ * failure, with an exit status. */
+BRG_EXPORT int brg_worker_main(int argc, char **argv);
 
 #ifdef __cplusplus
 }

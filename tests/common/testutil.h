@@ -24,7 +24,7 @@ static void test_cleanup(void)
 {
 	for (int i = 0; i < test_nsegments; i++) {
 		char path[BRG_NAME_MAX + 16];
-		snprintf(path, sizeof path, "/dev/shm/%s", test_segments[i]);
+		snprintf(path, sizeof path, "/dev/shm/%.200s", test_segments[i]);
 		unlink(path); /* may already be gone; raw unlink also removes corrupted ones */
 	}
 	test_nsegments = 0;
@@ -36,9 +36,11 @@ static inline const char *test_name(const char *tag)
 	static char buf[TEST_MAX_SEGMENTS][BRG_NAME_MAX + 1];
 	static int next;
 	char *out = buf[next++ % TEST_MAX_SEGMENTS];
-	snprintf(out, BRG_NAME_MAX + 1, "brgt-%d-%s", (int)getpid(), tag);
+	/* The result is checked, which also tells gcc the truncation is handled. */
+	if (snprintf(out, BRG_NAME_MAX + 1, "brgt-%d-%s", (int)getpid(), tag) > BRG_NAME_MAX)
+		out[BRG_NAME_MAX] = 0;
 	if (test_nsegments < TEST_MAX_SEGMENTS)
-		snprintf(test_segments[test_nsegments++], BRG_NAME_MAX + 1, "%s", out);
+		snprintf(test_segments[test_nsegments++], BRG_NAME_MAX + 1, "%.200s", out);
 	return out;
 }
 

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* futex.c - sleeping and waking on 32-bit words in shared memory (across processes). */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+void brg__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+int brg__futex_wait(uint32_t *word, uint32_t expect, int64_t timeout_ns)
+{
+	struct timespec ts, *tp = NULL;
+	if (timeout_ns >= 0) {
+		ts.tv_sec = timeout_ns / 1000000000;
+		ts.tv_nsec = timeout_ns % 1000000000;
+		tp = &ts;
+	}
+	/* Not FUTEX_PRIVATE: the word is shared between processes. */
+	long r = syscall(SYS_futex, word, FUTEX_WAIT, expect, tp, NULL, 0);
+	if (r < 0 && errno != EAGAIN && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
+void brg__futex_wake(uint32_t *word, int count)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, count, NULL, NULL, 0);
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/* job.c - running a job: publish, take part, wait (noticing dead workers), combine. */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "ctl.h"
+
+int brg__ctl_lock(struct brg__ctl *ctl, uint32_t who)
+{
+	int r = pthread_mutex_lock(&ctl->hot.lock);
+	if (r == EOWNERDEAD) {
+		/* The holder died inside a critical section.  Every section orders its writes
+		 * so that a partial one only makes a range run twice, never not at all (see
+		 * sched.c); the dead holder's lease is handled when it is reaped. */
+		pthread_mutex_consistent(&ctl->hot.lock);
+		r = 0;
+	}
+	if (r)
+		return -r;
+	return 0;
+}
+
+void brg__ctl_unlock(struct brg__ctl *ctl)
+{
+	pthread_mutex_unlock(&ctl->hot.lock);
+}
+
+void brg__job_fail(struct brg__ctl *ctl, int code, uint32_t who, uint64_t begin, uint64_t end)
+{
+	if (ctl->hot.error)
+		return; /* the first error wins */
+	const struct brg__jobdesc *job = &ctl->job;
+	if (job->block) { /* report elements, not blocks */
+		begin *= job->block;
+		end = end * job->block < job->n_elems ? end * job->block : job->n_elems;
+	}
+	ctl->hot.error = code;
+	ctl->h.err_worker = (int32_t)who;
+	ctl->h.err_begin = begin;
+	ctl->h.err_end = end;
+}
+
+void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
+		      brg_array *const *arrays)
+{
+	const struct brg__jobdesc *job = &ctl->job;
+	struct brg__wrec *me = &ctl->w[who];
+	brg_task t = {
+		.args = job->args,
+		.arrays = arrays,
+		.narrays = (int)job->narrays,
+		.worker = (int)who,
+	};
+	struct brg__range r;
+	if (brg__ctl_lock(ctl, who))
+		return;
+	int got = brg__claim(ctl, who, &r);
+	brg__ctl_unlock(ctl);
+	while (got) {
+		uint64_t t0 = brg__mono_ns();
+		int rc = 0;
+		if (!job->block) {
+			t.begin = r.begin;
+			t.end = r.end;
+			t.scratch = me->scratch;
+			rc = fn(&t);
+		} else {
+			for (uint64_t b = r.begin; b < r.end && !rc; b++) {
+				t.begin = b * job->block;
+				t.end = t.begin + job->block < job->n_elems ? t.begin + job->block
+									    : job->n_elems;
+				t.scratch = ctl->slots[b];
+				rc = fn(&t);
+			}
+		}
+		if (rc > 0)
+			rc = BRG_EKERNEL;
+		uint64_t dt = brg__mono_ns() - t0;
+		if (brg__ctl_lock(ctl, who))
+			return;
+		me->lease.valid = 0;
+		me->chunks_done++;
+		me->busy_ns += dt;
+		if (rc)
+			brg__job_fail(ctl, rc, who, r.begin, r.end);
+		got = brg__claim(ctl, who, &r);
+		brg__ctl_unlock(ctl);
+	}
+}
+
+static uint64_t busy_total(const struct brg_pool *pool)
+{
+	uint64_t s = 0;
+	for (int i = 0; i < pool->nworkers; i++)
+		s += __atomic_load_n(&pool->ctl->w[i].busy_ns, __ATOMIC_RELAXED);
+	return s;
+}
+
+static int cost_slot(struct brg_pool *pool, const brg_kernel *k)
+{
+	int free_slot = -1;
+	for (int i = 0; i < BRG__COST_SLOTS; i++) {
+		if (pool->cost[i].kernel == k)
+			return i;
+		if (!pool->cost[i].kernel && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		free_slot = (int)(((uintptr_t)k >> 4) % BRG__COST_SLOTS);
+	pool->cost[free_slot].kernel = k;
+	pool->cost[free_slot].ns_per_index = 0;
+	return free_slot;
+}
+
+size_t brg_reduce_block(size_t n)
+{
+	/* Depends on n only, so partials, and the combined bits, do not depend on the pool. */
+	size_t b = (n + BRG__MAX_SLOTS - 1) / BRG__MAX_SLOTS;
+	b = (b + 63) & ~(size_t)63;
+	return b < 4096 ? 4096 : b;
+}
+
+int brg_pool_submit(brg_pool *pool, const brg_job_desc *d, brg_job **out)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!pool || !d || d->size < sizeof *d || !d->kernel || (d->args_size && !d->args) ||
+	    d->narrays < 0 || (d->narrays && !d->arrays) || d->sched.kind < BRG_SCHED_STATIC ||
+	    d->sched.kind > BRG_SCHED_AUTO)
+		return -EINVAL;
+	if (pool->start == BRG_START_FORK ? !d->kernel->fn
+					  : (!d->kernel->fn || !d->kernel->name ||
+					     strlen(d->kernel->name) >= BRG__KERNEL_NAME))
+		return -EINVAL;
+	if (d->args_size > BRG_ARGS_MAX)
+		return BRG_EARGSIZE;
+	if (d->narrays > BRG_JOB_MAX_ARRAYS)
+		return -E2BIG;
+	for (int i = 0; i < d->narrays; i++)
+		if (!d->arrays[i])
+			return -EINVAL;
+	if (pool->job_live)
+		return BRG_EBUSY;
+
+	struct brg__ctl *ctl = pool->ctl;
+	struct brg_job *job = &pool->job;
+	memset(job, 0, sizeof *job);
+	job->pool = pool;
+	job->kernel = d->kernel;
+	job->narrays = d->narrays;
+	job->combine = d->combine;
+	memcpy(job->arrays, d->arrays, (size_t)d->narrays * sizeof *d->arrays);
+	job->cost_slot = -1;
+
+	uint64_t block = d->combine ? brg_reduce_block(d->n) : 0;
+	uint64_t units = block ? (d->n + block - 1) / block : d->n;
+	uint64_t chunk = d->sched.chunk ? d->sched.chunk : 1;
+	if (d->sched.kind == BRG_SCHED_AUTO) {
+		job->cost_slot = cost_slot(pool, d->kernel);
+		double per_unit = pool->cost[job->cost_slot].ns_per_index * (block ? (double)block : 1);
+		chunk = brg__auto_chunk(units, (uint32_t)pool->nworkers, per_unit, pool->claim_ns);
+	}
+
+	int r = brg__ctl_lock(ctl, 0);
+	if (r)
+		return r;
+	if (__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE)) {
+		brg__ctl_unlock(ctl);
+		return BRG_EBUSY;
+	}
+	struct brg__jobdesc *jd = &ctl->job;
+	job->id = jd->id = ++pool->jobs;
+	jd->fn = (uint64_t)(uintptr_t)d->kernel->fn;
+	memset(jd->kernel_name, 0, sizeof jd->kernel_name);
+	if (d->kernel->name)
+		strncpy(jd->kernel_name, d->kernel->name, sizeof jd->kernel_name - 1);
+	jd->kernel_flags = d->kernel->flags;
+	jd->sched_kind = (uint32_t)d->sched.kind;
+	jd->chunk = chunk;
+	jd->n = units;
+	jd->n_elems = d->n;
+	jd->block = block;
+	jd->narrays = (uint32_t)d->narrays;
+	jd->args_size = (uint32_t)d->args_size;
+	jd->participants = (uint32_t)pool->nworkers;
+	for (int i = 0; i < d->narrays; i++) {
+		const brg_array *a = d->arrays[i];
+		struct brg__jarray *ja = &jd->arrays[i];
+		memset(ja, 0, sizeof *ja);
+		memcpy(ja->name, a->name, strlen(a->name) + 1);
+		ja->writable = a->writable;
+		ja->created_ns = a->meta.created_ns;
+		ja->creator_pid = a->meta.creator_pid;
+	}
+	if (d->args_size)
+		memcpy(jd->args, d->args, d->args_size);
+	ctl->hot.next = 0;
+	ctl->hot.error = 0;
+	ctl->h.err_worker = -1;
+	ctl->h.err_begin = ctl->h.err_end = 0;
+	ctl->hot.nretry = 0;
+	ctl->hot.taken0 = 0;
+	memset(ctl->h.taken, 0, sizeof ctl->h.taken);
+	/* Reading every record costs a line each: only the auto schedule needs it. */
+	job->busy_before = job->cost_slot >= 0 ? busy_total(pool) : 0;
+	__atomic_store_n(&ctl->job.in_flight, 1, __ATOMIC_RELEASE);
+	brg__ctl_unlock(ctl);
+
+	__atomic_add_fetch(&ctl->job_seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&ctl->sleepers, __ATOMIC_SEQ_CST))
+		brg__futex_wake(&ctl->job_seq, INT_MAX);
+	pool->job_live = 1;
+	*out = job;
+	return 0;
+}
+
+/* Every worker finished the job or is gone for good. */
+static int all_done(const struct brg_pool *pool, uint64_t id)
+{
+	const struct brg__ctl *ctl = pool->ctl;
+	for (int i = 1; i < pool->nworkers; i++) {
+		const struct brg__wrec *w = &ctl->w[i];
+		uint32_t st = __atomic_load_n(&w->state, __ATOMIC_ACQUIRE);
+		if (st == BRG__W_FAILED || st == BRG__W_EMPTY)
+			continue;
+		if (__atomic_load_n(&w->job_done, __ATOMIC_ACQUIRE) != id)
+			return 0;
+	}
+	return 1;
+}
+
+/* Live workers that can still take ranges. */
+static int live_workers(const struct brg_pool *pool)
+{
+	int n = 0;
+	for (int i = 1; i < pool->nworkers; i++) {
+		uint32_t st = __atomic_load_n(&pool->ctl->w[i].state, __ATOMIC_ACQUIRE);
+		n += st != BRG__W_FAILED && st != BRG__W_EMPTY;
+	}
+	return n;
+}
+
+static void combine_partials(struct brg__ctl *ctl, brg_combine_fn combine, brg_job_result *res)
+{
+	uint64_t nb = ctl->job.n;
+	/* Pairwise in block order: fixed bits, and the accuracy of a pairwise sum. */
+	for (uint64_t s = 1; s < nb; s *= 2)
+		for (uint64_t i = 0; i + s < nb; i += 2 * s)
+			combine(ctl->slots[i], ctl->slots[i + s], ctl->job.args);
+	if (res) {
+		if (nb)
+			memcpy(res->partial, ctl->slots[0], BRG_SCRATCH_BYTES);
+		else
+			memset(res->partial, 0, BRG_SCRATCH_BYTES);
+	}
+}
+
+int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
+{
+	if (!job || !job->pool || !job->pool->job_live || job != &job->pool->job)
+		return -EINVAL;
+	if (res && res->size < sizeof *res)
+		return -EINVAL;
+	brg_pool *pool = job->pool;
+	struct brg__ctl *ctl = pool->ctl;
+	if (!job->caller_done) {
+		brg__participate(ctl, 0, job->kernel->fn, job->arrays);
+		ctl->w[0].job_done = job->id;
+		job->caller_done = 1;
+	}
+	uint64_t start = brg__mono_ns();
+	uint64_t spin_ns = (uint64_t)pool->spin_us * 1000u;
+	for (;;) {
+		uint32_t seq = __atomic_load_n(&ctl->done_seq, __ATOMIC_SEQ_CST);
+		if (all_done(pool, job->id))
+			break;
+		uint64_t now = brg__mono_ns();
+		if (now - start < spin_ns) {
+			for (int k = 0; k < 64; k++)
+				brg__cpu_relax();
+			continue;
+		}
+		/* Past the spin budget: look for dead workers, then sleep a little at a time so
+		 * a death is noticed within a few milliseconds. */
+		brg__reap(pool);
+		if (!live_workers(pool)) {
+			/* Nobody left to take ranges: the caller finishes what it safely can. */
+			brg__participate(ctl, 0, job->kernel->fn, job->arrays);
+			if (brg__ctl_lock(ctl, 0) == 0) {
+				if (ctl->hot.nretry)
+					brg__job_fail(ctl, BRG_EWORKERDIED, 0, ctl->h.retry[0].begin,
+						      ctl->h.retry[0].end);
+				ctl->hot.nretry = 0;
+				brg__ctl_unlock(ctl);
+			}
+			if (all_done(pool, job->id))
+				break;
+		}
+		if (timeout_ms >= 0 && now - start >= (uint64_t)timeout_ms * 1000000u)
+			return -ETIMEDOUT;
+		__atomic_store_n(&ctl->caller_sleeping, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&ctl->done_seq, __ATOMIC_SEQ_CST) == seq && !all_done(pool, job->id))
+			brg__futex_wait(&ctl->done_seq, seq, 2000000);
+		__atomic_store_n(&ctl->caller_sleeping, 0, __ATOMIC_SEQ_CST);
+	}
+
+	int status;
+	if ((status = brg__ctl_lock(ctl, 0)) == 0) {
+		status = ctl->hot.error;
+		if (res) {
+			res->status = status;
+			res->err_begin = ctl->h.err_begin;
+			res->err_end = ctl->h.err_end;
+			res->err_worker = status ? ctl->h.err_worker : -1;
+		}
+		__atomic_store_n(&ctl->job.in_flight, 0, __ATOMIC_RELEASE);
+		brg__ctl_unlock(ctl);
+	}
+	if (status == 0 && job->combine)
+		combine_partials(ctl, job->combine, res);
+	if (status == 0 && job->cost_slot >= 0 && ctl->job.n_elems) {
+		double per = (double)(busy_total(pool) - job->busy_before) / (double)ctl->job.n_elems;
+		double *c = &pool->cost[job->cost_slot].ns_per_index;
+		*c = *c > 0 ? 0.5 * *c + 0.5 * per : per;
+	}
+	pool->job_live = 0;
+	return status;
+}
+
+int brg_pool_run(brg_pool *pool, const brg_job_desc *desc, brg_job_result *res)
+{
+	brg_job *job;
+	int r = brg_pool_submit(pool, desc, &job);
+	if (r)
+		return r;
+	return brg_job_wait(job, -1, res);
+}
+
+int brg_pool_for(brg_pool *pool, const brg_kernel *kernel, size_t n, const void *args,
+		 size_t args_size, brg_schedule sched)
+{
+	brg_job_desc d = {
+		.size = sizeof d,
+		.kernel = kernel,
+		.n = n,
+		.sched = sched,
+		.args = args,
+		.args_size = args_size,
+	};
+	return brg_pool_run(pool, &d, NULL);
+}
+
+int brg_pool_reduce(brg_pool *pool, const brg_job_desc *desc, void *result, size_t result_size)
+{
+	if (!desc || !desc->combine || !result || result_size > BRG_SCRATCH_BYTES)
+		return -EINVAL;
+	brg_job_result res = {.size = sizeof res};
+	int r = brg_pool_run(pool, desc, &res);
+	if (r == 0)
+		memcpy(result, res.partial, result_size);
+	return r;
+}

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: MIT */
+/* pool.c - a pool's life: options, control block, starting, replacing and stopping workers. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+extern char **environ;
+
+#ifndef BRG_LIBEXECDIR
+#define BRG_LIBEXECDIR "/usr/local/libexec"
+#endif
+
+void brg_pool_opts_init(brg_pool_opts *o)
+{
+	if (!o)
+		return;
+	memset(o, 0, sizeof *o);
+	o->size = sizeof *o;
+	o->bind = -1;
+	o->start = -1;
+	o->spin_us = -1;
+}
+
+static int env_int(const char *name, long lo, long hi, long *out)
+{
+	const char *s = getenv(name);
+	if (!s || !*s)
+		return 0;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 1;
+}
+
+/* Options after defaults and environment; -EINVAL for values out of range. */
+static int resolve_opts(const brg_pool_opts *in, brg_pool_opts *o)
+{
+	brg_pool_opts_init(o);
+	if (in) {
+		if (in->size < sizeof *in)
+			return -EINVAL;
+		*o = *in;
+		o->size = sizeof *o;
+	}
+	long v;
+	int r;
+	if ((r = env_int("BRG_WORKERS", 1, BRG__MAX_WORKERS, &v)) < 0)
+		return r;
+	if (r)
+		o->workers = (int)v;
+	if ((r = env_int("BRG_WAIT", 0, 10000000, &v)) < 0)
+		return r;
+	if (r)
+		o->spin_us = v;
+	const char *b = getenv("BRG_BIND");
+	if (b && *b) {
+		if (!strcmp(b, "compact"))
+			o->bind = BRG_BIND_COMPACT;
+		else if (!strcmp(b, "scatter"))
+			o->bind = BRG_BIND_SCATTER;
+		else if (!strcmp(b, "none"))
+			o->bind = BRG_BIND_NONE;
+		else
+			return -EINVAL;
+	}
+	if (o->bind < 0)
+		o->bind = BRG_BIND_COMPACT;
+	if (o->start < 0)
+		o->start = BRG_START_FORK;
+	if (o->spin_us < 0)
+		o->spin_us = 50;
+	if (o->workers < 0 || o->workers > BRG__MAX_WORKERS || o->bind > BRG_BIND_NONE ||
+	    o->start > BRG_START_SPAWN || o->spin_us > 10000000)
+		return -EINVAL;
+	if (o->start == BRG_START_SPAWN &&
+	    (!o->plugin || strlen(o->plugin) >= sizeof(((struct brg__ctl *)0)->plugin)))
+		return -EINVAL;
+	return 0;
+}
+
+static void fork_child(struct brg_pool *pool, int i, pid_t parent)
+{
+	struct brg__ctl *ctl = pool->ctl;
+	/* Die with the parent; the check closes the race with a parent that died first. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	/* Bound before any data is touched, so first touches land near this core. */
+	if (pool->bind != BRG_BIND_NONE)
+		hwloc_set_cpubind(pool->topo, pool->sets[i], HWLOC_CPUBIND_PROCESS);
+	brg__blas_single_thread();
+	if (brg__ctl_lock(ctl, (uint32_t)i) == 0) {
+		ctl->w[i].state = BRG__W_IDLE;
+		brg__ctl_unlock(ctl);
+	}
+	brg__worker_loop(ctl, pool->seg, (uint32_t)i, NULL, 0);
+}
+
+int brg__worker_start(struct brg_pool *pool, int i, int joining)
+{
+	struct brg__ctl *ctl = pool->ctl;
+	struct brg__wrec *w = &ctl->w[i];
+	int r = brg__ctl_lock(ctl, 0);
+	if (r)
+		return r;
+	memset(&w->lease, 0, sizeof w->lease);
+	w->state = BRG__W_STARTING;
+	w->error = 0;
+	w->job_joined = 0;
+	/* A worker started during a job takes part in it: ranges of the dead one wait for it. */
+	w->job_done = joining ? ctl->job.id - 1 : ctl->job.id;
+	brg__ctl_unlock(ctl);
+
+	pid_t parent = getpid(), pid;
+	if (pool->start == BRG_START_FORK) {
+		pid = fork();
+		if (pid < 0)
+			return -errno;
+		if (pid == 0)
+			fork_child(pool, i, parent);
+	} else {
+		char idx[16], ppid[16];
+		snprintf(idx, sizeof idx, "%d", i);
+		snprintf(ppid, sizeof ppid, "%d", (int)parent);
+		char *argv[] = {(char *)"brigade-worker", (char *)pool->seg->name, idx, ppid, NULL};
+		r = posix_spawn(&pid, pool->worker_path, NULL, NULL, argv, environ);
+		if (r)
+			return -r;
+	}
+	__atomic_store_n(&w->pid, pid, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* The worker record after its process ended, under the lock: its lease is re-queued,
+ * or fails the job when re-running is unsafe or already failed once. */
+static void bury(struct brg_pool *pool, int i)
+{
+	struct brg__ctl *ctl = pool->ctl;
+	struct brg__wrec *w = &ctl->w[i];
+	if (brg__ctl_lock(ctl, 0))
+		return;
+	const struct brg__jobdesc *job = &ctl->job;
+	if (__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE) && w->job_done != job->id &&
+	    __atomic_load_n(&w->lease.valid, __ATOMIC_ACQUIRE)) {
+		uint32_t kills = w->lease.kills + 1;
+		if (!(job->kernel_flags & BRG_KERNEL_IDEMPOTENT))
+			brg__job_fail(ctl, BRG_EWORKERDIED, (uint32_t)i, w->lease.begin, w->lease.end);
+		else if (kills >= 2)
+			brg__job_fail(ctl, BRG_ERANGEKILLED, (uint32_t)i, w->lease.begin, w->lease.end);
+		else if (ctl->hot.nretry < BRG__MAX_RETRY)
+			ctl->h.retry[ctl->hot.nretry++] =
+				(struct brg__retry){w->lease.begin, w->lease.end, kills, 0};
+		else
+			brg__job_fail(ctl, BRG_EWORKERDIED, (uint32_t)i, w->lease.begin, w->lease.end);
+	}
+	w->lease.valid = 0;
+	w->state = BRG__W_DEAD;
+	w->pid = 0;
+	brg__ctl_unlock(ctl);
+}
+
+int brg__reap(struct brg_pool *pool)
+{
+	int n = 0;
+	for (int i = 1; i < pool->nworkers; i++) {
+		struct brg__wrec *w = &pool->ctl->w[i];
+		pid_t pid = __atomic_load_n(&w->pid, __ATOMIC_ACQUIRE);
+		if (pid <= 0)
+			continue;
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		/* ECHILD: someone else reaped it (SIGCHLD ignored, or a wait(-1) in the program);
+		 * then only kill(0) can tell. */
+		if (r == 0 || (r < 0 && errno == ECHILD && kill(pid, 0) == 0))
+			continue;
+		int was_failed = w->state == BRG__W_FAILED;
+		int started = w->state != BRG__W_STARTING;
+		bury(pool, i);
+		n++;
+		if (was_failed || !started) {
+			/* It died before it ever ran: replacing it would only loop. */
+			w->state = BRG__W_FAILED;
+			continue;
+		}
+		pool->replaced++;
+		if (brg__worker_start(pool, i, __atomic_load_n(&pool->ctl->job.in_flight,
+							       __ATOMIC_ACQUIRE)) < 0)
+			w->state = BRG__W_FAILED;
+	}
+	return n;
+}
+
+/* Waits until every worker is idle, or one failed; bounded so a broken start never hangs. */
+static int wait_ready(struct brg_pool *pool)
+{
+	struct brg__ctl *ctl = pool->ctl;
+	uint64_t t0 = brg__mono_ns();
+	for (;;) {
+		int ready = 1;
+		for (int i = 1; i < pool->nworkers; i++) {
+			uint32_t st = __atomic_load_n(&ctl->w[i].state, __ATOMIC_ACQUIRE);
+			if (st == BRG__W_FAILED)
+				return ctl->w[i].error ? ctl->w[i].error : -ENOEXEC;
+			if (st != BRG__W_IDLE)
+				ready = 0;
+		}
+		if (ready)
+			return 0;
+		for (int i = 1; i < pool->nworkers; i++) {
+			pid_t pid = ctl->w[i].pid;
+			int st;
+			if (pid > 0 && waitpid(pid, &st, WNOHANG) == pid) {
+				ctl->w[i].pid = 0;
+				return WIFEXITED(st) && WEXITSTATUS(st) == 127 ? -ENOENT : -ENOEXEC;
+			}
+		}
+		if (brg__mono_ns() - t0 > 10000000000ull)
+			return -ETIMEDOUT;
+		sched_yield();
+	}
+}
+
+static void stop_workers(struct brg_pool *pool)
+{
+	struct brg__ctl *ctl = pool->ctl;
+	__atomic_store_n(&ctl->shutdown, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&ctl->job_seq, 1, __ATOMIC_SEQ_CST);
+	brg__futex_wake(&ctl->job_seq, INT_MAX);
+	uint64_t t0 = brg__mono_ns();
+	for (int i = 1; i < pool->nworkers; i++) {
+		pid_t pid = ctl->w[i].pid;
+		if (pid <= 0)
+			continue;
+		int st;
+		/* Workers exit at once; a kernel stuck in a loop gets SIGKILL after 2 s. */
+		while (waitpid(pid, &st, WNOHANG) == 0) {
+			if (brg__mono_ns() - t0 > 2000000000ull) {
+				kill(pid, SIGKILL);
+				waitpid(pid, &st, 0);
+				break;
+			}
+			struct timespec ts = {0, 100000};
+			nanosleep(&ts, NULL);
+		}
+		ctl->w[i].pid = 0;
+	}
+}
+
+/* A lock and claim, timed, for the auto schedule's cost model. */
+static double measure_claim(struct brg_pool *pool)
+{
+	struct brg__ctl *ctl = pool->ctl;
+	enum { N = 64 };
+	uint64_t t0 = brg__mono_ns();
+	for (int k = 0; k < N; k++) {
+		if (brg__ctl_lock(ctl, 0))
+			break;
+		__atomic_store_n(&ctl->w[0].lease.since_ns, brg__mono_ns(), __ATOMIC_RELAXED);
+		brg__ctl_unlock(ctl);
+	}
+	/* Contended claims cost more than this; a factor for the other participants. */
+	return (double)(brg__mono_ns() - t0) / N * (pool->nworkers > 1 ? 4 : 1);
+}
+
+static unsigned pool_counter;
+
+int brg_pool_create(brg_pool **out, const brg_pool_opts *in)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	brg_pool_opts o;
+	int r = resolve_opts(in, &o);
+	if (r)
+		return r;
+	brg_pool *pool = calloc(1, sizeof *pool);
+	if (!pool)
+		return -ENOMEM;
+	pool->bind = o.bind;
+	pool->start = o.start;
+	pool->spin_us = o.spin_us;
+	if (o.start == BRG_START_SPAWN) {
+		const char *wp = o.worker_path ? o.worker_path : getenv("BRG_WORKER_PATH");
+		pool->worker_path = strdup(wp ? wp : BRG_LIBEXECDIR "/brigade-worker");
+		if (!pool->worker_path) {
+			r = -ENOMEM;
+			goto err_free;
+		}
+	}
+	pool->topo = brg__topology(&r);
+	if (!pool->topo)
+		goto err_free;
+	pool->nworkers = o.workers ? o.workers : brg__default_workers(pool->topo);
+	pool->sets = calloc((size_t)pool->nworkers, sizeof *pool->sets);
+	if (!pool->sets) {
+		r = -ENOMEM;
+		goto err_free;
+	}
+	for (int i = 0; i < pool->nworkers; i++)
+		if (!(pool->sets[i] = hwloc_bitmap_alloc())) {
+			r = -ENOMEM;
+			goto err_sets;
+		}
+	if ((r = brg__placement(pool->topo, pool->bind, pool->nworkers, pool->sets)))
+		goto err_sets;
+
+	char name[BRG_NAME_MAX + 1];
+	if (o.name)
+		snprintf(name, sizeof name, "%s", o.name);
+	else
+		snprintf(name, sizeof name, "brg-pool-%d-%u", (int)getpid(),
+			 __atomic_fetch_add(&pool_counter, 1, __ATOMIC_RELAXED));
+	if (o.name && strlen(o.name) > BRG_NAME_MAX) {
+		r = BRG_EBADNAME;
+		goto err_sets;
+	}
+	size_t bytes = sizeof(struct brg__ctl);
+	if ((r = brg__segment_create(&pool->seg, name, BRG_U8, 1, &bytes, NULL, BRG_KIND_POOL)))
+		goto err_sets;
+	struct brg__ctl *ctl = pool->ctl = brg_array_data(pool->seg);
+	ctl->magic = BRG__CTL_MAGIC;
+	ctl->version = BRG__CTL_VERSION;
+	ctl->nworkers = (uint32_t)pool->nworkers;
+	ctl->parent_pid = (int32_t)getpid();
+	ctl->start_method = (uint32_t)pool->start;
+	ctl->spin_us = (uint32_t)pool->spin_us;
+	ctl->ctl_bytes = (uint32_t)bytes;
+	if (o.plugin)
+		snprintf(ctl->plugin, sizeof ctl->plugin, "%s", o.plugin);
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	r = -pthread_mutex_init(&ctl->hot.lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (r)
+		goto err_seg;
+	for (int i = 0; i < pool->nworkers; i++) {
+		brg_place p;
+		brg__place_describe(pool->topo, pool->sets[i], pool->bind, &p);
+		ctl->w[i].core = p.core;
+		ctl->w[i].pu = p.pu;
+		if (pool->bind != BRG_BIND_NONE)
+			memcpy(ctl->w[i].cpuset, p.cpuset, sizeof ctl->w[i].cpuset);
+	}
+	ctl->w[0].pid = (int32_t)getpid();
+	ctl->w[0].state = BRG__W_IDLE;
+	if (pool->bind != BRG_BIND_NONE) {
+		/* The caller is participant 0: bind the calling thread, restore it at destroy. */
+		if (!(pool->caller_old = hwloc_bitmap_alloc())) {
+			r = -ENOMEM;
+			goto err_seg;
+		}
+		if (hwloc_get_cpubind(pool->topo, pool->caller_old, HWLOC_CPUBIND_THREAD) == 0 &&
+		    hwloc_set_cpubind(pool->topo, pool->sets[0], HWLOC_CPUBIND_THREAD) == 0)
+			pool->caller_bound = 1;
+	}
+	pool->claim_ns = measure_claim(pool);
+	for (int i = 1; i < pool->nworkers; i++)
+		if ((r = brg__worker_start(pool, i, 0)))
+			goto err_workers;
+	if ((r = wait_ready(pool)))
+		goto err_workers;
+	*out = pool;
+	return 0;
+
+err_workers:
+	stop_workers(pool);
+	if (pool->caller_bound)
+		hwloc_set_cpubind(pool->topo, pool->caller_old, HWLOC_CPUBIND_THREAD);
+err_seg:
+	hwloc_bitmap_free(pool->caller_old);
+	{
+		char path[BRG_NAME_MAX + 2];
+		brg__shm_path(path, pool->seg->name);
+		brg_array_close(pool->seg);
+		shm_unlink(path);
+	}
+err_sets:
+	for (int i = 0; i < pool->nworkers; i++)
+		hwloc_bitmap_free(pool->sets[i]);
+	free(pool->sets);
+err_free:
+	free(pool->worker_path);
+	free(pool);
+	return r;
+}
+
+void brg_pool_destroy(brg_pool *pool)
+{
+	if (!pool)
+		return;
+	if (pool->job_live)
+		brg_job_wait(&pool->job, -1, NULL);
+	stop_workers(pool);
+	if (pool->caller_bound)
+		hwloc_set_cpubind(pool->topo, pool->caller_old, HWLOC_CPUBIND_THREAD);
+	hwloc_bitmap_free(pool->caller_old);
+	char path[BRG_NAME_MAX + 2];
+	brg__shm_path(path, pool->seg->name);
+	pthread_mutex_destroy(&pool->ctl->hot.lock);
+	brg_array_close(pool->seg);
+	shm_unlink(path);
+	for (int i = 0; i < pool->nworkers; i++)
+		hwloc_bitmap_free(pool->sets[i]);
+	free(pool->sets);
+	free(pool->worker_path);
+	free(pool);
+}
+
+int brg_pool_size(const brg_pool *pool) { return pool->nworkers; }
+const char *brg_pool_name(const brg_pool *pool) { return pool->seg->name; }
+int brg_pool_replaced(const brg_pool *pool) { return pool->replaced; }
+
+int brg_pool_worker_pid(const brg_pool *pool, int i)
+{
+	if (!pool || i < 1 || i >= pool->nworkers)
+		return -EINVAL;
+	return __atomic_load_n(&pool->ctl->w[i].pid, __ATOMIC_ACQUIRE);
+}
+
+static const char *state_name(uint32_t s)
+{
+	static const char *const names[] = {"empty", "starting", "idle", "busy", "dead", "failed"};
+	return s < sizeof names / sizeof names[0] ? names[s] : "invalid";
+}
+
+int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *out, int max)
+{
+	if (!name || max < 0 || (max && !out) || (info && info->size < sizeof *info))
+		return -EINVAL;
+	brg_array *seg;
+	int r = brg__segment_open(&seg, name, 0, BRG_KIND_POOL);
+	if (r)
+		return r;
+	const struct brg__ctl *ctl = brg_array_data(seg);
+	/* Read once into private memory, then check before use. */
+	uint32_t n = ctl->nworkers;
+	if (brg_array_nbytes(seg) < sizeof *ctl || ctl->magic != BRG__CTL_MAGIC ||
+	    ctl->version != BRG__CTL_VERSION || n < 1 || n > BRG__MAX_WORKERS) {
+		brg_array_close(seg);
+		return BRG_EPOOLSTATE;
+	}
+	if (info) {
+		size_t size = info->size;
+		memset(info, 0, sizeof *info);
+		info->size = size;
+		info->nworkers = (int)n;
+		info->parent_pid = ctl->parent_pid;
+		info->parent_alive = brg__pid_alive(ctl->parent_pid, seg->meta.created_ns);
+		info->start_method = (int)ctl->start_method;
+		info->job_in_flight = (int)ctl->job.in_flight;
+		info->job_id = ctl->job.id;
+		info->job_n = ctl->job.n_elems;
+		info->job_sched = (int)ctl->job.sched_kind;
+	}
+	uint64_t now = brg__mono_ns();
+	for (uint32_t i = 0; i < n && (int)i < max; i++) {
+		const struct brg__wrec *w = &ctl->w[i];
+		brg_worker_status *s = &out[i];
+		memset(s, 0, sizeof *s);
+		s->index = (int)i;
+		s->pid = w->pid;
+		s->core = w->core;
+		s->pu = w->pu;
+		s->state = state_name(w->state);
+		s->alive = w->pid > 0 && brg__pid_alive(w->pid, seg->meta.created_ns);
+		s->has_range = w->lease.valid != 0;
+		s->range_begin = w->lease.begin;
+		s->range_end = w->lease.end;
+		s->range_age_ns = s->has_range && now > w->lease.since_ns ? now - w->lease.since_ns : 0;
+		s->chunks_done = w->chunks_done;
+		s->busy_ns = w->busy_ns;
+	}
+	brg_array_close(seg);
+	return (int)n;
+}

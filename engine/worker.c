@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/* worker.c - a worker process: waits for jobs, maps their arrays by name, claims ranges
+ * and runs kernels; also the entry point of spawned workers (brigade-worker). */
+#include <dlfcn.h>
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+/* Arrays this worker has mapped, by name and creation identity. */
+#define CACHE_SLOTS 16
+#define CACHE_IDLE_JOBS 8 /* unmapped after this many jobs without use */
+
+struct cached {
+	brg_array *a;
+	uint64_t created_ns;
+	int32_t creator_pid;
+	int writable;
+	uint64_t last_job;
+};
+static struct cached cache[CACHE_SLOTS];
+
+static void cache_evict_idle(uint64_t job)
+{
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		if (cache[i].a && job - cache[i].last_job > CACHE_IDLE_JOBS) {
+			brg_array_close(cache[i].a);
+			memset(&cache[i], 0, sizeof cache[i]);
+		}
+}
+
+static int cache_get(const struct brg__jarray *ja, uint64_t job, brg_array **out)
+{
+	int free_slot = -1, oldest = 0;
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		struct cached *c = &cache[i];
+		if (!c->a) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (strcmp(brg_array_name(c->a), ja->name))
+			continue;
+		/* The same name made again, or mapped read-only when the job writes: reopen. */
+		if (c->created_ns == ja->created_ns && c->creator_pid == ja->creator_pid &&
+		    (c->writable || !ja->writable)) {
+			c->last_job = job;
+			*out = c->a;
+			return 0;
+		}
+		brg_array_close(c->a);
+		memset(c, 0, sizeof *c);
+		free_slot = i;
+		break;
+	}
+	if (free_slot < 0) {
+		for (int i = 1; i < CACHE_SLOTS; i++)
+			if (cache[i].last_job < cache[oldest].last_job)
+				oldest = i;
+		brg_array_close(cache[oldest].a);
+		memset(&cache[oldest], 0, sizeof cache[oldest]);
+		free_slot = oldest;
+	}
+	brg_array *a;
+	int r = brg_array_open(&a, ja->name, ja->writable ? BRG_OPEN_WRITE : 0);
+	if (r)
+		return r;
+	if (a->meta.created_ns != ja->created_ns || a->meta.creator_pid != ja->creator_pid) {
+		brg_array_close(a);
+		return BRG_ENOARRAY; /* the name now holds another array than the job's */
+	}
+	cache[free_slot] = (struct cached){a, ja->created_ns, ja->creator_pid, ja->writable, job};
+	*out = a;
+	return 0;
+}
+
+static brg_kernel_fn find_kernel(const struct brg__ctl *ctl, const brg_kernel *plugin,
+				 size_t nplugin)
+{
+	const struct brg__jobdesc *job = &ctl->job;
+	if (ctl->start_method == BRG_START_FORK)
+		return (brg_kernel_fn)(uintptr_t)job->fn;
+	char name[BRG__KERNEL_NAME];
+	memcpy(name, job->kernel_name, sizeof name);
+	name[sizeof name - 1] = 0;
+	for (size_t i = 0; i < nplugin; i++)
+		if (plugin[i].name && plugin[i].fn && !strcmp(plugin[i].name, name))
+			return plugin[i].fn;
+	return NULL;
+}
+
+/* Whether the job descriptor can be trusted as far as this process relies on it. */
+static int job_valid(const struct brg__ctl *ctl)
+{
+	const struct brg__jobdesc *j = &ctl->job;
+	if (j->narrays > BRG_JOB_MAX_ARRAYS || j->args_size > BRG_ARGS_MAX ||
+	    j->participants < 1 || j->participants > ctl->nworkers || j->sched_kind > BRG_SCHED_AUTO)
+		return 0;
+	if (j->block ? (j->n > BRG__MAX_SLOTS || j->n * j->block < j->n_elems ||
+			(j->n && (j->n - 1) * j->block >= j->n_elems))
+		     : j->n != j->n_elems)
+		return 0;
+	for (uint32_t i = 0; i < j->narrays; i++)
+		if (memchr(j->arrays[i].name, 0, sizeof j->arrays[i].name) == NULL)
+			return 0;
+	return 1;
+}
+
+static void run_job(struct brg__ctl *ctl, uint32_t who, const brg_kernel *plugin,
+		    size_t nplugin)
+{
+	const struct brg__jobdesc *job = &ctl->job;
+	struct brg__wrec *me = &ctl->w[who];
+	uint64_t id = job->id;
+	me->job_joined = id;
+	me->state = BRG__W_BUSY;
+	brg_array *arrays[BRG_JOB_MAX_ARRAYS] = {0};
+	int r = 0;
+	brg_kernel_fn fn = NULL;
+	if (!job_valid(ctl)) {
+		r = BRG_EPOOLSTATE;
+	} else if (!(fn = find_kernel(ctl, plugin, nplugin))) {
+		r = BRG_ENOKERNEL;
+	} else {
+		cache_evict_idle(id);
+		for (uint32_t i = 0; i < job->narrays && !r; i++)
+			r = cache_get(&job->arrays[i], id, &arrays[i]);
+	}
+	if (r) {
+		if (brg__ctl_lock(ctl, who) == 0) {
+			brg__job_fail(ctl, r, who, 0, 0);
+			brg__ctl_unlock(ctl);
+		}
+	} else {
+		brg__participate(ctl, who, fn, arrays);
+	}
+	/* No lock: the lease is already cleared, and the caller only reads these. */
+	me->state = BRG__W_IDLE;
+	__atomic_store_n(&me->job_done, id, __ATOMIC_SEQ_CST);
+	/* Dekker with the caller: it sets caller_sleeping, then re-reads job_done. */
+	if (__atomic_load_n(&ctl->caller_sleeping, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&ctl->done_seq, 1, __ATOMIC_SEQ_CST);
+		brg__futex_wake(&ctl->done_seq, 1);
+	}
+}
+
+void brg__worker_loop(struct brg__ctl *ctl, brg_array *ctl_seg, uint32_t who,
+		      const brg_kernel *plugin, size_t nplugin)
+{
+	(void)ctl_seg;
+	struct brg__wrec *me = &ctl->w[who];
+	uint64_t spin_ns = (uint64_t)ctl->spin_us * 1000u;
+	for (;;) {
+		uint32_t seq = __atomic_load_n(&ctl->job_seq, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE))
+			_exit(0);
+		if (__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE) && ctl->job.id != me->job_done && ctl->job.id != me->job_joined) {
+			run_job(ctl, who, plugin, nplugin);
+			continue;
+		}
+		/* Spin first: a futex wake costs tens of microseconds, a spin a cache miss. */
+		uint64_t t0 = brg__mono_ns();
+		unsigned k = 0;
+		while (__atomic_load_n(&ctl->job_seq, __ATOMIC_ACQUIRE) == seq) {
+			brg__cpu_relax();
+			if ((++k & 255) == 0 && brg__mono_ns() - t0 > spin_ns)
+				break;
+		}
+		if (__atomic_load_n(&ctl->job_seq, __ATOMIC_ACQUIRE) != seq)
+			continue;
+		__atomic_add_fetch(&ctl->sleepers, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&ctl->job_seq, __ATOMIC_SEQ_CST) == seq)
+			brg__futex_wait(&ctl->job_seq, seq, -1);
+		__atomic_sub_fetch(&ctl->sleepers, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+/* Binds the calling process to a cpuset written in hwloc's list syntax, without loading a
+ * topology (milliseconds we would pay in every spawned worker). */
+static int bind_list(const char *text)
+{
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+	if (!set)
+		return -ENOMEM;
+	int r = 0;
+	if (hwloc_bitmap_list_sscanf(set, text) < 0) {
+		r = -EINVAL;
+	} else if (!hwloc_bitmap_iszero(set)) {
+		cpu_set_t cs;
+		CPU_ZERO(&cs);
+		int i;
+		hwloc_bitmap_foreach_begin(i, set)
+		{
+			if (i < CPU_SETSIZE)
+				CPU_SET(i, &cs);
+		}
+		hwloc_bitmap_foreach_end();
+		if (sched_setaffinity(0, sizeof cs, &cs) < 0)
+			r = -errno;
+	}
+	hwloc_bitmap_free(set);
+	return r;
+}
+
+int brg_worker_main(int argc, char **argv)
+{
+	if (argc != 4)
+		return 2;
+	char *end;
+	long idx = strtol(argv[2], &end, 10);
+	long parent = strtol(argv[3], NULL, 10);
+	if (*end || idx < 1 || idx >= BRG__MAX_WORKERS)
+		return 2;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != (pid_t)parent)
+		return 3; /* the parent died before we could ask to follow it */
+	brg_array *seg;
+	if (brg__segment_open(&seg, argv[1], BRG_OPEN_WRITE, BRG_KIND_POOL))
+		return 4;
+	struct brg__ctl *ctl = brg_array_data(seg);
+	if (brg_array_nbytes(seg) < sizeof *ctl || ctl->magic != BRG__CTL_MAGIC ||
+	    ctl->version != BRG__CTL_VERSION || (uint32_t)idx >= ctl->nworkers ||
+	    ctl->parent_pid != (int32_t)parent)
+		return 5;
+	struct brg__wrec *me = &ctl->w[idx];
+	char cpuset[BRG__CPUSET_TEXT], plugin_path[sizeof ctl->plugin];
+	memcpy(cpuset, me->cpuset, sizeof cpuset);
+	cpuset[sizeof cpuset - 1] = 0;
+	memcpy(plugin_path, ctl->plugin, sizeof plugin_path);
+	plugin_path[sizeof plugin_path - 1] = 0;
+	int r = cpuset[0] ? bind_list(cpuset) : 0;
+	const brg_kernel *kernels = NULL;
+	size_t nkernels = 0;
+	if (!r && plugin_path[0]) {
+		void *h = dlopen(plugin_path, RTLD_NOW | RTLD_LOCAL);
+		brg_plugin_kernels_fn get = h ? (brg_plugin_kernels_fn)(uintptr_t)dlsym(
+							h, "brg_plugin_kernels")
+					      : NULL;
+		if (!get)
+			r = -ENOEXEC;
+		else
+			kernels = get(&nkernels);
+	}
+	brg__blas_single_thread();
+	if (brg__ctl_lock(ctl, (uint32_t)idx) == 0) {
+		me->error = r;
+		me->state = r ? BRG__W_FAILED : BRG__W_IDLE;
+		brg__ctl_unlock(ctl);
+	}
+	if (r)
+		return 6;
+	brg__worker_loop(ctl, seg, (uint32_t)idx, kernels, nkernels);
+}
