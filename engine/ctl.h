@@ -60,25 +60,33 @@ struct brg__jarray {
 	uint32_t pad1;
 };
 
+/* The job descriptor.  Its first line is everything a waiting worker needs to start: the
+ * futex word it spins on sits beside the fields, so a new job costs the worker one line. */
 struct brg__jobdesc {
-	uint64_t id;
+	uint32_t seq;       /* futex word: bumped per job (and at shutdown) */
 	uint32_t in_flight; /* set at submit, cleared when the caller collected the job */
-	uint32_t pad0;
-	uint64_t fn; /* the kernel's address in fork workers (same image) */
-	char kernel_name[BRG__KERNEL_NAME];
-	uint32_t kernel_flags;
-	uint32_t sched_kind;
-	uint64_t chunk;   /* resolved chunk for dynamic/guided/auto */
-	uint64_t n;       /* hand-out units: elements, or blocks for a reduction */
-	uint64_t n_elems; /* elements */
-	uint64_t block;   /* elements per block for a reduction; 0 for a for-job */
-	uint32_t narrays;
-	uint32_t args_size;
-	uint32_t participants; /* static schedule: ranges = participants */
-	uint32_t pad;
+	uint64_t id;
+	uint64_t fn;        /* the kernel's address in fork workers (same image) */
+	uint64_t n;         /* hand-out units: elements, or blocks for a reduction */
+	uint64_t n_elems;   /* elements */
+	uint64_t block;     /* elements per block for a reduction; 0 for a for-job */
+	uint64_t chunk;     /* resolved chunk for dynamic/guided/auto */
+	uint8_t sched_kind;
+	uint8_t kernel_flags;
+	uint8_t narrays;
+	uint8_t shutdown;
+	uint16_t participants; /* static schedule: ranges = participants */
+	uint16_t args_size;
+	/* second line on: what only some jobs read */
+	char kernel_name[BRG__KERNEL_NAME] __attribute__((aligned(BRG__LINE)));
 	struct brg__jarray arrays[BRG_JOB_MAX_ARRAYS];
 	unsigned char args[BRG_ARGS_MAX] __attribute__((aligned(BRG__LINE)));
 };
+_Static_assert(__builtin_offsetof(struct brg__jobdesc, kernel_name) == BRG__LINE,
+	       "a job's hot fields fill exactly one line");
+_Static_assert(BRG__MAX_WORKERS <= UINT16_MAX && BRG_ARGS_MAX <= UINT16_MAX &&
+		       BRG_JOB_MAX_ARRAYS <= UINT8_MAX,
+	       "job descriptor field widths");
 
 struct brg__retry {
 	uint64_t begin, end;
@@ -108,8 +116,6 @@ struct brg__ctl {
 	} hot __attribute__((aligned(BRG__LINE)));
 
 	/* futex words, each on its own line */
-	uint32_t job_seq __attribute__((aligned(BRG__LINE)));  /* bumped per job */
-	uint32_t shutdown;
 	uint32_t sleepers __attribute__((aligned(BRG__LINE))); /* workers in futex_wait */
 	uint32_t done_seq __attribute__((aligned(BRG__LINE))); /* bumped for a sleeping caller */
 	uint32_t caller_sleeping;
@@ -143,9 +149,10 @@ struct brg__range {
 void brg__static_range(uint64_t n, uint32_t p, uint32_t i, uint64_t *begin, uint64_t *end);
 /* Next chunk size for the schedule; remaining > 0. */
 uint64_t brg__sched_chunk(uint32_t kind, uint64_t chunk, uint64_t remaining, uint32_t p);
-/* Claims the next range for participant who under the lock, recording the lease; 1 when
- * claimed, 0 when nothing is left (or an error stopped the job). */
-int brg__claim(struct brg__ctl *ctl, uint32_t who, struct brg__range *r);
+/* Claims the next range for participant who under the lock, recording the lease as held
+ * since now (CLOCK_MONOTONIC ns); 1 when claimed, 0 when nothing is left (or an error
+ * stopped the job). */
+int brg__claim(struct brg__ctl *ctl, uint32_t who, struct brg__range *r, uint64_t now);
 /* Resolves the chunk of an auto schedule from a measured cost per index. */
 uint64_t brg__auto_chunk(uint64_t n, uint32_t p, double ns_per_index, double claim_ns);
 
@@ -155,7 +162,7 @@ int brg__ctl_lock(struct brg__ctl *ctl, uint32_t who);
 void brg__ctl_unlock(struct brg__ctl *ctl);
 /* Runs the participant's share of the current job (job descriptor already validated). */
 void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
-		      brg_array *const *arrays);
+		      brg_array *const *arrays, const struct brg__range *first);
 /* Records an error for the job (the first one wins) under the lock. */
 void brg__job_fail(struct brg__ctl *ctl, int code, uint32_t who, uint64_t begin, uint64_t end);
 /* The worker process main loop; never returns. */
@@ -190,6 +197,8 @@ struct brg_job {
 	int caller_done;
 	uint64_t busy_before; /* sum of busy_ns of all participants at submit */
 	int cost_slot;        /* auto-schedule cost entry of this kernel, -1 when none */
+	int first_valid;      /* the caller's first range, claimed at submit */
+	struct brg__range first;
 };
 
 #define BRG__COST_SLOTS 32

@@ -41,8 +41,30 @@ void brg__job_fail(struct brg__ctl *ctl, int code, uint32_t who, uint64_t begin,
 	ctl->h.err_end = end;
 }
 
+/* Whether a claim could still find something, read without the lock.  Every field only
+ * moves one way during a job (next grows, taken bits get set, error gets set), and retries
+ * are only queued with a replacement worker on its way, so "nothing" read here is final. */
+static int maybe_more(const struct brg__ctl *ctl, uint32_t who)
+{
+	const struct brg__jobdesc *job = &ctl->job;
+	if (__atomic_load_n(&ctl->hot.error, __ATOMIC_RELAXED))
+		return 0;
+	if (who != 0 && __atomic_load_n(&ctl->hot.nretry, __ATOMIC_RELAXED))
+		return 1;
+	if (job->sched_kind != BRG_SCHED_STATIC)
+		return __atomic_load_n(&ctl->hot.next, __ATOMIC_RELAXED) < job->n;
+	for (uint32_t w = 0; w * 64 < job->participants; w++) {
+		uint32_t left = job->participants - w * 64;
+		uint64_t all = left >= 64 ? ~0ull : (1ull << left) - 1;
+		const uint64_t *word = w ? &ctl->h.taken[w] : &ctl->hot.taken0;
+		if ((__atomic_load_n(word, __ATOMIC_RELAXED) & all) != all)
+			return 1;
+	}
+	return 0;
+}
+
 void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
-		      brg_array *const *arrays)
+		      brg_array *const *arrays, const struct brg__range *first)
 {
 	const struct brg__jobdesc *job = &ctl->job;
 	struct brg__wrec *me = &ctl->w[who];
@@ -53,12 +75,19 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		.worker = (int)who,
 	};
 	struct brg__range r;
-	if (brg__ctl_lock(ctl, who))
-		return;
-	int got = brg__claim(ctl, who, &r);
-	brg__ctl_unlock(ctl);
+	int got;
+	/* One clock read per range: the end of one range is the start of the next lease. */
+	uint64_t t0 = brg__mono_ns();
+	if (first) {
+		r = *first;
+		got = 1;
+	} else {
+		if (brg__ctl_lock(ctl, who))
+			return;
+		got = brg__claim(ctl, who, &r, t0);
+		brg__ctl_unlock(ctl);
+	}
 	while (got) {
-		uint64_t t0 = brg__mono_ns();
 		int rc = 0;
 		if (!job->block) {
 			t.begin = r.begin;
@@ -76,16 +105,23 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		}
 		if (rc > 0)
 			rc = BRG_EKERNEL;
-		uint64_t dt = brg__mono_ns() - t0;
-		if (brg__ctl_lock(ctl, who))
-			return;
-		me->lease.valid = 0;
+		uint64_t t1 = brg__mono_ns();
+		/* The lease and the counters are this participant's own: no lock needed to
+		 * finish a range, only to claim the next one. */
 		me->chunks_done++;
-		me->busy_ns += dt;
-		if (rc)
-			brg__job_fail(ctl, rc, who, r.begin, r.end);
-		got = brg__claim(ctl, who, &r);
-		brg__ctl_unlock(ctl);
+		me->busy_ns += t1 - t0;
+		t0 = t1;
+		__atomic_store_n(&me->lease.valid, 0, __ATOMIC_RELEASE);
+		if (rc || maybe_more(ctl, who)) {
+			if (brg__ctl_lock(ctl, who))
+				return;
+			if (rc)
+				brg__job_fail(ctl, rc, who, r.begin, r.end);
+			got = brg__claim(ctl, who, &r, t1);
+			brg__ctl_unlock(ctl);
+		} else {
+			got = 0;
+		}
 	}
 }
 
@@ -176,15 +212,15 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *d, brg_job **out)
 	memset(jd->kernel_name, 0, sizeof jd->kernel_name);
 	if (d->kernel->name)
 		strncpy(jd->kernel_name, d->kernel->name, sizeof jd->kernel_name - 1);
-	jd->kernel_flags = d->kernel->flags;
-	jd->sched_kind = (uint32_t)d->sched.kind;
+	jd->kernel_flags = (uint8_t)d->kernel->flags;
+	jd->sched_kind = (uint8_t)d->sched.kind;
 	jd->chunk = chunk;
 	jd->n = units;
 	jd->n_elems = d->n;
 	jd->block = block;
-	jd->narrays = (uint32_t)d->narrays;
-	jd->args_size = (uint32_t)d->args_size;
-	jd->participants = (uint32_t)pool->nworkers;
+	jd->narrays = (uint8_t)d->narrays;
+	jd->args_size = (uint16_t)d->args_size;
+	jd->participants = (uint16_t)pool->nworkers;
 	for (int i = 0; i < d->narrays; i++) {
 		const brg_array *a = d->arrays[i];
 		struct brg__jarray *ja = &jd->arrays[i];
@@ -206,11 +242,13 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *d, brg_job **out)
 	/* Reading every record costs a line each: only the auto schedule needs it. */
 	job->busy_before = job->cost_slot >= 0 ? busy_total(pool) : 0;
 	__atomic_store_n(&ctl->job.in_flight, 1, __ATOMIC_RELEASE);
+	/* The caller's first range, claimed while it holds the lock anyway. */
+	job->first_valid = brg__claim(ctl, 0, &job->first, brg__mono_ns());
 	brg__ctl_unlock(ctl);
 
-	__atomic_add_fetch(&ctl->job_seq, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&ctl->job.seq, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&ctl->sleepers, __ATOMIC_SEQ_CST))
-		brg__futex_wake(&ctl->job_seq, INT_MAX);
+		brg__futex_wake(&ctl->job.seq, INT_MAX);
 	pool->job_live = 1;
 	*out = job;
 	return 0;
@@ -266,7 +304,8 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 	brg_pool *pool = job->pool;
 	struct brg__ctl *ctl = pool->ctl;
 	if (!job->caller_done) {
-		brg__participate(ctl, 0, job->kernel->fn, job->arrays);
+		brg__participate(ctl, 0, job->kernel->fn, job->arrays,
+				 job->first_valid ? &job->first : NULL);
 		ctl->w[0].job_done = job->id;
 		job->caller_done = 1;
 	}
@@ -287,7 +326,7 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 		brg__reap(pool);
 		if (!live_workers(pool)) {
 			/* Nobody left to take ranges: the caller finishes what it safely can. */
-			brg__participate(ctl, 0, job->kernel->fn, job->arrays);
+			brg__participate(ctl, 0, job->kernel->fn, job->arrays, NULL);
 			if (brg__ctl_lock(ctl, 0) == 0) {
 				if (ctl->hot.nretry)
 					brg__job_fail(ctl, BRG_EWORKERDIED, 0, ctl->h.retry[0].begin,

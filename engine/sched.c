@@ -39,12 +39,12 @@ uint64_t brg__auto_chunk(uint64_t n, uint32_t p, double ns_per_index, double cla
 	return min < share ? min : (share ? share : 1);
 }
 
-static void lease(struct brg__wrec *w, uint64_t b, uint64_t e, uint32_t kills)
+static void lease(struct brg__wrec *w, uint64_t b, uint64_t e, uint32_t kills, uint64_t now)
 {
 	w->lease.begin = b;
 	w->lease.end = e;
 	w->lease.kills = kills;
-	w->lease.since_ns = brg__mono_ns();
+	w->lease.since_ns = now;
 	/* valid last: a holder dying before it leaves no lease, dying after leaves a lease
 	 * for a range that may also still be unclaimed; re-running it is the safe side. */
 	__atomic_store_n(&w->lease.valid, 1, __ATOMIC_RELEASE);
@@ -55,7 +55,7 @@ static uint64_t *taken_word(struct brg__ctl *ctl, uint32_t j)
 	return j < 64 ? &ctl->hot.taken0 : &ctl->h.taken[j / 64];
 }
 
-int brg__claim(struct brg__ctl *ctl, uint32_t who, struct brg__range *r)
+int brg__claim(struct brg__ctl *ctl, uint32_t who, struct brg__range *r, uint64_t now)
 {
 	const struct brg__jobdesc *job = &ctl->job;
 	struct brg__wrec *me = &ctl->w[who];
@@ -68,7 +68,7 @@ int brg__claim(struct brg__ctl *ctl, uint32_t who, struct brg__range *r)
 		r->begin = t->begin;
 		r->end = t->end;
 		r->kills = t->kills;
-		lease(me, r->begin, r->end, r->kills);
+		lease(me, r->begin, r->end, r->kills, now);
 		ctl->hot.nretry--;
 		return 1;
 	}
@@ -88,7 +88,7 @@ int brg__claim(struct brg__ctl *ctl, uint32_t who, struct brg__range *r)
 			r->begin = b;
 			r->end = e;
 			r->kills = 0;
-			lease(me, b, e, 0);
+			lease(me, b, e, 0, now);
 			return 1;
 		}
 		return 0;
@@ -101,7 +101,7 @@ int brg__claim(struct brg__ctl *ctl, uint32_t who, struct brg__range *r)
 	r->begin = next;
 	r->end = next + c;
 	r->kills = 0;
-	lease(me, r->begin, r->end, 0);
+	lease(me, r->begin, r->end, 0, now);
 	ctl->hot.next = r->end;
 	return 1;
 }

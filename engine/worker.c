@@ -137,7 +137,7 @@ static void run_job(struct brg__ctl *ctl, uint32_t who, const brg_kernel *plugin
 			brg__ctl_unlock(ctl);
 		}
 	} else {
-		brg__participate(ctl, who, fn, arrays);
+		brg__participate(ctl, who, fn, arrays, NULL);
 	}
 	/* No lock: the lease is already cleared, and the caller only reads these. */
 	me->state = BRG__W_IDLE;
@@ -156,8 +156,8 @@ void brg__worker_loop(struct brg__ctl *ctl, brg_array *ctl_seg, uint32_t who,
 	struct brg__wrec *me = &ctl->w[who];
 	uint64_t spin_ns = (uint64_t)ctl->spin_us * 1000u;
 	for (;;) {
-		uint32_t seq = __atomic_load_n(&ctl->job_seq, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&ctl->shutdown, __ATOMIC_ACQUIRE))
+		uint32_t seq = __atomic_load_n(&ctl->job.seq, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&ctl->job.shutdown, __ATOMIC_ACQUIRE))
 			_exit(0);
 		if (__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE) && ctl->job.id != me->job_done && ctl->job.id != me->job_joined) {
 			run_job(ctl, who, plugin, nplugin);
@@ -166,16 +166,16 @@ void brg__worker_loop(struct brg__ctl *ctl, brg_array *ctl_seg, uint32_t who,
 		/* Spin first: a futex wake costs tens of microseconds, a spin a cache miss. */
 		uint64_t t0 = brg__mono_ns();
 		unsigned k = 0;
-		while (__atomic_load_n(&ctl->job_seq, __ATOMIC_ACQUIRE) == seq) {
+		while (__atomic_load_n(&ctl->job.seq, __ATOMIC_ACQUIRE) == seq) {
 			brg__cpu_relax();
 			if ((++k & 255) == 0 && brg__mono_ns() - t0 > spin_ns)
 				break;
 		}
-		if (__atomic_load_n(&ctl->job_seq, __ATOMIC_ACQUIRE) != seq)
+		if (__atomic_load_n(&ctl->job.seq, __ATOMIC_ACQUIRE) != seq)
 			continue;
 		__atomic_add_fetch(&ctl->sleepers, 1, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&ctl->job_seq, __ATOMIC_SEQ_CST) == seq)
-			brg__futex_wait(&ctl->job_seq, seq, -1);
+		if (__atomic_load_n(&ctl->job.seq, __ATOMIC_SEQ_CST) == seq)
+			brg__futex_wait(&ctl->job.seq, seq, -1);
 		__atomic_sub_fetch(&ctl->sleepers, 1, __ATOMIC_SEQ_CST);
 	}
 }

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* kernels.h - what the built-in kernels share: argument checks, the kernel table, the
+ * instruction-set dispatch of hot loops and OpenBLAS threading. */
+#ifndef BRG_KERNELS_H
+#define BRG_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl.h"
+
+#define BRG__CAT2(a, b) a##b
+#define BRG__CAT(a, b) BRG__CAT2(a, b)
+#define BRG__CAT3(a, b, c) BRG__CAT(BRG__CAT(a, b), c)
+
+/* Hot loops are compiled once per instruction set and picked at load time (ifunc).  Files
+ * with kernels also say `#pragma GCC optimize("fp-contract=off")`: otherwise the AVX-512
+ * clone (which implies FMA) would round a*b+c once where the others round twice, and the
+ * result bits would depend on the machine. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define BRG__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BRG__CLONES
+#endif
+
+/* Instruction-set levels of the reduction block loops, dispatched by hand so a test can run
+ * every level on the same data and compare the bits. */
+enum { BRG__ISA_BASE = 0, BRG__ISA_AVX2 = 1, BRG__ISA_AVX512 = 2, BRG__ISA_COUNT = 3 };
+/* The best level this CPU (and OS) supports. */
+int brg__isa_level(void);
+
+/* ---- kcheck.c: argument checks of the public kernel calls ---- */
+/* 1 for f32 and f64. */
+int brg__kcheck_float(brg_dtype dt);
+/* Same dtype (else BRG_EDTYPE) and element count (else BRG_ESHAPE). */
+int brg__kcheck_same(const brg_array *a, const brg_array *b);
+/* Same dtype, ndim and shape: 0, BRG_EDTYPE or BRG_ESHAPE. */
+int brg__kcheck_same_shape(const brg_array *a, const brg_array *b);
+/* 1 when a and b are the same memory: one handle, one name, or overlapping data. */
+int brg__kcheck_alias(const brg_array *a, const brg_array *b);
+/* BRG_EREADONLY when out is mapped read-only, else 0. */
+int brg__kcheck_output(const brg_array *out);
+
+/* Worker side: the job came through shared memory, so a kernel checks that arrays
+ * 0..count-1 exist, have dtype dt (0: any) and hold at least task->end elements, and that
+ * the first nout of them are writable.  0 or BRG_EPOOLSTATE. */
+int brg__ktask_flat(const brg_task *t, int count, int nout, brg_dtype dt);
+
+/* Runs kernel over [0, n) elements on the static schedule: the ranges are those of
+ * brg_pool_array_create's first touch, so each participant works on memory it placed. */
+int brg__krun(brg_pool *pool, const brg_kernel *k, size_t n, const void *args,
+	      size_t args_size, brg_array *const *arrays, int narrays);
+
+/* ---- the built-in kernel table (ktable.c), assembled from every kernel file ---- */
+/* Each writes up to max of its kernels to out and returns how many it has. */
+size_t brg__vec_kernels(const brg_kernel **out, size_t max);
+size_t brg__reduce_kernels(const brg_kernel **out, size_t max);
+size_t brg__stencil_kernels(const brg_kernel **out, size_t max);
+size_t brg__gemm_kernels(const brg_kernel **out, size_t max);
+size_t brg__firsttouch_kernels(const brg_kernel **out, size_t max);
+/* Appends the count kernels of list to out[*at..max), advancing *at even past max. */
+void brg__klist_append(const brg_kernel **out, size_t max, size_t *at,
+		       const brg_kernel *const *list, size_t count);
+/* Every built-in kernel, for spawned workers that find kernels by name. */
+const brg_kernel *brg__builtin_kernels(size_t *count);
+
+/* ---- reduce.c: block routines, exposed for the tests ---- */
+enum {
+	BRG__R_SUM,
+	BRG__R_SUMSQ,
+	BRG__R_DOT,
+	BRG__R_NORM2,
+	BRG__R_MIN,
+	BRG__R_MAX,
+	BRG__R_ARGMIN,
+	BRG__R_ARGMAX,
+	BRG__R_COUNT
+};
+/* Writes the partial of x[0..n) (and y for dot) into partial (BRG_SCRATCH_BYTES); base is
+ * the flat index of x[0] (argmin/argmax). */
+typedef void (*brg__rblock_fn)(const void *x, const void *y, size_t n, size_t base,
+			       void *partial);
+/* The block routine of op for dtype at isa: 0; -ENOTSUP when this CPU lacks isa; BRG_EDTYPE
+ * when op does not take dtype; -EINVAL for an unknown op or isa. */
+int brg__reduce_block_fn(int op, brg_dtype dt, int isa, brg__rblock_fn *out);
+
+/* ---- blas.c ---- */
+/* The caller's BLAS runs on one thread while it takes part in a job (the workers are the
+ * parallelism); returns the thread count to give back to brg__blas_threads_restore. */
+int brg__blas_threads_enter(void);
+void brg__blas_threads_restore(int saved);
+
+#endif

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/* vec.c - elementwise kernels (fill, copy, scale, axpy, triad, binop, map) as pool jobs over
+ * the elements on the static schedule. */
+#pragma GCC optimize("fp-contract=off") /* same bits from every clone: see kernels.h */
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#define VK_FLOAT 0
+#define VK_SIGNED 1
+#define VK_UNSIGNED 2
+
+struct fill_args {
+	unsigned char bits[8]; /* the value, already converted to the array's dtype */
+};
+struct binop_args {
+	int32_t op;
+};
+struct scalar_args {
+	double a;
+};
+struct map_args {
+	brg_map_fn fn;
+	const void *ud_ptr; /* the caller's pointer, passed on when ud_size is 0 */
+	uint64_t ud_size;
+	_Alignas(16) unsigned char ud[]; /* a copy of the user data, in the control block */
+};
+struct copy_args {
+	uint32_t esize;
+};
+
+struct vec_set {
+	const brg_kernel *fill, *binop, *binop_ip, *scale, *axpy, *triad, *map, *map_ip;
+};
+
+#define T float
+#define SUF f32
+#define DT BRG_F32
+#define VK VK_FLOAT
+#define UT uint32_t
+#include "vec_tmpl.h"
+#define T double
+#define SUF f64
+#define DT BRG_F64
+#define VK VK_FLOAT
+#define UT uint64_t
+#include "vec_tmpl.h"
+#define T int8_t
+#define SUF i8
+#define DT BRG_I8
+#define VK VK_SIGNED
+#define UT uint32_t
+#include "vec_tmpl.h"
+#define T int16_t
+#define SUF i16
+#define DT BRG_I16
+#define VK VK_SIGNED
+#define UT uint32_t
+#include "vec_tmpl.h"
+#define T int32_t
+#define SUF i32
+#define DT BRG_I32
+#define VK VK_SIGNED
+#define UT uint32_t
+#include "vec_tmpl.h"
+#define T int64_t
+#define SUF i64
+#define DT BRG_I64
+#define VK VK_SIGNED
+#define UT uint64_t
+#include "vec_tmpl.h"
+#define T uint8_t
+#define SUF u8
+#define DT BRG_U8
+#define VK VK_UNSIGNED
+#define UT uint32_t
+#include "vec_tmpl.h"
+#define T uint16_t
+#define SUF u16
+#define DT BRG_U16
+#define VK VK_UNSIGNED
+#define UT uint32_t
+#include "vec_tmpl.h"
+#define T uint32_t
+#define SUF u32
+#define DT BRG_U32
+#define VK VK_UNSIGNED
+#define UT uint32_t
+#include "vec_tmpl.h"
+#define T uint64_t
+#define SUF u64
+#define DT BRG_U64
+#define VK VK_UNSIGNED
+#define UT uint64_t
+#include "vec_tmpl.h"
+
+static const struct vec_set *const sets[] = {
+	[BRG_F32] = &set_f32, [BRG_F64] = &set_f64, [BRG_I8] = &set_i8,
+	[BRG_I16] = &set_i16, [BRG_I32] = &set_i32, [BRG_I64] = &set_i64,
+	[BRG_U8] = &set_u8,   [BRG_U16] = &set_u16, [BRG_U32] = &set_u32,
+	[BRG_U64] = &set_u64,
+};
+
+static const struct vec_set *set_of(const brg_array *a)
+{
+	unsigned dt = (unsigned)a->meta.lay.dtype;
+	return dt < sizeof sets / sizeof sets[0] ? sets[dt] : NULL;
+}
+
+static int k_copy(const brg_task *t)
+{
+	int r = brg__ktask_flat(t, 2, 1, 0);
+	if (r)
+		return r;
+	size_t es = ((const struct copy_args *)t->args)->esize;
+	if (t->arrays[0]->meta.lay.dtype != t->arrays[1]->meta.lay.dtype ||
+	    es != brg_dtype_size(t->arrays[0]->meta.lay.dtype))
+		return BRG_EPOOLSTATE;
+	memcpy((unsigned char *)brg_array_data(t->arrays[0]) + t->begin * es,
+	       (const unsigned char *)brg_array_data(t->arrays[1]) + t->begin * es,
+	       (t->end - t->begin) * es);
+	return 0;
+}
+static const brg_kernel kern_copy = {"brg.copy", k_copy, BRG_KERNEL_IDEMPOTENT};
+
+size_t brg__vec_kernels(const brg_kernel **out, size_t max)
+{
+	size_t at = 0;
+#define ADD(list) brg__klist_append(out, max, &at, list, sizeof list / sizeof list[0])
+	ADD(list_f32);
+	ADD(list_f64);
+	ADD(list_i8);
+	ADD(list_i16);
+	ADD(list_i32);
+	ADD(list_i64);
+	ADD(list_u8);
+	ADD(list_u16);
+	ADD(list_u32);
+	ADD(list_u64);
+#undef ADD
+	const brg_kernel *const more[] = {&kern_copy};
+	brg__klist_append(out, max, &at, more, 1);
+	return at;
+}
+
+/* Whether value converts to an integer dtype exactly: an integral value in its range. */
+static int int_representable(brg_dtype dt, double v)
+{
+	double lo, hi_excl; /* powers of two and their neighbours: exact in double */
+	switch (dt) {
+	case BRG_I8: lo = -128.0, hi_excl = 128.0; break;
+	case BRG_I16: lo = -32768.0, hi_excl = 32768.0; break;
+	case BRG_I32: lo = -2147483648.0, hi_excl = 2147483648.0; break;
+	case BRG_I64: lo = -9223372036854775808.0, hi_excl = 9223372036854775808.0; break;
+	case BRG_U8: lo = 0, hi_excl = 256.0; break;
+	case BRG_U16: lo = 0, hi_excl = 65536.0; break;
+	case BRG_U32: lo = 0, hi_excl = 4294967296.0; break;
+	default: lo = 0, hi_excl = 18446744073709551616.0; break;
+	}
+	return v >= lo && v < hi_excl && v == trunc(v); /* NaN fails every comparison */
+}
+
+int brg_vec_fill(brg_pool *pool, brg_array *out, double value)
+{
+	if (!pool || !out)
+		return -EINVAL;
+	const struct vec_set *s = set_of(out);
+	if (!s)
+		return BRG_EDTYPE;
+	int r = brg__kcheck_output(out);
+	if (r)
+		return r;
+	brg_dtype dt = out->meta.lay.dtype;
+	if (!brg__kcheck_float(dt) && !int_representable(dt, value))
+		return BRG_EBADARG;
+	struct fill_args a;
+	memset(&a, 0, sizeof a);
+	switch (dt) {
+#define CONV(D, TY)                                                                            \
+	case D: {                                                                              \
+		TY v = (TY)value;                                                              \
+		memcpy(a.bits, &v, sizeof v);                                                  \
+		break;                                                                         \
+	}
+		CONV(BRG_F32, float)
+		CONV(BRG_F64, double)
+		CONV(BRG_I8, int8_t)
+		CONV(BRG_I16, int16_t)
+		CONV(BRG_I32, int32_t)
+		CONV(BRG_I64, int64_t)
+		CONV(BRG_U8, uint8_t)
+		CONV(BRG_U16, uint16_t)
+		CONV(BRG_U32, uint32_t)
+		CONV(BRG_U64, uint64_t)
+#undef CONV
+	}
+	brg_array *arrays[] = {out};
+	return brg__krun(pool, s->fill, out->meta.lay.count, &a, sizeof a, arrays, 1);
+}
+
+int brg_vec_copy(brg_pool *pool, brg_array *dst, const brg_array *src)
+{
+	if (!pool || !dst || !src)
+		return -EINVAL;
+	int r;
+	if (!set_of(dst))
+		return BRG_EDTYPE;
+	if ((r = brg__kcheck_same(dst, src)) || (r = brg__kcheck_output(dst)))
+		return r;
+	if (brg__kcheck_alias(dst, src))
+		return BRG_EALIAS;
+	struct copy_args a = {(uint32_t)brg_dtype_size(dst->meta.lay.dtype)};
+	brg_array *arrays[] = {dst, (brg_array *)src};
+	return brg__krun(pool, &kern_copy, dst->meta.lay.count, &a, sizeof a, arrays, 2);
+}
+
+/* The checks of the f32/f64-only calls: out first, then each input against it. */
+static int float_checks(brg_array *out, const brg_array *in1, const brg_array *in2)
+{
+	if (!brg__kcheck_float(out->meta.lay.dtype))
+		return BRG_EDTYPE;
+	int r;
+	if ((in1 && (r = brg__kcheck_same(out, in1))) || (in2 && (r = brg__kcheck_same(out, in2))))
+		return r;
+	if ((r = brg__kcheck_output(out)))
+		return r;
+	if ((in1 && brg__kcheck_alias(out, in1)) || (in2 && brg__kcheck_alias(out, in2)))
+		return BRG_EALIAS;
+	return 0;
+}
+
+int brg_vec_scale(brg_pool *pool, brg_array *x, double a)
+{
+	if (!pool || !x)
+		return -EINVAL;
+	int r = float_checks(x, NULL, NULL);
+	if (r)
+		return r;
+	struct scalar_args args = {a};
+	brg_array *arrays[] = {x};
+	return brg__krun(pool, set_of(x)->scale, x->meta.lay.count, &args, sizeof args, arrays, 1);
+}
+
+int brg_vec_axpy(brg_pool *pool, double a, const brg_array *x, brg_array *y)
+{
+	if (!pool || !x || !y)
+		return -EINVAL;
+	int r = float_checks(y, x, NULL);
+	if (r)
+		return r;
+	struct scalar_args args = {a};
+	brg_array *arrays[] = {y, (brg_array *)x};
+	return brg__krun(pool, set_of(y)->axpy, y->meta.lay.count, &args, sizeof args, arrays, 2);
+}
+
+int brg_vec_triad(brg_pool *pool, brg_array *a, const brg_array *b, double s,
+		  const brg_array *c)
+{
+	if (!pool || !a || !b || !c)
+		return -EINVAL;
+	int r = float_checks(a, b, c);
+	if (r)
+		return r;
+	struct scalar_args args = {s};
+	brg_array *arrays[] = {a, (brg_array *)b, (brg_array *)c};
+	return brg__krun(pool, set_of(a)->triad, a->meta.lay.count, &args, sizeof args, arrays, 3);
+}
+
+int brg_vec_binop(brg_pool *pool, int op, brg_array *out, const brg_array *x,
+		  const brg_array *y)
+{
+	if (!pool || !out || !x || !y)
+		return -EINVAL;
+	const struct vec_set *s = set_of(out);
+	if (!s)
+		return BRG_EDTYPE;
+	int r;
+	if ((r = brg__kcheck_same(out, x)) || (r = brg__kcheck_same(out, y)) ||
+	    (r = brg__kcheck_output(out)))
+		return r;
+	if (op < BRG_OP_ADD || op > BRG_OP_DIV)
+		return BRG_EBADARG;
+	int inplace = brg__kcheck_alias(out, x) || brg__kcheck_alias(out, y);
+	struct binop_args args = {op};
+	/* The output first: a worker maps the first handle of a name with its access mode. */
+	brg_array *arrays[] = {out, (brg_array *)x, (brg_array *)y};
+	return brg__krun(pool, inplace ? s->binop_ip : s->binop, out->meta.lay.count, &args,
+			 sizeof args, arrays, 3);
+}
+
+int brg_vec_map(brg_pool *pool, brg_array *out, const brg_array *in, brg_map_fn fn,
+		const void *userdata, size_t userdata_size)
+{
+	if (!pool || !out || !in || !fn || (userdata_size && !userdata))
+		return -EINVAL;
+	int r;
+	if (!brg__kcheck_float(out->meta.lay.dtype))
+		return BRG_EDTYPE;
+	if ((r = brg__kcheck_same(out, in)) || (r = brg__kcheck_output(out)))
+		return r;
+	if (pool->start != BRG_START_FORK)
+		return -ENOTSUP; /* fn is an address in this program only */
+	if (userdata_size > BRG_ARGS_MAX - sizeof(struct map_args))
+		return BRG_EARGSIZE;
+	unsigned char buf[BRG_ARGS_MAX] __attribute__((aligned(16)));
+	struct map_args *m = (struct map_args *)buf;
+	memset(m, 0, sizeof *m);
+	m->fn = fn;
+	m->ud_ptr = userdata;
+	m->ud_size = userdata_size;
+	if (userdata_size)
+		memcpy(m->ud, userdata, userdata_size);
+	const struct vec_set *s = set_of(out);
+	brg_array *arrays[] = {out, (brg_array *)in};
+	return brg__krun(pool, brg__kcheck_alias(out, in) ? s->map_ip : s->map,
+			 out->meta.lay.count, m, sizeof *m + userdata_size, arrays, 2);
+}
