@@ -1,30 +1,54 @@
 /* SPDX-License-Identifier: MIT */
-/* cli_hold.c - creates an array and stays alive until stdin closes, so that test_cli.sh can
- * watch `brigade` treat a segment whose creator runs, and then one whose creator exited. */
+/* cli_hold.c - creates an array (or, with "pool", a pool of 2 that has run one job) and stays
+ * alive until stdin closes, so test_cli.sh can watch `brigade` treat a segment whose creator
+ * runs, then one whose creator exited. */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "brigade.h"
 
+static int nothing(const brg_task *t)
+{
+	(void)t;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: cli_hold NAME\n");
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "pool"))) {
+		fprintf(stderr, "usage: cli_hold NAME [pool]\n");
 		return 2;
 	}
-	size_t shape[1] = {16};
-	brg_array *a;
-	int r = brg_array_create(&a, argv[1], BRG_F32, 1, shape, NULL);
+	brg_array *a = NULL;
+	brg_pool *pool = NULL;
+	int r;
+	if (argc == 3) {
+		brg_pool_opts o;
+		brg_pool_opts_init(&o);
+		o.workers = 2;
+		o.name = argv[1];
+		static const brg_kernel k = {"nothing", nothing, BRG_KERNEL_IDEMPOTENT};
+		r = brg_pool_create(&pool, &o);
+		if (r == 0)
+			r = brg_pool_for(pool, &k, 1000, NULL, 0,
+					 (brg_schedule){BRG_SCHED_DYNAMIC, 10});
+	} else {
+		size_t shape[1] = {16};
+		r = brg_array_create(&a, argv[1], BRG_F32, 1, shape, NULL);
+		brg_array_close(a);
+	}
 	if (r < 0) {
 		fprintf(stderr, "cli_hold: %s: %s (%s)\n", argv[1], brg_strerror(r), brg_err_name(r));
+		brg_pool_destroy(pool);
 		return 1;
 	}
-	brg_array_close(a);
 	/* The test waits for this line, then for our exit once it closes our stdin. */
 	printf("ready\n");
 	fflush(stdout);
 	char buf[64];
 	while (read(0, buf, sizeof buf) > 0)
 		;
+	brg_pool_destroy(pool);
 	return 0;
 }

@@ -440,5 +440,63 @@ run 0 "rm -- NAME" "$brigade" rm -- "$p-r4"
 check "rm -- NAME: gone" test ! -e "$shm/$p-r4"
 
 # ---------------------------------------------------------------------------------------------
+echo "# topo and status"
+run 0 "topo" "$brigade" topo
+check "topo: topology line" out_has '^topology: [0-9]+ packages?, [0-9]+ NUMA nodes?, [0-9]+ cores?, [0-9]+ PUs?$'
+run 0 "topo --synthetic, 3 scattered" "$brigade" topo --synthetic "pack:2 numa:2 core:8 pu:2" \
+	--workers 3 --bind scatter --json
+pycheck "topo --json: 3 participants over both packages" "$tmp/out" '
+assert d["topology"] == "2 packages, 4 NUMA nodes, 32 cores, 64 PUs", d
+p = d["placement"]
+assert d["workers"] == 3 and len(p) == 3 and d["bind"] == "scatter", d
+assert len({x["core"] for x in p}) == 3, p
+assert p[0]["core"] // 16 != p[1]["core"] // 16, p'
+run 0 "topo --synthetic, more workers than cores" "$brigade" topo --synthetic "pack:1 core:4 pu:2" \
+	--workers 6 --json
+pycheck "topo --json: siblings only after every core has one" "$tmp/out" '
+p = d["placement"]
+assert [x["core"] for x in p] == [0, 1, 2, 3, 0, 1], p
+assert len({x["pu"] for x in p}) == 6, p'
+run 2 "topo --bind bogus" "$brigade" topo --bind bogus
+run 1 "topo with a bad synthetic description" "$brigade" topo --synthetic "nonsense:7"
+run 1 "status of a missing pool" "$brigade" status "$p-nopool"
+"$brigade" create "$p-notpool" --persistent --dtype u8 --shape 1
+run 1 "status of an array" "$brigade" status "$p-notpool"
+check "status of an array: BRG_ENOTPOOL" err_has '\(BRG_ENOTPOOL\)$'
+"$brigade" rm "$p-notpool"
+
+coproc POOLHOLD { exec "$hold" "$p-pool" pool; }
+hold_pid=$POOLHOLD_PID
+pool_out=${POOLHOLD[0]}
+pool_in=${POOLHOLD[1]}
+line=
+read -r -t 20 line <&"$pool_out"
+if [ "$line" != ready ]; then
+	fail "cli_hold made pool $p-pool" "read '$line'"
+	exit 1
+fi
+pass "cli_hold made pool $p-pool"
+run 0 "status --json" "$brigade" status "$p-pool" --json
+pycheck "status --json: 2 live participants, a job done" "$tmp/out" '
+assert d["participants"] == 2 and d["parent_alive"] is True and d["parent_pid"] == int(sys.argv[2]), d
+assert d["job_in_flight"] is False and d["job_id"] == 1 and d["start"] == "fork", d
+w = d["workers"]
+assert [x["index"] for x in w] == [0, 1] and all(x["alive"] for x in w), w
+assert w[0]["pid"] == int(sys.argv[2]) and w[1]["pid"] != w[0]["pid"], w
+assert all(x["state"] == "idle" and x["range"] is None for x in w), w
+assert sum(x["chunks_done"] for x in w) >= 1, w' "$hold_pid"
+run 0 "status" "$brigade" status "$p-pool"
+check "status: a row per participant" test "$(grep -cE '^[01] +[0-9]+ ' "$tmp/out")" -eq 2
+run 0 "ls --json lists the pool" "$brigade" ls --json
+pycheck "ls --json: kind pool" "$tmp/out" '
+s = {o["name"]: o for o in d}
+assert s[sys.argv[2]]["kind"] == "pool" and s[sys.argv[2]]["alive"] is True, s.get(sys.argv[2])' "$p-pool"
+exec {pool_in}>&-
+wait "$hold_pid"
+hold_pid=
+check "pool destroyed with its creator: control block gone" test ! -e "$shm/$p-pool"
+run 1 "status after destroy" "$brigade" status "$p-pool"
+
+# ---------------------------------------------------------------------------------------------
 echo "# $nchecks checks, $nfailed failed, $nskipped skipped"
 [ "$nfailed" -eq 0 ]
