@@ -42,6 +42,7 @@ struct brg__wrec {
 	uint32_t state;
 	int32_t error; /* why a worker could not start */
 	uint32_t pad0;
+	uint64_t started_ns; /* CLOCK_REALTIME when it was started: tells a reused pid apart */
 	uint64_t job_joined;
 	uint64_t job_done; /* written without the lock, after the last claim */
 	struct brg__lease lease;
@@ -214,6 +215,7 @@ struct brg_pool {
 	int caller_bound;
 	char *worker_path;
 	int replaced;
+	int *start_failures; /* per slot: deaths in a row before the worker was running */
 	uint64_t jobs;
 	int job_live;
 	struct brg_job job;

@@ -187,7 +187,8 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *d, brg_job **out)
 	job->kernel = d->kernel;
 	job->narrays = d->narrays;
 	job->combine = d->combine;
-	memcpy(job->arrays, d->arrays, (size_t)d->narrays * sizeof *d->arrays);
+	if (d->narrays)
+		memcpy(job->arrays, d->arrays, (size_t)d->narrays * sizeof *d->arrays);
 	job->cost_slot = -1;
 
 	uint64_t block = d->combine ? brg_reduce_block(d->n) : 0;
@@ -347,6 +348,12 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 
 	int status;
 	if ((status = brg__ctl_lock(ctl, 0)) == 0) {
+		/* Every participant has left the job: a range still queued for a re-run (its
+		 * replacement worker could not start) has nobody left to run it. */
+		if (ctl->hot.nretry)
+			brg__job_fail(ctl, BRG_EWORKERDIED, 0, ctl->h.retry[0].begin,
+				      ctl->h.retry[0].end);
+		ctl->hot.nretry = 0;
 		status = ctl->hot.error;
 		if (res) {
 			res->status = status;

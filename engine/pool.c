@@ -120,6 +120,7 @@ int brg__worker_start(struct brg_pool *pool, int i, int joining)
 	memset(&w->lease, 0, sizeof w->lease);
 	w->state = BRG__W_STARTING;
 	w->error = 0;
+	w->started_ns = brg__now_ns();
 	w->job_joined = 0;
 	/* A worker started during a job takes part in it: ranges of the dead one wait for it. */
 	w->job_done = joining ? ctl->job.id - 1 : ctl->job.id;
@@ -191,8 +192,10 @@ int brg__reap(struct brg_pool *pool)
 		int started = w->state != BRG__W_STARTING;
 		bury(pool, i);
 		n++;
-		if (was_failed || !started) {
-			/* It died before it ever ran: replacing it would only loop. */
+		/* A worker that reported a failed start, or died starting three times in a row,
+		 * would only die again: the slot is given up and jobs go on without it. */
+		pool->start_failures[i] = started ? 0 : pool->start_failures[i] + 1;
+		if (was_failed || pool->start_failures[i] >= 3) {
 			w->state = BRG__W_FAILED;
 			continue;
 		}
@@ -306,7 +309,8 @@ int brg_pool_create(brg_pool **out, const brg_pool_opts *in)
 		goto err_free;
 	pool->nworkers = o.workers ? o.workers : brg__default_workers(pool->topo);
 	pool->sets = calloc((size_t)pool->nworkers, sizeof *pool->sets);
-	if (!pool->sets) {
+	pool->start_failures = calloc((size_t)pool->nworkers, sizeof *pool->start_failures);
+	if (!pool->sets || !pool->start_failures) {
 		r = -ENOMEM;
 		goto err_free;
 	}
@@ -394,7 +398,10 @@ err_sets:
 	for (int i = 0; i < pool->nworkers; i++)
 		hwloc_bitmap_free(pool->sets[i]);
 	free(pool->sets);
+	pool->sets = NULL;
 err_free:
+	free(pool->sets); /* NULL unless the start_failures allocation failed */
+	free(pool->start_failures);
 	free(pool->worker_path);
 	free(pool);
 	return r;
@@ -418,6 +425,7 @@ void brg_pool_destroy(brg_pool *pool)
 	for (int i = 0; i < pool->nworkers; i++)
 		hwloc_bitmap_free(pool->sets[i]);
 	free(pool->sets);
+	free(pool->start_failures);
 	free(pool->worker_path);
 	free(pool);
 }
@@ -478,7 +486,8 @@ int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *ou
 		s->core = w->core;
 		s->pu = w->pu;
 		s->state = state_name(w->state);
-		s->alive = w->pid > 0 && brg__pid_alive(w->pid, seg->meta.created_ns);
+		s->alive = w->pid > 0 &&
+			   brg__pid_alive(w->pid, i ? w->started_ns : seg->meta.created_ns);
 		s->has_range = w->lease.valid != 0;
 		s->range_begin = w->lease.begin;
 		s->range_end = w->lease.end;

@@ -18,7 +18,8 @@
 static char test_segments[TEST_MAX_SEGMENTS][BRG_NAME_MAX + 1];
 static int test_nsegments;
 static int test_failures;
-static unsigned long long test_seed;
+static unsigned long long test_seed;  /* the generator's state */
+static unsigned long long test_seed0; /* where it started: what reproduces a run */
 
 static void test_cleanup(void)
 {
@@ -48,6 +49,7 @@ static inline void test_init(void)
 {
 	const char *s = getenv("BRG_TEST_SEED");
 	test_seed = s ? strtoull(s, NULL, 0) : (unsigned long long)getpid() * 2654435761ull;
+	test_seed0 = test_seed;
 	atexit(test_cleanup);
 }
 
@@ -64,7 +66,7 @@ static inline uint64_t test_rand(void)
 	do {                                                                               \
 		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                            \
 		fprintf(stderr, __VA_ARGS__);                                              \
-		fprintf(stderr, " (BRG_TEST_SEED=%llu)\n", test_seed);                     \
+		fprintf(stderr, " (BRG_TEST_SEED=%llu)\n", test_seed0);                    \
 		test_failures++;                                                           \
 	} while (0)
 
