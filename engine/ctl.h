@@ -34,23 +34,28 @@ struct brg__lease {
 	uint32_t valid;
 };
 
-/* One participant (index 0 is the caller); two cache lines so neighbours never share one. */
+/* One participant (index 0 is the caller).  Line 0 is what the caller polls while it waits
+ * (written by the worker about twice per job); line 1 is what the worker writes per range;
+ * so the caller's polling never takes a line the worker is writing. */
 struct brg__wrec {
+	uint64_t job_done; /* written without the lock, after the last claim */
+	uint32_t state;
 	int32_t pid;
 	int32_t core;  /* logical index of the core (hwloc), -1 when unbound */
 	int32_t pu;    /* OS index of the first PU of its cpuset, -1 when unbound */
-	uint32_t state;
 	int32_t error; /* why a worker could not start */
 	uint32_t pad0;
 	uint64_t started_ns; /* CLOCK_REALTIME when it was started: tells a reused pid apart */
-	uint64_t job_joined;
-	uint64_t job_done; /* written without the lock, after the last claim */
+
+	uint64_t job_joined __attribute__((aligned(BRG__LINE)));
 	struct brg__lease lease;
 	uint64_t chunks_done;
 	uint64_t busy_ns;
-	char cpuset[BRG__CPUSET_TEXT]; /* hwloc list syntax, for spawned workers */
-	unsigned char scratch[BRG_SCRATCH_BYTES];
-} __attribute__((aligned(BRG__LINE)));
+
+	char cpuset[BRG__CPUSET_TEXT] __attribute__((aligned(BRG__LINE))); /* for spawned workers */
+	unsigned char scratch[BRG_SCRATCH_BYTES] __attribute__((aligned(BRG__LINE)));
+};
+_Static_assert(sizeof(struct brg__wrec) == 4 * BRG__LINE, "participant record lines");
 
 struct brg__jarray {
 	char name[BRG_NAME_MAX + 1];

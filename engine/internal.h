@@ -98,5 +98,7 @@ void brg__shm_path(char *buf, const char *name);
 int brg__pid_alive(int32_t pid, uint64_t created_ns);
 uint64_t brg__now_ns(void);
 uint64_t brg__mono_ns(void);
+/* CLOCK_MONOTONIC_COARSE: cheap, millisecond resolution. */
+uint64_t brg__coarse_ns(void);
 
 #endif

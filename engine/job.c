@@ -76,15 +76,16 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 	};
 	struct brg__range r;
 	int got;
-	/* One clock read per range: the end of one range is the start of the next lease. */
-	uint64_t t0 = brg__mono_ns();
+	/* Leases are stamped with the coarse clock (a few ns, millisecond resolution: enough to
+	 * tell how long a range is held); busy time is measured once per job. */
+	uint64_t start = brg__mono_ns();
 	if (first) {
 		r = *first;
 		got = 1;
 	} else {
 		if (brg__ctl_lock(ctl, who))
 			return;
-		got = brg__claim(ctl, who, &r, t0);
+		got = brg__claim(ctl, who, &r, brg__coarse_ns());
 		brg__ctl_unlock(ctl);
 	}
 	while (got) {
@@ -105,24 +106,22 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		}
 		if (rc > 0)
 			rc = BRG_EKERNEL;
-		uint64_t t1 = brg__mono_ns();
 		/* The lease and the counters are this participant's own: no lock needed to
 		 * finish a range, only to claim the next one. */
 		me->chunks_done++;
-		me->busy_ns += t1 - t0;
-		t0 = t1;
 		__atomic_store_n(&me->lease.valid, 0, __ATOMIC_RELEASE);
 		if (rc || maybe_more(ctl, who)) {
 			if (brg__ctl_lock(ctl, who))
-				return;
+				break;
 			if (rc)
 				brg__job_fail(ctl, rc, who, r.begin, r.end);
-			got = brg__claim(ctl, who, &r, t1);
+			got = brg__claim(ctl, who, &r, brg__coarse_ns());
 			brg__ctl_unlock(ctl);
 		} else {
 			got = 0;
 		}
 	}
+	me->busy_ns += brg__mono_ns() - start;
 }
 
 static uint64_t busy_total(const struct brg_pool *pool)
@@ -244,7 +243,7 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *d, brg_job **out)
 	job->busy_before = job->cost_slot >= 0 ? busy_total(pool) : 0;
 	__atomic_store_n(&ctl->job.in_flight, 1, __ATOMIC_RELEASE);
 	/* The caller's first range, claimed while it holds the lock anyway. */
-	job->first_valid = brg__claim(ctl, 0, &job->first, brg__mono_ns());
+	job->first_valid = brg__claim(ctl, 0, &job->first, brg__coarse_ns());
 	brg__ctl_unlock(ctl);
 
 	__atomic_add_fetch(&ctl->job.seq, 1, __ATOMIC_SEQ_CST);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* kcheck.c - the argument checks every kernel call shares, on the caller's side and again
- * in the worker, which trusts nothing it read from the control block. */
+/* kcheck.c - what every kernel call shares: argument checks on the caller's side and again
+ * in the worker (which trusts nothing it read from the control block), the CPU level the
+ * hot loops dispatch on, and the job every elementwise kernel runs. */
 #include <errno.h>
 #include <string.h>
 

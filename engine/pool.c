@@ -272,7 +272,7 @@ static double measure_claim(struct brg_pool *pool)
 	for (int k = 0; k < N; k++) {
 		if (brg__ctl_lock(ctl, 0))
 			break;
-		__atomic_store_n(&ctl->w[0].lease.since_ns, brg__mono_ns(), __ATOMIC_RELAXED);
+		__atomic_store_n(&ctl->w[0].lease.since_ns, brg__coarse_ns(), __ATOMIC_RELAXED);
 		brg__ctl_unlock(ctl);
 	}
 	/* Contended claims cost more than this; a factor for the other participants. */

@@ -23,6 +23,13 @@ uint64_t brg__mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t brg__coarse_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Start of pid in seconds since the epoch, from /proc; 0 when it cannot be read.
  * *zombie is set when the process has exited and waits to be reaped. */
 static uint64_t start_time_s(int32_t pid, int *zombie)

@@ -6,7 +6,7 @@
 #define FN(name) BRG__CAT3(name, _, SUF)
 #define KNAME(op) "brg." op "." BRG__STR(SUF)
 
-BRG__CLONES static void FN(fill_loop)(T *restrict x, T v, size_t n)
+BRG__CLONES_STREAM static void FN(fill_loop)(T *restrict x, T v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		x[i] = v;
@@ -49,7 +49,7 @@ static inline T FN(idiv)(T a, T b)
 
 /* No restrict: out may be x or y.  GCC's run-time overlap test lets an exact alias (the
  * write follows the read of the same element) take the vector loop. */
-BRG__CLONES static void FN(binop_loop)(int op, T *o, const T *x, const T *y, size_t n)
+BRG__CLONES_STREAM static void FN(binop_loop)(int op, T *o, const T *x, const T *y, size_t n)
 {
 	switch (op) {
 	case BRG_OP_ADD:
@@ -92,19 +92,19 @@ static int FN(k_binop)(const brg_task *t)
 
 #if VK == VK_FLOAT
 /* f32 arithmetic goes through double (one rounding to float at the end), like vec_map. */
-BRG__CLONES static void FN(scale_loop)(T *restrict x, double a, size_t n)
+BRG__CLONES_STREAM static void FN(scale_loop)(T *restrict x, double a, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		x[i] = (T)((double)x[i] * a);
 }
 
-BRG__CLONES static void FN(axpy_loop)(T *restrict y, double a, const T *restrict x, size_t n)
+BRG__CLONES_STREAM static void FN(axpy_loop)(T *restrict y, double a, const T *restrict x, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		y[i] = (T)((double)y[i] + a * (double)x[i]);
 }
 
-BRG__CLONES static void FN(triad_loop)(T *restrict a, const T *restrict b, double s,
+BRG__CLONES_STREAM static void FN(triad_loop)(T *restrict a, const T *restrict b, double s,
 				       const T *restrict c, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "kernels.h"
 
 /* Arrays this worker has mapped, by name and creation identity. */
 #define CACHE_SLOTS 16
 #define CACHE_IDLE_JOBS 8 /* unmapped after this many jobs without use */
+_Static_assert(CACHE_SLOTS > BRG_JOB_MAX_ARRAYS, "a job never needs every slot");
 
 struct cached {
 	brg_array *a;
@@ -53,14 +55,20 @@ static int cache_get(const struct brg__jarray *ja, uint64_t job, brg_array **out
 			*out = c->a;
 			return 0;
 		}
+		/* A mapping this job already handed out stays (the same name may come twice,
+		 * read-only then writable): the new one takes another slot. */
+		if (c->last_job == job)
+			continue;
 		brg_array_close(c->a);
 		memset(c, 0, sizeof *c);
 		free_slot = i;
 		break;
 	}
 	if (free_slot < 0) {
-		for (int i = 1; i < CACHE_SLOTS; i++)
-			if (cache[i].last_job < cache[oldest].last_job)
+		/* With at most BRG_JOB_MAX_ARRAYS per job, some slot was not used by this one. */
+		for (int i = 0; i < CACHE_SLOTS; i++)
+			if (cache[i].last_job != job &&
+			    (cache[oldest].last_job == job || cache[i].last_job < cache[oldest].last_job))
 				oldest = i;
 		brg_array_close(cache[oldest].a);
 		memset(&cache[oldest], 0, sizeof cache[oldest]);
@@ -91,6 +99,12 @@ static brg_kernel_fn find_kernel(const struct brg__ctl *ctl, const brg_kernel *p
 	for (size_t i = 0; i < nplugin; i++)
 		if (plugin[i].name && plugin[i].fn && !strcmp(plugin[i].name, name))
 			return plugin[i].fn;
+	/* Then brigade's own kernels, so the public kernel calls work on spawned pools too. */
+	size_t nbuiltin;
+	const brg_kernel *builtin = brg__builtin_kernels(&nbuiltin);
+	for (size_t i = 0; i < nbuiltin; i++)
+		if (!strcmp(builtin[i].name, name))
+			return builtin[i].fn;
 	return NULL;
 }
 
@@ -225,8 +239,10 @@ int brg_worker_main(int argc, char **argv)
 	struct brg__ctl *ctl = brg_array_data(seg);
 	if (brg_array_nbytes(seg) < sizeof *ctl || ctl->magic != BRG__CTL_MAGIC ||
 	    ctl->version != BRG__CTL_VERSION || (uint32_t)idx >= ctl->nworkers ||
-	    ctl->parent_pid != (int32_t)parent)
+	    ctl->parent_pid != (int32_t)parent) {
+		brg_array_close(seg);
 		return 5;
+	}
 	struct brg__wrec *me = &ctl->w[idx];
 	char cpuset[BRG__CPUSET_TEXT], plugin_path[sizeof ctl->plugin];
 	memcpy(cpuset, me->cpuset, sizeof cpuset);
@@ -252,7 +268,9 @@ int brg_worker_main(int argc, char **argv)
 		me->state = r ? BRG__W_FAILED : BRG__W_IDLE;
 		brg__ctl_unlock(ctl);
 	}
-	if (r)
+	if (r) {
+		brg_array_close(seg);
 		return 6;
+	}
 	brg__worker_loop(ctl, seg, (uint32_t)idx, kernels, nkernels);
 }
