@@ -24,6 +24,7 @@ static const struct brg_cli_command commands[] = {
 	{"gc", brg_cli_gc, "remove segments whose creator died, unless persistent"},
 	{"topo", brg_cli_topo, "show the topology and where a pool's participants would run"},
 	{"status", brg_cli_status, "show the participants of a running pool"},
+	{"bench", brg_cli_bench, "time kernels and the pool against serial, OpenMP, OpenBLAS, numpy"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

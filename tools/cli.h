@@ -38,6 +38,9 @@ extern int brg_cli_gc(int argc, char **argv);
 extern int brg_cli_topo(int argc, char **argv);
 extern int brg_cli_status(int argc, char **argv);
 
+/* bench/bench.c */
+int brg_cli_bench(int argc, char **argv);
+
 /* Option table pieces every command uses.  Long-only options take values from 256 up so
  * getopt_long never mistakes them for characters; the leading ':' of SHORTOPTS makes it
  * return ':' for a missing argument and '?' for the rest. */

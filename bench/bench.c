@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/* bench.c - `brigade bench`: options, sizes, and the order of the measurements. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "cli.h"
+
+const struct bench_kernel_info bench_kernels[BK_COUNT] = {
+	[BK_TRIAD] = {"triad", BM_BYTES, 24, "a[i] = b[i] + s*c[i] on f64"},
+	[BK_DOT] = {"dot", BM_BYTES, 16, "sum of x[i]*y[i] on f64"},
+	[BK_SUMSQ] = {"sumsq", BM_BYTES, 8, "sum of x[i]^2 on f64"},
+	[BK_STENCIL3] = {"stencil3", BM_BYTES, 8,
+			 "3x3 correlation of an f32 image, clamped borders"},
+	[BK_DGEMM] = {"dgemm", BM_FLOPS, 0, "C = A B, f64, row-major n x n"},
+	[BK_EMPTY] = {"empty", BM_US, 0,
+		      "round trip of a job that does nothing, one range per worker"},
+	[BK_CLAIM] = {"claim", BM_NS, 0,
+		      "one chunk claimed: empty kernel, dynamic schedule, chunk 1"},
+	[BK_START] = {"start", BM_US, 0, "creating a pool (brg_pool_create; destroy not timed)"},
+};
+
+const char *const bench_impl_names[BI_COUNT] = {
+	[BI_BRIGADE] = "brigade",   [BI_SERIAL] = "serial", [BI_OPENMP] = "openmp",
+	[BI_OPENBLAS] = "openblas", [BI_NUMPY] = "numpy",   [BI_PICKLE] = "py-pool-pickle",
+	[BI_SHM] = "py-pool-shm",
+};
+
+int bench_kernel_find(const char *name)
+{
+	for (int k = 0; k < BK_COUNT; k++)
+		if (!strcmp(name, bench_kernels[k].name))
+			return k;
+	return -1;
+}
+
+const char *bench_metric_unit(enum bench_metric m)
+{
+	static const char *const units[] = {"GB/s", "GFLOP/s", "us", "ns"};
+	return units[m];
+}
+
+static const char bench_usage[] =
+	"usage: brigade bench [--quick] [--json] [--workers 1,2,...] [--kernels triad,dot,...]\n"
+	"                     [--out DIR] [--repeat N]\n"
+	"\n"
+	"Measures brigade's kernels and pool against peers on the same data, pinned to the same\n"
+	"cores: a serial C loop, OpenMP, OpenBLAS, numpy and Python multiprocessing Pools (the\n"
+	"OpenMP and OpenBLAS peers in a process of their own, the Python ones via\n"
+	"/usr/bin/python3 and peers.py).  Each number is the median of N runs after a warm-up\n"
+	"run, with min-max; every result is checked against a serial loop (a wrong one fails).\n"
+	"\n"
+	"kernels: triad dot sumsq (f64 arrays of 128 MiB, at least 4x the last-level cache),\n"
+	"         stencil3 (3x3 on an f32 image of the same bytes), dgemm (n = 4096),\n"
+	"         empty (empty-job round trip), claim (one dynamic chunk), start (pool creation)\n"
+	"\n"
+	"  --quick          small sizes (arrays of 32 MiB, dgemm n = 1024), 2 runs: a smoke test\n"
+	"  --json           one JSON document on stdout (tables go to stderr)\n"
+	"  --workers LIST   worker counts (default: 1 to the number of cores)\n"
+	"  --kernels LIST   kernels to run (default: all)\n"
+	"  --out DIR        results.csv, results.md, results.png (gnuplot) (default: results)\n"
+	"  --repeat N       timed runs per measurement (default 5, --quick 2)\n"
+	"  -h, --help\n"
+	"\n"
+	"Environment: BRG_BENCH_PEER (brigade-bench-peer), BRG_BENCH_PEERS (peers.py).\n"
+	"Exit status: 0, or 1 when a brigade kernel failed or computed a wrong result, or a peer\n"
+	"broke (missing Python or numpy only skips those peers).\n";
+
+enum {
+	OPT_QUICK = 256,
+	OPT_JSON,
+	OPT_WORKERS,
+	OPT_KERNELS,
+	OPT_OUT,
+	OPT_REPEAT,
+};
+
+/* "1,2,4" into v (at most max); returns the count or -1. */
+static int parse_int_list(const char *text, int *v, int max, int lo, int hi)
+{
+	int n = 0;
+	const char *p = text;
+	while (*p) {
+		char field[24];
+		size_t len = strcspn(p, ","), val;
+		if (n == max || len == 0 || len >= sizeof field)
+			return -1;
+		memcpy(field, p, len);
+		field[len] = 0;
+		if (brg_cli_parse_size(field, &val) || val < (size_t)lo || val > (size_t)hi)
+			return -1;
+		v[n++] = (int)val;
+		p += len + (p[len] == ',');
+	}
+	return n ? n : -1;
+}
+
+static int parse_kernel_list(const char *text, int *sel)
+{
+	memset(sel, 0, BK_COUNT * sizeof *sel);
+	const char *p = text;
+	while (*p) {
+		char field[32];
+		size_t len = strcspn(p, ",");
+		if (len == 0 || len >= sizeof field)
+			return -1;
+		memcpy(field, p, len);
+		field[len] = 0;
+		int k = bench_kernel_find(field);
+		if (k < 0)
+			return -1;
+		sel[k] = 1;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+/* Sizes and repeats for the mode and this machine. */
+static void configure(struct bench_config *cfg, int repeat)
+{
+	cfg->repeat = repeat ? repeat : cfg->quick ? 2 : 5;
+	if (cfg->quick) {
+		cfg->n = (size_t)1 << 22;
+	} else {
+		/* 2^24 doubles = 128 MiB, at least four times the last-level cache so that the
+		 * arrays stream from memory. */
+		cfg->n = (size_t)1 << 24;
+		while (cfg->n * 8 < 4 * cfg->llc_bytes)
+			cfg->n *= 2;
+	}
+	cfg->cols = 4096;
+	cfg->rows = cfg->n * 2 / cfg->cols; /* f32 pixels: as many bytes as one f64 array */
+	cfg->gemm_n = cfg->quick ? 1024 : 4096;
+	/* One full-size dgemm takes seconds at one core: three runs are enough for a median. */
+	cfg->repeat_gemm = cfg->gemm_n >= 2048 && cfg->repeat > 3 ? 3 : cfg->repeat;
+	/* Pickling 2 x 128 MiB to the workers and 128 MiB back takes a second or two per run;
+	 * the smoke test pickles less. */
+	cfg->py_n = cfg->quick ? cfg->n / 4 : cfg->n;
+	cfg->repeat_pool = cfg->repeat > 3 ? 3 : cfg->repeat;
+	cfg->claim_n = 1000000;
+	cfg->empty_batch = cfg->quick ? 200 : 1000;
+	cfg->start_batch = cfg->quick ? 3 : 10;
+	cfg->scalar = BENCH_TRIAD_SCALAR;
+}
+
+/* Records for every brigade kernel at `workers` when its pool could not be made. */
+static void fail_pool(const struct bench_config *cfg, int workers, int code,
+		      struct bench_results *res)
+{
+	for (int k = 0; k < BK_COUNT; k++) {
+		if (!cfg->kernels[k] || k == BK_START)
+			continue;
+		struct bench_rec rec;
+		bench_rec_init(&rec, k, BI_BRIGADE, workers, 0);
+		bench_rec_fail(&rec, BS_FAILED, "brg_pool_create: %s (%s)", brg_strerror(code),
+			       brg_err_name(code));
+		bench_report_brigade(res, &rec, code);
+	}
+}
+
+static void run_all(const struct bench_config *cfg, const struct bench_refs *refs,
+		    struct bench_results *res)
+{
+	if (cfg->kernels[BK_START])
+		bench_run_pool_first(cfg->workers[0], res);
+	for (int w = 0; w < cfg->nworkers; w++) {
+		int workers = cfg->workers[w];
+		bench_progress("---- %d worker%s ----", workers, workers == 1 ? "" : "s");
+		/* brigade in this process, one pool for every kernel, gone before the peers. */
+		if (cfg->kernels[BK_START])
+			bench_run_pool_start(cfg, workers, res);
+		brg_pool_opts o;
+		brg_pool_opts_init(&o);
+		o.workers = workers;
+		brg_pool *pool;
+		int r = brg_pool_create(&pool, &o);
+		if (r) {
+			fail_pool(cfg, workers, r, res);
+		} else {
+			bench_run_stream(cfg, refs, pool, res);
+			bench_run_stencil(cfg, refs, pool, res);
+			bench_run_gemm(cfg, refs, pool, res);
+			bench_run_pool_jobs(cfg, pool, res);
+			brg_pool_destroy(pool);
+		}
+		/* The serial loop runs once, on the first core of every pool. */
+		if (w == 0)
+			bench_run_peer(cfg, refs, BI_SERIAL, 1, res);
+		for (int impl = BI_OPENMP; impl < BI_COUNT; impl++)
+			bench_run_peer(cfg, refs, impl, workers, res);
+	}
+}
+
+int brg_cli_bench(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"quick", no_argument, NULL, OPT_QUICK},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"workers", required_argument, NULL, OPT_WORKERS},
+		{"kernels", required_argument, NULL, OPT_KERNELS},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"repeat", required_argument, NULL, OPT_REPEAT},
+		BRG_CLI_OPT_HELP,
+		BRG_CLI_OPT_END,
+	};
+	static struct bench_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.out_dir = "results";
+	for (int k = 0; k < BK_COUNT; k++)
+		cfg.kernels[k] = 1;
+	int repeat = 0, c;
+	size_t v;
+	while ((c = getopt_long(argc, argv, BRG_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_QUICK:
+			cfg.quick = 1;
+			break;
+		case OPT_JSON:
+			cfg.json = 1;
+			break;
+		case OPT_WORKERS:
+			cfg.nworkers = parse_int_list(optarg, cfg.workers, BENCH_MAX_WORKERS, 1,
+						      BENCH_MAX_WORKERS);
+			if (cfg.nworkers < 0)
+				return brg_cli_usage_error(
+					"bench", bench_usage,
+					"bad worker list '%s' (1,2,... up to %d)", optarg,
+					BENCH_MAX_WORKERS);
+			break;
+		case OPT_KERNELS:
+			if (parse_kernel_list(optarg, cfg.kernels))
+				return brg_cli_usage_error("bench", bench_usage,
+							   "bad kernel list '%s'", optarg);
+			break;
+		case OPT_OUT:
+			if (!*optarg)
+				return brg_cli_usage_error("bench", bench_usage, "empty --out");
+			cfg.out_dir = optarg;
+			break;
+		case OPT_REPEAT:
+			if (brg_cli_parse_size(optarg, &v) || v < 1 || v > BENCH_MAX_SAMPLES)
+				return brg_cli_usage_error("bench", bench_usage,
+							   "bad --repeat '%s' (1 to %d)", optarg,
+							   BENCH_MAX_SAMPLES);
+			repeat = (int)v;
+			break;
+		case 'h':
+			return brg_cli_help(bench_usage);
+		default:
+			return brg_cli_bad_option("bench", bench_usage, c, argv);
+		}
+	}
+	if (optind < argc)
+		return brg_cli_usage_error("bench", bench_usage, "unexpected argument '%s'",
+					   argv[optind]);
+
+	struct bench_results res;
+	memset(&res, 0, sizeof res);
+	/* The pool's environment overrides would change what is measured behind our back. */
+	static const char *const overrides[] = {"BRG_WORKERS", "BRG_BIND"};
+	for (size_t i = 0; i < sizeof overrides / sizeof overrides[0]; i++) {
+		if (getenv(overrides[i])) {
+			bench_note(&res,
+				   "%s was set and is ignored: pools get --workers and the "
+				   "default compact binding",
+				   overrides[i]);
+			unsetenv(overrides[i]);
+		}
+	}
+	/* Loads (and caches) the topology, so no creation below pays for it. */
+	int cores = brg_topo_placement(NULL, 0, BRG_BIND_COMPACT, NULL, 0);
+	if (cores < 1) {
+		brg_cli_error_code("hwloc topology", cores < 0 ? cores : -ENODEV);
+		return BRG_CLI_FAIL;
+	}
+	if (!cfg.nworkers) {
+		cfg.nworkers = cores < BENCH_MAX_WORKERS ? cores : BENCH_MAX_WORKERS;
+		for (int i = 0; i < cfg.nworkers; i++)
+			cfg.workers[i] = i + 1;
+	}
+	struct bench_machine m;
+	bench_machine_probe(&m);
+	cfg.llc_bytes = m.llc_bytes;
+	configure(&cfg, repeat);
+	cfg.tables = cfg.json ? stderr : stdout;
+
+	double t0 = bench_now();
+	struct bench_refs refs;
+	bench_refs_compute(&cfg, &refs);
+	run_all(&cfg, &refs, &res);
+	bench_loadavg(m.load_end, sizeof m.load_end);
+	bench_derive(&cfg, &res);
+	/* Files first: a chart that could not be drawn is a note in the tables. */
+	int w = bench_write_files(&cfg, &m, &res);
+	bench_print_tables(cfg.tables, &cfg, &m, &res);
+	if (cfg.json)
+		bench_print_json(stdout, &cfg, &m, &res);
+	bench_progress("done in %.0f s", bench_now() - t0);
+	int failures = res.failures;
+	bench_results_free(&res);
+	if (failures) {
+		brg_cli_error("bench: %d measurement%s failed or computed a wrong result (see the "
+			      "tables)",
+			      failures, failures == 1 ? "" : "s");
+		return BRG_CLI_FAIL;
+	}
+	return w ? BRG_CLI_FAIL : BRG_CLI_OK;
+}

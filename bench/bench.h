@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/* bench.h - what the files of `brigade bench` share: kernels, records, settings, helpers. */
+#ifndef BRG_BENCH_H
+#define BRG_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "brigade.h"
+
+/* ---- the kernels the suite knows, in the order it runs and prints them ---- */
+enum bench_kernel {
+	BK_TRIAD,
+	BK_DOT,
+	BK_SUMSQ,
+	BK_STENCIL3,
+	BK_DGEMM,
+	BK_EMPTY,
+	BK_CLAIM,
+	BK_START,
+	BK_COUNT
+};
+
+/* How a kernel's time becomes its rate. */
+enum bench_metric {
+	BM_BYTES, /* GB/s from STREAM bytes per element */
+	BM_FLOPS, /* GFLOP/s from 2 n^3 */
+	BM_US,	  /* latency in microseconds: lower is better */
+	BM_NS,	  /* latency in nanoseconds: lower is better */
+};
+
+struct bench_kernel_info {
+	const char *name;
+	enum bench_metric metric;
+	double bytes_per_elem; /* BM_BYTES: STREAM counting */
+	const char *what;      /* one line for the table heading */
+};
+
+extern const struct bench_kernel_info bench_kernels[BK_COUNT];
+/* The kernel's index by name, or -1. */
+int bench_kernel_find(const char *name);
+const char *bench_metric_unit(enum bench_metric m);
+static inline int bench_metric_latency(enum bench_metric m)
+{
+	return m == BM_US || m == BM_NS;
+}
+
+/* ---- implementations ---- */
+enum bench_impl {
+	BI_BRIGADE,
+	BI_SERIAL,
+	BI_OPENMP,
+	BI_OPENBLAS,
+	BI_NUMPY,
+	BI_PICKLE,
+	BI_SHM,
+	BI_COUNT
+};
+extern const char *const bench_impl_names[BI_COUNT];
+
+/* ---- settings of one run ---- */
+#define BENCH_MAX_WORKERS 256
+#define BENCH_MAX_SAMPLES 64
+
+struct bench_config {
+	int quick, json;
+	int repeat;	 /* timed runs per measurement (after one warm-up run) */
+	int repeat_gemm; /* dgemm: fewer at full size, where one run takes seconds */
+	int repeat_pool; /* the Python Pool peers, which pickle or map hundreds of MiB */
+	int nworkers;
+	int workers[BENCH_MAX_WORKERS];
+	int kernels[BK_COUNT]; /* 1 where selected */
+	const char *out_dir;
+	size_t n;	     /* elements per f64 array for triad, dot, sumsq */
+	size_t rows, cols;   /* stencil3 image: as many bytes as one f64 array */
+	size_t gemm_n;	     /* dgemm matrix order */
+	size_t py_n;	     /* elements per array for the Python Pool peers */
+	size_t claim_n;	     /* index space of the claim job */
+	int empty_batch;     /* round trips per sample of `empty` */
+	int start_batch;     /* pool creations per sample of `start` */
+	double scalar;	     /* s of the triad */
+	size_t llc_bytes;
+	FILE *tables; /* stdout, or stderr under --json */
+};
+
+/* ---- one measurement (or the reason there is none) ---- */
+enum bench_status { BS_OK, BS_FAILED, BS_SKIPPED };
+
+struct bench_rec {
+	int kernel; /* enum bench_kernel */
+	int impl;   /* enum bench_impl */
+	int workers;
+	size_t n;
+	int first; /* `start`: the first pool creation of the process (one sample) */
+	int nsamples;
+	double samples[BENCH_MAX_SAMPLES]; /* seconds per operation */
+	double median_s, min_s, max_s;
+	double rate; /* in the kernel's unit, from the median */
+	int has_value;
+	double value; /* the result (or the sum of the output) for the correctness check */
+	enum bench_status status;
+	char note[256];
+	/* filled by bench_derive */
+	double speedup, efficiency, of_limit; /* NAN where they do not apply */
+};
+
+struct bench_results {
+	struct bench_rec *v;
+	size_t n, cap;
+	char notes[32][256]; /* remarks printed once, after the tables */
+	int nnotes;
+	double bw_limit[BENCH_MAX_WORKERS + 1]; /* GB/s by worker count; 0 when unknown */
+	int bw_limit_impl[BENCH_MAX_WORKERS + 1];
+	double flop_limit[BENCH_MAX_WORKERS + 1]; /* GFLOP/s by worker count */
+	int failures; /* brigade kernels that failed or computed a wrong result, broken peers */
+};
+
+/* Appends a copy of rec; returns the stored record, or NULL without memory. */
+struct bench_rec *bench_results_add(struct bench_results *res, const struct bench_rec *rec);
+/* A note printed after the tables (duplicates are dropped). */
+void bench_note(struct bench_results *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The OK record of (kernel, impl, workers), first creations excluded, or NULL. */
+const struct bench_rec *bench_results_find(const struct bench_results *res, int kernel, int impl,
+					   int workers);
+void bench_results_free(struct bench_results *res);
+
+/* A record with its identity set and everything else empty. */
+void bench_rec_init(struct bench_rec *rec, int kernel, int impl, int workers, size_t n);
+/* Marks rec failed (or skipped) with a message. */
+void bench_rec_fail(struct bench_rec *rec, enum bench_status status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- measure.c: clocks and statistics ---- */
+/* CLOCK_MONOTONIC in seconds. */
+double bench_now(void);
+/* Median, min and max of rec->samples, then rec->rate from the kernel's metric and rec->n. */
+void bench_rec_finish(struct bench_rec *rec);
+/* Median of v[0..n) (sorts v). */
+double bench_median(double *v, int n);
+
+/* What a check returns for a wrong result (after writing the message into the record). */
+#define BENCH_WRONG 1
+
+/* One repetition of a measured operation; returns 0 or a negative code. */
+typedef int (*bench_op_fn)(void *ctx);
+/*
+ * Runs op once untimed (the warm-up; check, when not NULL, then judges its result and returns
+ * 0 or BENCH_WRONG), then `repeat` timed runs of `batch` calls each, storing seconds per
+ * call in rec->samples.  Returns 0, or the first error of op or check (rec is left without
+ * samples then).
+ */
+int bench_measure(struct bench_rec *rec, bench_op_fn op, void *ctx, int (*check)(void *ctx),
+		  int repeat, int batch);
+
+/* ---- the reference values every implementation is checked against ---- */
+#include "loops.h"
+
+struct bench_refs {
+	struct {
+		size_t n;
+		double triad_sum; /* sum of a after the triad */
+		double dot, sumsq;
+	} stream[2]; /* at cfg->n, and at cfg->py_n for the Python Pools */
+	double stencil_sum;
+	double gemm_sum;
+};
+void bench_refs_compute(const struct bench_config *cfg, struct bench_refs *refs);
+/* The reference a record's value must match (n: the record's size), or NAN when there is
+ * none. */
+double bench_refs_value(const struct bench_refs *refs, int kernel, size_t n);
+/* 1 when got matches want within the rounding differences summation order may cause. */
+int bench_value_ok(double got, double want);
+
+/* ---- brigade measurements (k_*.c), each appending records for one worker count ---- */
+void bench_run_stream(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
+		      struct bench_results *res);
+void bench_run_stencil(const struct bench_config *cfg, const struct bench_refs *refs,
+		       brg_pool *pool, struct bench_results *res);
+void bench_run_gemm(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
+		    struct bench_results *res);
+/* Stores a brigade measurement and prints its progress line: code 0 (rec has its numbers),
+ * BENCH_WRONG (rec has the message) or the kernel's error code; failures count in res. */
+void bench_report_brigade(struct bench_results *res, struct bench_rec *rec, int code);
+/* empty and claim on an existing pool */
+void bench_run_pool_jobs(const struct bench_config *cfg, brg_pool *pool, struct bench_results *res);
+/* start: creates and destroys pools of `workers`, timing the creations */
+void bench_run_pool_start(const struct bench_config *cfg, int workers, struct bench_results *res);
+/* The first pool creation of this process (call before any other pool exists). */
+void bench_run_pool_first(int workers, struct bench_results *res);
+
+/* ---- data.c: brigade arrays for the bench ---- */
+/* A unique array name for this process: "brg-bench-<pid>-<counter>-<what>". */
+void bench_array_name(char *buf, size_t len, const char *what);
+/* brg_pool_array_create under a unique name; returns what it returns. */
+int bench_array_create(brg_pool *pool, brg_array **out, const char *what, brg_dtype dtype, int ndim,
+		       const size_t *shape);
+/* Removes the segment and closes the handle; NULL is accepted. */
+void bench_array_destroy(brg_array *a);
+enum { BENCH_FILL_STREAM, BENCH_FILL_IMAGE, BENCH_FILL_GEMM };
+/* Writes the formulas of loops.h into arrays with a static job over [0, n): STREAM arrays
+ * (a, b, c), IMAGE (in; rows x cols), GEMM (A, B, C; cols = order).  Returns the job's status. */
+int bench_fill(brg_pool *pool, int what, brg_array *const *arrays, int narrays, size_t n,
+	       size_t rows, size_t cols);
+
+/* ---- peers.c: the other implementations, in their own processes ---- */
+/* Which kernels impl has a peer for (1) or skips with a reason (*why). */
+int bench_peer_supports(int impl, int kernel, const char **why);
+/* Runs impl at `workers` for the selected kernels it supports, appending its records. */
+void bench_run_peer(const struct bench_config *cfg, const struct bench_refs *refs, int impl,
+		    int workers, struct bench_results *res);
+/* Probes /usr/bin/python3 and numpy once; 1 when the Python peers can run.  *version gets
+ * numpy's version and BLAS, or the reason they cannot. */
+int bench_python_probe(char *version, size_t len);
+/* Where the peer helper and peers.py are; NULL when not found. */
+const char *bench_peer_helper_path(void);
+const char *bench_peers_py_path(void);
+
+/* ---- report.c ---- */
+struct bench_machine {
+	char cpu[128];
+	int cores, pus, numa_nodes;
+	size_t llc_bytes;
+	char kernel[200];
+	char date[32];
+	char openblas[256];
+	char numpy[256];
+	char thp[80];
+	char load_start[32], load_end[32]; /* /proc/loadavg: other work on the machine */
+};
+/* The three load averages of /proc/loadavg, "?" when unreadable. */
+void bench_loadavg(char *buf, size_t len);
+void bench_machine_probe(struct bench_machine *m);
+/* Limits, speedups, efficiencies and fractions of the limit. */
+void bench_derive(const struct bench_config *cfg, struct bench_results *res);
+void bench_print_tables(FILE *out, const struct bench_config *cfg, const struct bench_machine *m,
+			const struct bench_results *res);
+void bench_print_json(FILE *out, const struct bench_config *cfg, const struct bench_machine *m,
+		      const struct bench_results *res);
+/* results.csv, results.md, results.dat, results.gp and (gnuplot permitting) results.png in
+ * cfg->out_dir; returns 0 or -errno (what failed is printed). */
+int bench_write_files(const struct bench_config *cfg, const struct bench_machine *m,
+		      struct bench_results *res);
+
+/* ---- small helpers ---- */
+void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Duration with a unit that keeps 3-4 significant digits: "812 us", "12.3 ms", "4.10 s". */
+void bench_format_time(char *buf, size_t len, double seconds);
+
+#endif

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/* data.c - the bench's data: brigade arrays created, filled and removed, and the reference
+ * results every implementation's output is checked against. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/* The reference flavour of the shared loops: plain serial C. */
+#define BENCH_LOOP(name) ref_##name
+#define BENCH_LOOP_LINKAGE
+#define BENCH_PAR_FOR
+#define BENCH_PAR_FOR_SUM8
+#include "loops_tmpl.h"
+#undef BENCH_LOOP
+#undef BENCH_LOOP_LINKAGE
+#undef BENCH_PAR_FOR
+#undef BENCH_PAR_FOR_SUM8
+
+void bench_array_name(char *buf, size_t len, const char *what)
+{
+	static unsigned counter;
+	snprintf(buf, len, "brg-bench-%d-%u-%s", (int)getpid(), counter++, what);
+}
+
+int bench_array_create(brg_pool *pool, brg_array **out, const char *what, brg_dtype dtype, int ndim,
+		       const size_t *shape)
+{
+	char name[BRG_NAME_MAX + 1];
+	bench_array_name(name, sizeof name, what);
+	return brg_pool_array_create(pool, out, name, dtype, ndim, shape, NULL);
+}
+
+void bench_array_destroy(brg_array *a)
+{
+	if (!a)
+		return;
+	brg_segment_unlink(brg_array_name(a));
+	brg_array_close(a);
+}
+
+struct fill_args {
+	int what;
+	size_t cols; /* image columns, or the matrix order */
+	size_t rows;
+};
+
+/* Runs in every participant over its static range, so the values are written by the process
+ * that first touched those pages. */
+static int fill_kernel(const brg_task *t)
+{
+	const struct fill_args *a = t->args;
+	switch (a->what) {
+	case BENCH_FILL_STREAM:
+		ref_init_stream(brg_array_data(t->arrays[0]), brg_array_data(t->arrays[1]),
+				brg_array_data(t->arrays[2]), t->begin, t->end);
+		return 0;
+	case BENCH_FILL_IMAGE:
+		ref_init_image(brg_array_data(t->arrays[0]), a->rows, a->cols, t->begin, t->end);
+		return 0;
+	case BENCH_FILL_GEMM:
+		ref_init_gemm(brg_array_data(t->arrays[0]), brg_array_data(t->arrays[1]),
+			      brg_array_data(t->arrays[2]), a->cols, t->begin, t->end);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const brg_kernel fill = {"brg_bench_fill", fill_kernel, BRG_KERNEL_IDEMPOTENT};
+
+int bench_fill(brg_pool *pool, int what, brg_array *const *arrays, int narrays, size_t n,
+	       size_t rows, size_t cols)
+{
+	struct fill_args args = {what, cols, rows};
+	brg_job_desc d = {
+		.size = sizeof d,
+		.kernel = &fill,
+		.n = n,
+		.sched = {BRG_SCHED_STATIC, 0},
+		.args = &args,
+		.args_size = sizeof args,
+		.arrays = arrays,
+		.narrays = narrays,
+	};
+	return brg_pool_run(pool, &d, NULL);
+}
+
+void bench_refs_compute(const struct bench_config *cfg, struct bench_refs *refs)
+{
+	memset(refs, 0, sizeof *refs);
+	double s = cfg->scalar;
+	/* Sums straight from the formulas: no array is needed, and every partial sum is exact
+	 * (see loops.h), so the order does not matter. */
+	for (int k = 0; k < 2; k++) {
+		size_t n = k ? cfg->py_n : cfg->n;
+		double t = 0, d = 0, q = 0;
+		for (size_t i = 0; i < n; i++) {
+			double b = bench_init_b(i), c = bench_init_c(i);
+			t += b + s * c;
+			d += b * c;
+			q += b * b;
+		}
+		refs->stream[k].n = n;
+		refs->stream[k].triad_sum = t;
+		refs->stream[k].dot = d;
+		refs->stream[k].sumsq = q;
+	}
+
+	refs->stencil_sum = NAN;
+	if (cfg->kernels[BK_STENCIL3]) {
+		/* Row by row from the formula: three input rows and one output row at a time. */
+		size_t rows = cfg->rows, cols = cfg->cols;
+		float *buf = malloc(4 * cols * sizeof *buf);
+		if (buf) {
+			float *row[3] = {buf, buf + cols, buf + 2 * cols}, *o = buf + 3 * cols;
+			double sum = 0;
+			for (size_t r = 0; r < rows; r++) {
+				size_t src[3] = {r ? r - 1 : 0, r, r + 1 < rows ? r + 1 : r};
+				for (int k = 0; k < 3; k++)
+					for (size_t c = 0; c < cols; c++)
+						row[k][c] = bench_init_pixel(src[k], c);
+				bench_stencil_row(o, row[0], row[1], row[2], cols, bench_stencil_w);
+				for (size_t c = 0; c < cols; c++)
+					sum += o[c];
+			}
+			refs->stencil_sum = sum;
+			free(buf);
+		}
+	}
+
+	/* sum_ij (AB)_ij = sum_k (sum_i A_ik) (sum_j B_kj): O(n^2) instead of a product. */
+	size_t n = cfg->gemm_n;
+	double g = 0;
+	for (size_t k = 0; k < n; k++) {
+		double ca = 0, rb = 0;
+		for (size_t i = 0; i < n; i++) {
+			ca += bench_init_ga(i, k);
+			rb += bench_init_gb(k, i);
+		}
+		g += ca * rb;
+	}
+	refs->gemm_sum = g;
+}
+
+double bench_refs_value(const struct bench_refs *refs, int kernel, size_t n)
+{
+	int k = refs->stream[1].n == n;
+	switch (kernel) {
+	case BK_TRIAD:
+		return refs->stream[k].triad_sum;
+	case BK_DOT:
+		return refs->stream[k].dot;
+	case BK_SUMSQ:
+		return refs->stream[k].sumsq;
+	case BK_STENCIL3:
+		return refs->stencil_sum;
+	case BK_DGEMM:
+		return refs->gemm_sum;
+	}
+	return NAN;
+}
+
+int bench_value_ok(double got, double want)
+{
+	/* The data make every result exact; the margin only forgives a last-bit difference
+	 * should an implementation ever round an intermediate. */
+	return fabs(got - want) <= 1e-9 * fmax(1.0, fabs(want));
+}

@@ -1,0 +1,293 @@
+# SPDX-License-Identifier: MIT
+"""peers.py - the Python peers of `brigade bench`: numpy in one process, and multiprocessing
+Pools that move data by pickling slices or share it through multiprocessing.shared_memory.
+
+usage: peers.py --probe
+       peers.py --impl numpy|py-pool-pickle|py-pool-shm --workers N --kernels K1,K2...
+                [--n N] [--gemm-n N] [--repeat R] [--repeat-gemm R] [--empty-batch B]
+
+Prints one JSON object per line on stdout for each kernel (the format of brigade-bench-peer):
+kernel, impl, workers, n, samples (seconds per operation, after one warm-up run), value (the
+result, or the sum of the output, for the caller's check); or kernel and error.  The data are
+the formulas of bench/loops.h.  The caller sets the CPU affinity and OPENBLAS_NUM_THREADS.
+"""
+import argparse
+import json
+import multiprocessing as mp
+import sys
+import time
+import traceback
+
+try:
+    import numpy as np
+except ImportError:  # reported by --probe; the bench then skips the Python peers
+    np = None
+
+SCALAR = 3.0  # BENCH_TRIAD_SCALAR
+
+
+def init_b(idx):
+    return 1.0 + 0.5 * (idx % 7)
+
+
+def init_c(idx):
+    return 2.0 - 0.25 * (idx % 5)
+
+
+BASE = {}  # impl and workers, added to every record
+
+
+def emit(rec):
+    sys.stdout.write(json.dumps({**BASE, **rec}) + "\n")
+    sys.stdout.flush()
+
+
+def timed(fn, repeat):
+    """One warm-up call, then `repeat` timed calls; returns (samples, last result)."""
+    out = fn()
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        samples.append(time.perf_counter() - t0)
+    return samples, out
+
+
+def stream_arrays(n):
+    idx = np.arange(n, dtype=np.int64)
+    b = init_b(idx)
+    c = init_c(idx)
+    del idx
+    a = np.zeros(n)
+    return a, b, c
+
+
+def ranges(n, parts):
+    return [(n * i // parts, n * (i + 1) // parts) for i in range(parts)]
+
+
+# ---- numpy: one process; elementwise work is single-threaded, np.dot and @ call OpenBLAS ----
+
+def run_numpy(args, kernels):
+    n = args.n
+    if {"triad", "dot", "sumsq"} & kernels:
+        a, b, c = stream_arrays(n)
+
+        def triad():
+            # Two passes (five streams); STREAM counting stays at 24 bytes per element.
+            np.multiply(c, SCALAR, out=a)
+            np.add(a, b, out=a)
+
+        for name, fn in (("triad", triad),
+                         ("dot", lambda: float(np.dot(b, c))),
+                         ("sumsq", lambda: float(np.dot(b, b)))):
+            if name not in kernels:
+                continue
+            samples, value = timed(fn, args.repeat)
+            if name == "triad":
+                value = float(a.sum())
+            emit(dict(kernel=name, n=n, samples=samples, value=value))
+        del a, b, c
+    if "dgemm" in kernels:
+        g = args.gemm_n
+        i = np.arange(g, dtype=np.int64)[:, None]
+        j = np.arange(g, dtype=np.int64)[None, :]
+        A = 0.125 * (((3 * i + j) % 7) - 3)
+        B = 0.25 * (((i + 2 * j) % 5) - 2)
+        samples, C = timed(lambda: A @ B, args.repeat_gemm)
+        emit(dict(kernel="dgemm", n=g, samples=samples, value=float(C.sum())))
+
+
+# ---- py-pool-pickle: slices travel to the workers and results back, pickled ----
+
+def pk_triad(job):
+    b, c, s = job
+    a = np.multiply(c, s)
+    a += b
+    return a
+
+
+def pk_dot(job):
+    b, c = job
+    return float(np.dot(b, c))
+
+
+def pk_sumsq(b):
+    return float(np.dot(b, b))
+
+
+def noop():
+    return None
+
+
+def run_pickle(args, kernels, pool):
+    n, N = args.n, args.workers
+    if {"triad", "dot", "sumsq"} & kernels:
+        a, b, c = stream_arrays(n)
+        parts = ranges(n, N)
+
+        def triad():
+            out = pool.map(pk_triad, [(b[lo:hi], c[lo:hi], SCALAR) for lo, hi in parts],
+                           chunksize=1)
+            np.concatenate(out, out=a)
+
+        def dot():
+            return sum(pool.map(pk_dot, [(b[lo:hi], c[lo:hi]) for lo, hi in parts], chunksize=1))
+
+        def sumsq():
+            return sum(pool.map(pk_sumsq, [b[lo:hi] for lo, hi in parts], chunksize=1))
+
+        for name, fn in (("triad", triad), ("dot", dot), ("sumsq", sumsq)):
+            if name not in kernels:
+                continue
+            samples, value = timed(fn, args.repeat_pool)
+            if name == "triad":
+                value = float(a.sum())
+            emit(dict(kernel=name, n=n, samples=samples, value=value))
+        del a, b, c
+    if "empty" in kernels:
+        batch = args.empty_batch
+
+        def apply_batch():
+            for _ in range(batch):
+                pool.apply(noop)
+
+        samples, _ = timed(apply_batch, args.repeat)
+        emit(dict(kernel="empty", n=N, samples=[t / batch for t in samples], value=0.0))
+
+
+def run_start(args):
+    """Pool(N) creation; terminate and join are not timed.  Pool() returns once the worker
+    processes are forked, without waiting for them to be ready."""
+    samples = []
+    for k in range(args.repeat + 1):
+        t0 = time.perf_counter()
+        p = mp.Pool(args.workers)
+        t = time.perf_counter() - t0
+        p.terminate()
+        p.join()
+        if k:
+            samples.append(t)
+    emit(dict(kernel="start", n=args.workers, samples=samples, value=0.0))
+
+
+# ---- py-pool-shm: arrays in SharedMemory, workers attach by name and compute in place ----
+
+SHM = {}
+
+
+def shm_attach(names, n):
+    from multiprocessing import shared_memory
+    blocks = [shared_memory.SharedMemory(name=name) for name in names]
+    SHM["blocks"] = blocks  # keep the mappings alive
+    SHM["a"], SHM["b"], SHM["c"] = (np.ndarray((n,), np.float64, buffer=blk.buf)
+                                    for blk in blocks)
+
+
+def sh_init(rng):
+    lo, hi = rng
+    idx = np.arange(lo, hi, dtype=np.int64)
+    SHM["a"][lo:hi] = 0.0
+    SHM["b"][lo:hi] = init_b(idx)
+    SHM["c"][lo:hi] = init_c(idx)
+
+
+def sh_triad(rng):
+    lo, hi = rng
+    a = SHM["a"][lo:hi]
+    np.multiply(SHM["c"][lo:hi], SCALAR, out=a)
+    a += SHM["b"][lo:hi]
+
+
+def sh_dot(rng):
+    lo, hi = rng
+    return float(np.dot(SHM["b"][lo:hi], SHM["c"][lo:hi]))
+
+
+def sh_sumsq(rng):
+    lo, hi = rng
+    x = SHM["b"][lo:hi]
+    return float(np.dot(x, x))
+
+
+def run_shm(args, kernels):
+    from multiprocessing import shared_memory
+    n, N = args.n, args.workers
+    blocks = [shared_memory.SharedMemory(create=True, size=n * 8) for _ in range(3)]
+    try:
+        a = np.ndarray((n,), np.float64, buffer=blocks[0].buf)
+        with mp.Pool(N, initializer=shm_attach, initargs=([blk.name for blk in blocks], n)) as pool:
+            parts = ranges(n, N)
+            # First touch by the workers, over the ranges they compute on.
+            pool.map(sh_init, parts, chunksize=1)
+            for name, fn in (("triad", lambda: pool.map(sh_triad, parts, chunksize=1)),
+                             ("dot", lambda: sum(pool.map(sh_dot, parts, chunksize=1))),
+                             ("sumsq", lambda: sum(pool.map(sh_sumsq, parts, chunksize=1)))):
+                if name not in kernels:
+                    continue
+                samples, value = timed(fn, args.repeat_pool)
+                if name == "triad":
+                    value = float(a.sum())
+                emit(dict(kernel=name, n=n, samples=samples, value=value))
+        del a
+    finally:
+        for blk in blocks:
+            blk.close()
+            blk.unlink()
+
+
+def probe():
+    if np is None:
+        emit(dict(error="numpy is not installed for %s" % sys.executable))
+        return 1
+    np.dot(np.ones(4), np.ones(4))
+    blas = "?"
+    try:
+        with open("/proc/self/maps") as f:
+            libs = sorted({line.split()[-1] for line in f if "blas" in line.lower()})
+        blas = ", ".join(x for x in libs if "libopenblas" in x) or ", ".join(libs) or "?"
+    except OSError:
+        pass
+    emit(dict(numpy=np.__version__, blas=blas, python=sys.version.split()[0]))
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--probe", action="store_true")
+    ap.add_argument("--impl", choices=["numpy", "py-pool-pickle", "py-pool-shm"])
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--kernels", default="triad,dot,sumsq")
+    ap.add_argument("--n", type=int, default=1 << 22)
+    ap.add_argument("--gemm-n", type=int, default=1024)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat-gemm", type=int, default=3)
+    ap.add_argument("--repeat-pool", type=int, default=2)
+    ap.add_argument("--empty-batch", type=int, default=200)
+    args = ap.parse_args()
+    if args.probe:
+        return probe()
+    if np is None or not args.impl:
+        ap.error("--impl is required, and numpy must be installed")
+    kernels = set(k for k in args.kernels.split(",") if k)
+    BASE.update(impl=args.impl, workers=args.workers)
+    try:
+        if args.impl == "numpy":
+            run_numpy(args, kernels)
+        elif args.impl == "py-pool-pickle":
+            if "start" in kernels:
+                run_start(args)
+            if kernels - {"start"}:
+                with mp.Pool(args.workers) as pool:
+                    run_pickle(args, kernels, pool)
+        else:
+            run_shm(args, kernels)
+    except Exception as e:  # one record says what broke; the bench reports it
+        traceback.print_exc()
+        emit(dict(kernel=",".join(sorted(kernels)), error="%s: %s" % (type(e).__name__, e)))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
