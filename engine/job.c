@@ -75,7 +75,7 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		.worker = (int)who,
 	};
 	struct brg__range r;
-	int got;
+	int got, solo = ctl->nworkers == 1;
 	/* Leases are stamped with the coarse clock (a few ns, millisecond resolution: enough to
 	 * tell how long a range is held); busy time is measured once per job. */
 	uint64_t start = brg__mono_ns();
@@ -110,7 +110,10 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		 * finish a range, only to claim the next one. */
 		me->chunks_done++;
 		__atomic_store_n(&me->lease.valid, 0, __ATOMIC_RELEASE);
-		if (rc || maybe_more(ctl, who)) {
+		if (solo && !rc) {
+			/* A pool of one has nobody to exclude: the claim needs no lock. */
+			got = brg__claim(ctl, who, &r, brg__coarse_ns());
+		} else if (rc || maybe_more(ctl, who)) {
 			if (brg__ctl_lock(ctl, who))
 				break;
 			if (rc)
