@@ -60,7 +60,8 @@ _Static_assert(sizeof(struct brg__wrec) == 4 * BRG__LINE, "participant record li
 struct brg__jarray {
 	char name[BRG_NAME_MAX + 1];
 	uint8_t writable;
-	uint8_t pad[6];
+	uint8_t any_owner; /* the caller opened it with BRG_OPEN_ANY_OWNER */
+	uint8_t pad[5];
 	uint64_t created_ns; /* identity: a re-created name has another creation time */
 	int32_t creator_pid;
 	uint32_t pad1;
@@ -166,15 +167,32 @@ uint64_t brg__auto_chunk(uint64_t n, uint32_t p, double ns_per_index, double cla
 /* Locks the control block, repairing it when a holder died; returns 0 or -errno. */
 int brg__ctl_lock(struct brg__ctl *ctl, uint32_t who);
 void brg__ctl_unlock(struct brg__ctl *ctl);
-/* Runs the participant's share of the current job (job descriptor already validated). */
+/* What a participant runs a job from: its own copy, taken under the lock (or, for the
+ * caller, kept from submit), so nothing it relies on changes under it. */
+struct brg__jobview {
+	uint64_t id;
+	uint64_t n;       /* hand-out units */
+	uint64_t n_elems;
+	uint64_t block;   /* 0 for a for-job */
+	uint32_t narrays;
+	uint32_t args_size;
+	const void *args; /* a private copy of the argument block */
+};
+/* Runs the participant's share of the job: from first when given (already claimed), then
+ * claiming until nothing is left. */
 void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
-		      brg_array *const *arrays, const struct brg__range *first);
+		      brg_array *const *arrays, const struct brg__jobview *v,
+		      const struct brg__range *first);
 /* Records an error for the job (the first one wins) under the lock. */
 void brg__job_fail(struct brg__ctl *ctl, int code, uint32_t who, uint64_t begin, uint64_t end);
 /* The worker process main loop; never returns. */
 __attribute__((noreturn)) void brg__worker_loop(struct brg__ctl *ctl, brg_array *ctl_seg,
 						uint32_t who, const brg_kernel *plugin,
 						size_t nplugin);
+
+/* 1 when addr lies in a loaded object (worker.c); checks code addresses read from shared
+ * memory before they are called. */
+int brg__code_address_ok(const void *addr);
 
 /* ---- blas.c ---- */
 void brg__blas_single_thread(void);
@@ -205,6 +223,8 @@ struct brg_job {
 	int cost_slot;        /* auto-schedule cost entry of this kernel, -1 when none */
 	int first_valid;      /* the caller's first range, claimed at submit */
 	struct brg__range first;
+	struct brg__jobview view;
+	unsigned char args[BRG_ARGS_MAX] __attribute__((aligned(BRG__LINE)));
 };
 
 #define BRG__COST_SLOTS 32

@@ -78,6 +78,7 @@ struct brg_array {
 	unsigned char *trailer;
 	struct brg__trailer meta; /* validated copy; never re-read from shared memory */
 	bool writable;
+	bool any_owner; /* opened with BRG_OPEN_ANY_OWNER: workers open it the same way */
 	char name[BRG_NAME_MAX + 1];
 };
 /* Creates a segment of the given kind (arrays and pool control blocks share the format). */

@@ -64,18 +64,18 @@ static int maybe_more(const struct brg__ctl *ctl, uint32_t who)
 }
 
 void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
-		      brg_array *const *arrays, const struct brg__range *first)
+		      brg_array *const *arrays, const struct brg__jobview *v,
+		      const struct brg__range *first)
 {
-	const struct brg__jobdesc *job = &ctl->job;
 	struct brg__wrec *me = &ctl->w[who];
 	brg_task t = {
-		.args = job->args,
+		.args = v->args,
 		.arrays = arrays,
-		.narrays = (int)job->narrays,
+		.narrays = (int)v->narrays,
 		.worker = (int)who,
 	};
 	struct brg__range r;
-	int got, solo = ctl->nworkers == 1;
+	int got, solo = v->n && ctl->nworkers == 1;
 	/* Leases are stamped with the coarse clock (a few ns, millisecond resolution: enough to
 	 * tell how long a range is held); busy time is measured once per job. */
 	uint64_t start = brg__mono_ns();
@@ -90,16 +90,17 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 	}
 	while (got) {
 		int rc = 0;
-		if (!job->block) {
+		if (r.begin > r.end || r.end > v->n) {
+			rc = BRG_EPOOLSTATE; /* a range beyond the job: the hand-out was tampered with */
+		} else if (!v->block) {
 			t.begin = r.begin;
 			t.end = r.end;
 			t.scratch = me->scratch;
 			rc = fn(&t);
 		} else {
 			for (uint64_t b = r.begin; b < r.end && !rc; b++) {
-				t.begin = b * job->block;
-				t.end = t.begin + job->block < job->n_elems ? t.begin + job->block
-									    : job->n_elems;
+				t.begin = b * v->block;
+				t.end = t.begin + v->block < v->n_elems ? t.begin + v->block : v->n_elems;
 				t.scratch = ctl->slots[b];
 				rc = fn(&t);
 			}
@@ -230,11 +231,23 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *d, brg_job **out)
 		memset(ja, 0, sizeof *ja);
 		memcpy(ja->name, a->name, strlen(a->name) + 1);
 		ja->writable = a->writable;
+		ja->any_owner = a->any_owner;
 		ja->created_ns = a->meta.created_ns;
 		ja->creator_pid = a->meta.creator_pid;
 	}
-	if (d->args_size)
+	if (d->args_size) {
 		memcpy(jd->args, d->args, d->args_size);
+		memcpy(job->args, d->args, d->args_size);
+	}
+	job->view = (struct brg__jobview){
+		.id = job->id,
+		.n = units,
+		.n_elems = d->n,
+		.block = block,
+		.narrays = (uint32_t)d->narrays,
+		.args_size = (uint32_t)d->args_size,
+		.args = job->args,
+	};
 	ctl->hot.next = 0;
 	ctl->hot.error = 0;
 	ctl->h.err_worker = -1;
@@ -283,13 +296,14 @@ static int live_workers(const struct brg_pool *pool)
 	return n;
 }
 
-static void combine_partials(struct brg__ctl *ctl, brg_combine_fn combine, brg_job_result *res)
+static void combine_partials(struct brg__ctl *ctl, const struct brg__jobview *v,
+			     brg_combine_fn combine, brg_job_result *res)
 {
-	uint64_t nb = ctl->job.n;
+	uint64_t nb = v->n;
 	/* Pairwise in block order: fixed bits, and the accuracy of a pairwise sum. */
 	for (uint64_t s = 1; s < nb; s *= 2)
 		for (uint64_t i = 0; i + s < nb; i += 2 * s)
-			combine(ctl->slots[i], ctl->slots[i + s], ctl->job.args);
+			combine(ctl->slots[i], ctl->slots[i + s], v->args);
 	if (res) {
 		if (nb)
 			memcpy(res->partial, ctl->slots[0], BRG_SCRATCH_BYTES);
@@ -307,7 +321,7 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 	brg_pool *pool = job->pool;
 	struct brg__ctl *ctl = pool->ctl;
 	if (!job->caller_done) {
-		brg__participate(ctl, 0, job->kernel->fn, job->arrays,
+		brg__participate(ctl, 0, job->kernel->fn, job->arrays, &job->view,
 				 job->first_valid ? &job->first : NULL);
 		ctl->w[0].job_done = job->id;
 		job->caller_done = 1;
@@ -329,7 +343,7 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 		brg__reap(pool);
 		if (!live_workers(pool)) {
 			/* Nobody left to take ranges: the caller finishes what it safely can. */
-			brg__participate(ctl, 0, job->kernel->fn, job->arrays, NULL);
+			brg__participate(ctl, 0, job->kernel->fn, job->arrays, &job->view, NULL);
 			if (brg__ctl_lock(ctl, 0) == 0) {
 				if (ctl->hot.nretry)
 					brg__job_fail(ctl, BRG_EWORKERDIED, 0, ctl->h.retry[0].begin,
@@ -365,11 +379,20 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 		}
 		__atomic_store_n(&ctl->job.in_flight, 0, __ATOMIC_RELEASE);
 		brg__ctl_unlock(ctl);
+	} else {
+		/* The lock is lost for good (ENOTRECOVERABLE): the job is over all the same, or
+		 * every later submit would find it in flight. */
+		__atomic_store_n(&ctl->job.in_flight, 0, __ATOMIC_RELEASE);
+		if (res) {
+			res->status = status;
+			res->err_begin = res->err_end = 0;
+			res->err_worker = -1;
+		}
 	}
 	if (status == 0 && job->combine)
-		combine_partials(ctl, job->combine, res);
-	if (status == 0 && job->cost_slot >= 0 && ctl->job.n_elems) {
-		double per = (double)(busy_total(pool) - job->busy_before) / (double)ctl->job.n_elems;
+		combine_partials(ctl, &job->view, job->combine, res);
+	if (status == 0 && job->cost_slot >= 0 && job->view.n_elems) {
+		double per = (double)(busy_total(pool) - job->busy_before) / (double)job->view.n_elems;
 		double *c = &pool->cost[job->cost_slot].ns_per_index;
 		*c = *c > 0 ? 0.5 * *c + 0.5 * per : per;
 	}

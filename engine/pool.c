@@ -182,6 +182,11 @@ int brg__reap(struct brg_pool *pool)
 		pid_t pid = __atomic_load_n(&w->pid, __ATOMIC_ACQUIRE);
 		if (pid <= 0)
 			continue;
+		/* A worker forked while another thread of the caller held a lock (in malloc,
+		 * hwloc...) may hang before it ever runs: bounded, then killed and replaced. */
+		if (__atomic_load_n(&w->state, __ATOMIC_ACQUIRE) == BRG__W_STARTING &&
+		    brg__now_ns() - w->started_ns > 10000000000ull)
+			kill(pid, SIGKILL);
 		int st;
 		pid_t r = waitpid(pid, &st, WNOHANG);
 		/* ECHILD: someone else reaped it (SIGCHLD ignored, or a wait(-1) in the program);
@@ -430,9 +435,9 @@ void brg_pool_destroy(brg_pool *pool)
 	free(pool);
 }
 
-int brg_pool_size(const brg_pool *pool) { return pool->nworkers; }
-const char *brg_pool_name(const brg_pool *pool) { return pool->seg->name; }
-int brg_pool_replaced(const brg_pool *pool) { return pool->replaced; }
+int brg_pool_size(const brg_pool *pool) { return pool ? pool->nworkers : -EINVAL; }
+const char *brg_pool_name(const brg_pool *pool) { return pool ? pool->seg->name : NULL; }
+int brg_pool_replaced(const brg_pool *pool) { return pool ? pool->replaced : -EINVAL; }
 
 int brg_pool_worker_pid(const brg_pool *pool, int i)
 {

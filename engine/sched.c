@@ -74,21 +74,26 @@ int brg__claim(struct brg__ctl *ctl, uint32_t who, struct brg__range *r, uint64_
 	}
 	if (job->sched_kind == BRG_SCHED_STATIC) {
 		uint32_t p = job->participants;
+		if (p > BRG__MAX_WORKERS)
+			p = BRG__MAX_WORKERS; /* never index past the taken bits, whatever is here */
 		for (uint32_t k = 0; k < p; k++) {
 			/* Own range first, then any range a slower participant has not taken. */
 			uint32_t j = (who + k) % p;
 			uint64_t *word = taken_word(ctl, j), bit = 1ull << (j % 64);
 			if (*word & bit)
 				continue;
-			*word |= bit;
 			uint64_t b, e;
 			brg__static_range(job->n, p, j, &b, &e);
-			if (b == e)
+			if (b == e) {
+				*word |= bit;
 				continue;
+			}
 			r->begin = b;
 			r->end = e;
 			r->kills = 0;
+			/* The lease before the taken bit: dying between them re-runs the range. */
 			lease(me, b, e, 0, now);
+			*word |= bit;
 			return 1;
 		}
 		return 0;

@@ -74,8 +74,11 @@ static int validate_fd(int fd, unsigned flags, struct brg__trailer *t, struct st
 	if (r)
 		return r;
 	struct brg__layout lay;
-	if ((r = brg__npy_parse(header, &lay)))
-		return r;
+	if ((r = brg__npy_parse(header, &lay))) {
+		/* Sized but no header yet: its creator is between fallocate and the first write. */
+		static const unsigned char zero[16];
+		return r == BRG_ENOTNPY && !memcmp(header, zero, sizeof zero) ? BRG_EINCOMPLETE : r;
+	}
 	if ((size_t)st->st_size != lay.file_bytes) {
 		/* A trailer at the end of the object means the header, not the size, was changed. */
 		unsigned char last[sizeof trailer];
@@ -289,6 +292,7 @@ int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kin
 	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;
 	a->meta = t;
 	a->writable = (flags & BRG_OPEN_WRITE) != 0;
+	a->any_owner = (flags & BRG_OPEN_ANY_OWNER) != 0;
 	memcpy(a->name, name, strlen(name) + 1);
 	*out = a;
 	return 0;
@@ -311,23 +315,28 @@ void brg_array_close(brg_array *a)
 	free(a);
 }
 
-void *brg_array_data(const brg_array *a) { return a->data; }
-brg_dtype brg_array_dtype(const brg_array *a) { return a->meta.lay.dtype; }
-int brg_array_ndim(const brg_array *a) { return a->meta.lay.ndim; }
-const size_t *brg_array_shape(const brg_array *a) { return a->meta.lay.shape; }
-size_t brg_array_count(const brg_array *a) { return a->meta.lay.count; }
-size_t brg_array_nbytes(const brg_array *a) { return a->meta.lay.nbytes; }
-const char *brg_array_name(const brg_array *a) { return a->name; }
-int brg_array_writable(const brg_array *a) { return a->writable; }
+/* Accessors accept NULL (they give NULL, 0 or -EINVAL): bad input never crashes. */
+void *brg_array_data(const brg_array *a) { return a ? a->data : NULL; }
+brg_dtype brg_array_dtype(const brg_array *a) { return a ? a->meta.lay.dtype : (brg_dtype)0; }
+int brg_array_ndim(const brg_array *a) { return a ? a->meta.lay.ndim : -EINVAL; }
+const size_t *brg_array_shape(const brg_array *a) { return a ? a->meta.lay.shape : NULL; }
+size_t brg_array_count(const brg_array *a) { return a ? a->meta.lay.count : 0; }
+size_t brg_array_nbytes(const brg_array *a) { return a ? a->meta.lay.nbytes : 0; }
+const char *brg_array_name(const brg_array *a) { return a ? a->name : NULL; }
+int brg_array_writable(const brg_array *a) { return a ? a->writable : 0; }
 
 uint64_t brg_array_generation(const brg_array *a)
 {
+	if (!a)
+		return 0;
 	return __atomic_load_n((uint64_t *)(a->trailer + BRG__TRAILER_GENERATION_OFFSET),
 			       __ATOMIC_ACQUIRE);
 }
 
 int64_t brg_array_bump(brg_array *a)
 {
+	if (!a)
+		return -EINVAL;
 	if (!a->writable)
 		return BRG_EREADONLY;
 	/* The counter is little-endian in the file, as is every host brigade builds for. */

@@ -151,6 +151,10 @@ static int FN(k_map)(const brg_task *t)
 		return r;
 	const struct map_args *m = t->args;
 	const void *ud = m->ud_size ? (const void *)m->ud : m->ud_ptr;
+	/* The function's address came through shared memory: call it only if it is code of a
+	 * loaded object (fork workers share the caller's image). */
+	if (!brg__code_address_ok((const void *)(uintptr_t)m->fn))
+		return BRG_EPOOLSTATE;
 	T *o = (T *)brg_array_data(t->arrays[0]);
 	const T *x = (const T *)brg_array_data(t->arrays[1]);
 	for (size_t i = t->begin; i < t->end; i++)

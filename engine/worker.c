@@ -75,7 +75,9 @@ static int cache_get(const struct brg__jarray *ja, uint64_t job, brg_array **out
 		free_slot = oldest;
 	}
 	brg_array *a;
-	int r = brg_array_open(&a, ja->name, ja->writable ? BRG_OPEN_WRITE : 0);
+	int r = brg_array_open(&a, ja->name,
+			       (ja->writable ? BRG_OPEN_WRITE : 0) |
+				       (ja->any_owner ? BRG_OPEN_ANY_OWNER : 0));
 	if (r)
 		return r;
 	if (a->meta.created_ns != ja->created_ns || a->meta.creator_pid != ja->creator_pid) {
@@ -87,15 +89,42 @@ static int cache_get(const struct brg__jarray *ja, uint64_t job, brg_array **out
 	return 0;
 }
 
+/* A worker's copy of the job it runs, taken under the lock: the descriptor in shared
+ * memory is then never read again for anything this process relies on. */
+struct jobcopy {
+	struct brg__jobview v;
+	uint64_t fn;
+	char kernel_name[BRG__KERNEL_NAME];
+	struct brg__jarray arrays[BRG_JOB_MAX_ARRAYS];
+	unsigned char args[BRG_ARGS_MAX] __attribute__((aligned(BRG__LINE)));
+};
+static struct jobcopy snap;
+
+/* 1 when addr lies in a loaded object: a kernel address from shared memory is checked
+ * before it is called (the last good one is remembered, so this costs once per kernel). */
+int brg__code_address_ok(const void *addr)
+{
+	static const void *last_ok;
+	if (!addr)
+		return 0;
+	if (addr == __atomic_load_n(&last_ok, __ATOMIC_RELAXED))
+		return 1;
+	Dl_info info;
+	if (!dladdr(addr, &info) || !info.dli_fbase)
+		return 0;
+	__atomic_store_n(&last_ok, addr, __ATOMIC_RELAXED);
+	return 1;
+}
+
 static brg_kernel_fn find_kernel(const struct brg__ctl *ctl, const brg_kernel *plugin,
 				 size_t nplugin)
 {
-	const struct brg__jobdesc *job = &ctl->job;
-	if (ctl->start_method == BRG_START_FORK)
-		return (brg_kernel_fn)(uintptr_t)job->fn;
-	char name[BRG__KERNEL_NAME];
-	memcpy(name, job->kernel_name, sizeof name);
-	name[sizeof name - 1] = 0;
+	if (ctl->start_method == BRG_START_FORK) {
+		/* Same image as the caller's: the address means the same function here. */
+		void *fn = (void *)(uintptr_t)snap.fn;
+		return brg__code_address_ok(fn) ? (brg_kernel_fn)(uintptr_t)snap.fn : NULL;
+	}
+	const char *name = snap.kernel_name;
 	for (size_t i = 0; i < nplugin; i++)
 		if (plugin[i].name && plugin[i].fn && !strcmp(plugin[i].name, name))
 			return plugin[i].fn;
@@ -108,50 +137,83 @@ static brg_kernel_fn find_kernel(const struct brg__ctl *ctl, const brg_kernel *p
 	return NULL;
 }
 
-/* Whether the job descriptor can be trusted as far as this process relies on it. */
-static int job_valid(const struct brg__ctl *ctl)
+/* Copies the job under the lock and checks what the copy says; 0 or BRG_EPOOLSTATE. */
+static int copy_job(const struct brg__ctl *ctl)
 {
 	const struct brg__jobdesc *j = &ctl->job;
-	if (j->narrays > BRG_JOB_MAX_ARRAYS || j->args_size > BRG_ARGS_MAX ||
-	    j->participants < 1 || j->participants > ctl->nworkers || j->sched_kind > BRG_SCHED_AUTO)
-		return 0;
-	if (j->block ? (j->n > BRG__MAX_SLOTS || j->n * j->block < j->n_elems ||
-			(j->n && (j->n - 1) * j->block >= j->n_elems))
-		     : j->n != j->n_elems)
-		return 0;
-	for (uint32_t i = 0; i < j->narrays; i++)
-		if (memchr(j->arrays[i].name, 0, sizeof j->arrays[i].name) == NULL)
-			return 0;
-	return 1;
+	uint32_t nworkers = ctl->nworkers;
+	snap.v = (struct brg__jobview){
+		.id = j->id,
+		.n = j->n,
+		.n_elems = j->n_elems,
+		.block = j->block,
+		.narrays = j->narrays,
+		.args_size = j->args_size,
+		.args = snap.args,
+	};
+	snap.fn = j->fn;
+	memcpy(snap.kernel_name, j->kernel_name, sizeof snap.kernel_name);
+	snap.kernel_name[sizeof snap.kernel_name - 1] = 0;
+	const struct brg__jobview *v = &snap.v;
+	if (v->narrays > BRG_JOB_MAX_ARRAYS || v->args_size > BRG_ARGS_MAX ||
+	    nworkers > BRG__MAX_WORKERS || j->participants < 1 || j->participants > nworkers ||
+	    j->sched_kind > BRG_SCHED_AUTO)
+		return BRG_EPOOLSTATE;
+	uint64_t cover;
+	if (v->block ? (v->n > BRG__MAX_SLOTS || __builtin_mul_overflow(v->n, v->block, &cover) ||
+			cover < v->n_elems || (v->n && cover - v->block >= v->n_elems))
+		     : v->n != v->n_elems)
+		return BRG_EPOOLSTATE;
+	memcpy(snap.arrays, j->arrays, v->narrays * sizeof snap.arrays[0]);
+	for (uint32_t i = 0; i < v->narrays; i++)
+		if (!memchr(snap.arrays[i].name, 0, sizeof snap.arrays[i].name))
+			return BRG_EPOOLSTATE;
+	memcpy(snap.args, j->args, v->args_size);
+	return 0;
 }
 
+/* Takes part in the job in flight, if there is one this worker has not run yet: its copy
+ * and its first range are taken in one critical section. */
 static void run_job(struct brg__ctl *ctl, uint32_t who, const brg_kernel *plugin,
 		    size_t nplugin)
 {
-	const struct brg__jobdesc *job = &ctl->job;
 	struct brg__wrec *me = &ctl->w[who];
-	uint64_t id = job->id;
+	struct brg__range first;
+	int have_first = 0, r;
+	if (brg__ctl_lock(ctl, who))
+		return;
+	uint64_t id = ctl->job.id;
+	if (!__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE) || id == me->job_done ||
+	    id == me->job_joined) {
+		brg__ctl_unlock(ctl);
+		return;
+	}
 	me->job_joined = id;
 	me->state = BRG__W_BUSY;
+	if ((r = copy_job(ctl)) == 0)
+		have_first = brg__claim(ctl, who, &first, brg__coarse_ns());
+	brg__ctl_unlock(ctl);
+
 	brg_array *arrays[BRG_JOB_MAX_ARRAYS] = {0};
-	int r = 0;
 	brg_kernel_fn fn = NULL;
-	if (!job_valid(ctl)) {
-		r = BRG_EPOOLSTATE;
-	} else if (!(fn = find_kernel(ctl, plugin, nplugin))) {
-		r = BRG_ENOKERNEL;
-	} else {
-		cache_evict_idle(id);
-		for (uint32_t i = 0; i < job->narrays && !r; i++)
-			r = cache_get(&job->arrays[i], id, &arrays[i]);
+	if (!r && have_first) {
+		if (!(fn = find_kernel(ctl, plugin, nplugin))) {
+			r = BRG_ENOKERNEL;
+		} else {
+			cache_evict_idle(id);
+			for (uint32_t i = 0; i < snap.v.narrays && !r; i++)
+				r = cache_get(&snap.arrays[i], id, &arrays[i]);
+		}
 	}
 	if (r) {
 		if (brg__ctl_lock(ctl, who) == 0) {
-			brg__job_fail(ctl, r, who, 0, 0);
+			brg__job_fail(ctl, r, who, have_first ? first.begin : 0,
+				      have_first ? first.end : 0);
+			me->lease.valid = 0;
 			brg__ctl_unlock(ctl);
 		}
-	} else {
-		brg__participate(ctl, who, fn, arrays, NULL);
+	} else if (have_first) {
+		brg__participate(ctl, who, fn, arrays, &snap.v, &first);
 	}
 	/* No lock: the lease is already cleared, and the caller only reads these. */
 	me->state = BRG__W_IDLE;
@@ -173,9 +235,13 @@ void brg__worker_loop(struct brg__ctl *ctl, brg_array *ctl_seg, uint32_t who,
 		uint32_t seq = __atomic_load_n(&ctl->job.seq, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&ctl->job.shutdown, __ATOMIC_ACQUIRE))
 			_exit(0);
-		if (__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE) && ctl->job.id != me->job_done && ctl->job.id != me->job_joined) {
+		/* A cheap look first; run_job decides under the lock. */
+		if (__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE) &&
+		    __atomic_load_n(&ctl->job.id, __ATOMIC_RELAXED) != me->job_done) {
+			uint64_t joined = me->job_joined;
 			run_job(ctl, who, plugin, nplugin);
-			continue;
+			if (me->job_joined != joined)
+				continue;
 		}
 		/* Spin first: a futex wake costs tens of microseconds, a spin a cache miss. */
 		uint64_t t0 = brg__mono_ns();

@@ -265,9 +265,9 @@ BRG_EXPORT int brg_pool_create(brg_pool **out, const brg_pool_opts *opts);
  * frees the pool.  A job still in flight is waited for first.  NULL is accepted. */
 BRG_EXPORT void brg_pool_destroy(brg_pool *pool);
 
-/** Participants (caller included). */
+/** Participants (caller included); -EINVAL for NULL. */
 BRG_EXPORT int brg_pool_size(const brg_pool *pool);
-/** Name of the control block segment. */
+/** Name of the control block segment; NULL for NULL. */
 BRG_EXPORT const char *brg_pool_name(const brg_pool *pool);
 /** Workers started to replace dead ones since the pool was created. */
 BRG_EXPORT int brg_pool_replaced(const brg_pool *pool);
@@ -343,7 +343,8 @@ typedef struct brg_job_result {
 
 /**
  * Starts a job and returns at once; the caller's share runs in brg_job_wait.
- * Returns 0; -EINVAL for a bad descriptor; BRG_EARGSIZE; BRG_EBUSY when a job is in flight.
+ * Returns 0; -EINVAL for a bad descriptor; BRG_EARGSIZE; -E2BIG for more than
+ * BRG_JOB_MAX_ARRAYS arrays; BRG_EBUSY when a job is in flight.
  */
 BRG_EXPORT int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job **job);
 

@@ -424,9 +424,40 @@ static void test_sizes(void)
 	pu_array_drop(a);
 }
 
+/* An array of another owner, opened with BRG_OPEN_ANY_OWNER by the caller, is opened the
+ * same way by the workers (they would refuse it with BRG_EOWNER otherwise). */
+static void test_other_owner(void)
+{
+	if (geteuid() != 0) {
+		printf("# skip other-owner arrays: not root, cannot chown\n");
+		return;
+	}
+	brg_pool *pool;
+	REQUIRE_EQ(create_with(&pool, 2, BRG_BIND_COMPACT, BRG_START_FORK, -1, NULL), 0);
+	const char *name = test_name("misc-owner");
+	size_t n = 4000000; /* long enough that the worker surely claims ranges */
+	brg_array *a;
+	REQUIRE_EQ(brg_array_create(&a, name, BRG_I32, 1, &n, NULL), 0);
+	brg_array_close(a);
+	char path[BRG_NAME_MAX + 16];
+	snprintf(path, sizeof path, "/dev/shm/%s", name);
+	REQUIRE_EQ(chown(path, 65534, 65534), 0);
+	CHECK_EQ(brg_array_open(&a, name, BRG_OPEN_WRITE), BRG_EOWNER);
+	REQUIRE_EQ(brg_array_open(&a, name, BRG_OPEN_WRITE | BRG_OPEN_ANY_OWNER), 0);
+	/* dynamic chunks: the worker surely takes some ranges, so it must open the array */
+	CHECK(run_count(pool, a, (brg_schedule){BRG_SCHED_DYNAMIC, 100}));
+	brg_worker_status w[2];
+	CHECK_EQ(brg_pool_status(brg_pool_name(pool), NULL, w, 2), 2);
+	CHECK(w[1].chunks_done > 0);
+	brg_array_close(a);
+	CHECK_EQ(brg_segment_unlink(name), 0);
+	brg_pool_destroy(pool);
+}
+
 int main(void)
 {
 	pu_init();
+	test_other_owner();
 	test_bad_options();
 	test_env();
 	test_status();

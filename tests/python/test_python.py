@@ -546,7 +546,7 @@ def corruption_codes():
     n = name("zeros")
     with open(path(n), "wb") as f:
         f.write(bytes(8192))
-    expect("8192 zero bytes", n, "BRG_ENOTNPY")
+    expect("8192 zero bytes: a header not written yet", n, "BRG_EINCOMPLETE")
     src = fresh("src", "u8", (10,))
     page = read_file(src)[:PAGE]
     n = name("notrailer")

@@ -343,7 +343,9 @@ def _parse_header(page, segment=None):
     """brg__npy_parse: a strict parser of exactly what numpy writes (not ast.literal_eval,
     which takes 0x10, 1_0, True as an extent and string concatenation), same codes as C."""
     if page[:6] != _NPY_MAGIC:
-        raise SegmentError("BRG_ENOTNPY", segment)
+        # Sized but no header yet: its creator is between fallocate and the first write.
+        raise SegmentError("BRG_EINCOMPLETE" if page[:16] == bytes(16) else "BRG_ENOTNPY",
+                           segment)
     if page[6] != 1 or page[7] != 0:
         raise SegmentError("BRG_ENPYVERSION", segment)
     if page[8] | page[9] << 8 != _NPY_HEADER_LEN:
