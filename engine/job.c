@@ -76,6 +76,9 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 	};
 	struct brg__range r;
 	int got, solo = v->n && ctl->nworkers == 1;
+	/* Peek before locking only where "nothing left" is the common answer (static: one
+	 * range each); elsewhere the peek would move the claim line once more per claim. */
+	int peek = ctl->job.sched_kind == BRG_SCHED_STATIC;
 	/* Leases are stamped with the coarse clock (a few ns, millisecond resolution: enough to
 	 * tell how long a range is held); busy time is measured once per job. */
 	uint64_t start = brg__mono_ns();
@@ -114,7 +117,7 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		if (solo && !rc) {
 			/* A pool of one has nobody to exclude: the claim needs no lock. */
 			got = brg__claim(ctl, who, &r, brg__coarse_ns());
-		} else if (rc || maybe_more(ctl, who)) {
+		} else if (rc || !peek || maybe_more(ctl, who)) {
 			if (brg__ctl_lock(ctl, who))
 				break;
 			if (rc)
@@ -213,9 +216,12 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *d, brg_job **out)
 	struct brg__jobdesc *jd = &ctl->job;
 	job->id = jd->id = ++pool->jobs;
 	jd->fn = (uint64_t)(uintptr_t)d->kernel->fn;
-	memset(jd->kernel_name, 0, sizeof jd->kernel_name);
-	if (d->kernel->name)
+	/* Spawned workers find the kernel by name; forked ones by address, and leave the
+	 * name's line alone (one cache line less to move per job). */
+	if (pool->start == BRG_START_SPAWN) {
+		memset(jd->kernel_name, 0, sizeof jd->kernel_name);
 		strncpy(jd->kernel_name, d->kernel->name, sizeof jd->kernel_name - 1);
+	}
 	jd->kernel_flags = (uint8_t)d->kernel->flags;
 	jd->sched_kind = (uint8_t)d->sched.kind;
 	jd->chunk = chunk;

@@ -152,8 +152,10 @@ static int copy_job(const struct brg__ctl *ctl)
 		.args = snap.args,
 	};
 	snap.fn = j->fn;
-	memcpy(snap.kernel_name, j->kernel_name, sizeof snap.kernel_name);
-	snap.kernel_name[sizeof snap.kernel_name - 1] = 0;
+	if (ctl->start_method == BRG_START_SPAWN) {
+		memcpy(snap.kernel_name, j->kernel_name, sizeof snap.kernel_name);
+		snap.kernel_name[sizeof snap.kernel_name - 1] = 0;
+	}
 	const struct brg__jobview *v = &snap.v;
 	if (v->narrays > BRG_JOB_MAX_ARRAYS || v->args_size > BRG_ARGS_MAX ||
 	    nworkers > BRG__MAX_WORKERS || j->participants < 1 || j->participants > nworkers ||
