@@ -8,7 +8,18 @@
 
 int brg__ctl_lock(struct brg__ctl *ctl, uint32_t who)
 {
-	int r = pthread_mutex_lock(&ctl->hot.lock);
+	/* A robust mutex does not spin: a contended lock goes straight to a futex sleep, and a
+	 * sleep and wake cost microseconds where a critical section here costs nanoseconds.
+	 * So try for a short while first, then block. */
+	int r = EBUSY;
+	for (int k = 0; k < 64 && r == EBUSY; k++) {
+		r = pthread_mutex_trylock(&ctl->hot.lock);
+		if (r == EBUSY)
+			for (int p = 0; p < 8; p++)
+				brg__cpu_relax();
+	}
+	if (r == EBUSY)
+		r = pthread_mutex_lock(&ctl->hot.lock);
 	if (r == EOWNERDEAD) {
 		/* The holder died inside a critical section.  Every section orders its writes
 		 * so that a partial one only makes a range run twice, never not at all (see
@@ -79,16 +90,18 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 	/* Peek before locking only where "nothing left" is the common answer (static: one
 	 * range each); elsewhere the peek would move the claim line once more per claim. */
 	int peek = ctl->job.sched_kind == BRG_SCHED_STATIC;
-	/* Leases are stamped with the coarse clock (a few ns, millisecond resolution: enough to
-	 * tell how long a range is held); busy time is measured once per job. */
-	uint64_t start = brg__mono_ns();
+	/* Leases are stamped with the coarse clock, read every 16th claim: it has millisecond
+	 * resolution anyway, which is enough to tell how long a range is held.  Busy time is
+	 * measured once per job. */
+	uint64_t start = brg__mono_ns(), stamp = brg__coarse_ns();
+	unsigned claims = 0;
 	if (first) {
 		r = *first;
 		got = 1;
 	} else {
 		if (brg__ctl_lock(ctl, who))
 			return;
-		got = brg__claim(ctl, who, &r, brg__coarse_ns());
+		got = brg__claim(ctl, who, &r, stamp);
 		brg__ctl_unlock(ctl);
 	}
 	while (got) {
@@ -114,15 +127,17 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		 * finish a range, only to claim the next one. */
 		me->chunks_done++;
 		__atomic_store_n(&me->lease.valid, 0, __ATOMIC_RELEASE);
+		if ((++claims & 15) == 0)
+			stamp = brg__coarse_ns();
 		if (solo && !rc) {
 			/* A pool of one has nobody to exclude: the claim needs no lock. */
-			got = brg__claim(ctl, who, &r, brg__coarse_ns());
+			got = brg__claim(ctl, who, &r, stamp);
 		} else if (rc || !peek || maybe_more(ctl, who)) {
 			if (brg__ctl_lock(ctl, who))
 				break;
 			if (rc)
 				brg__job_fail(ctl, rc, who, r.begin, r.end);
-			got = brg__claim(ctl, who, &r, brg__coarse_ns());
+			got = brg__claim(ctl, who, &r, stamp);
 			brg__ctl_unlock(ctl);
 		} else {
 			got = 0;
