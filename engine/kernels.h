@@ -57,6 +57,22 @@ int brg__krun(brg_pool *pool, const brg_kernel *k, size_t n, const void *args,
 	      size_t args_size, brg_array *const *arrays, int narrays);
 
 /* ---- the built-in kernel table (ktable.c), assembled from every kernel file ---- */
+/* Appends the arrays list_f32 .. list_u64 that a kernel file's templates define. */
+#define BRG__KLIST_ONE_(out, max, at, list) \
+	brg__klist_append(out, max, at, list, sizeof list / sizeof list[0])
+#define BRG__KLIST_APPEND_DTYPES(out, max, at)                                                  \
+	do {                                                                                   \
+		BRG__KLIST_ONE_(out, max, at, list_f32);                                       \
+		BRG__KLIST_ONE_(out, max, at, list_f64);                                       \
+		BRG__KLIST_ONE_(out, max, at, list_i8);                                        \
+		BRG__KLIST_ONE_(out, max, at, list_i16);                                       \
+		BRG__KLIST_ONE_(out, max, at, list_i32);                                       \
+		BRG__KLIST_ONE_(out, max, at, list_i64);                                       \
+		BRG__KLIST_ONE_(out, max, at, list_u8);                                        \
+		BRG__KLIST_ONE_(out, max, at, list_u16);                                       \
+		BRG__KLIST_ONE_(out, max, at, list_u32);                                       \
+		BRG__KLIST_ONE_(out, max, at, list_u64);                                       \
+	} while (0)
 /* Each writes up to max of its kernels to out and returns how many it has. */
 size_t brg__vec_kernels(const brg_kernel **out, size_t max);
 size_t brg__reduce_kernels(const brg_kernel **out, size_t max);

@@ -243,18 +243,7 @@ int brg__reduce_block_fn(int op, brg_dtype dt, int isa, brg__rblock_fn *out)
 size_t brg__reduce_kernels(const brg_kernel **out, size_t max)
 {
 	size_t at = 0;
-#define ADD(list) brg__klist_append(out, max, &at, list, sizeof list / sizeof list[0])
-	ADD(list_f32);
-	ADD(list_f64);
-	ADD(list_i8);
-	ADD(list_i16);
-	ADD(list_i32);
-	ADD(list_i64);
-	ADD(list_u8);
-	ADD(list_u16);
-	ADD(list_u32);
-	ADD(list_u64);
-#undef ADD
+	BRG__KLIST_APPEND_DTYPES(out, max, &at);
 	return at;
 }
 

@@ -130,18 +130,7 @@ static const brg_kernel kern_copy = {"brg.copy", k_copy, BRG_KERNEL_IDEMPOTENT};
 size_t brg__vec_kernels(const brg_kernel **out, size_t max)
 {
 	size_t at = 0;
-#define ADD(list) brg__klist_append(out, max, &at, list, sizeof list / sizeof list[0])
-	ADD(list_f32);
-	ADD(list_f64);
-	ADD(list_i8);
-	ADD(list_i16);
-	ADD(list_i32);
-	ADD(list_i64);
-	ADD(list_u8);
-	ADD(list_u16);
-	ADD(list_u32);
-	ADD(list_u64);
-#undef ADD
+	BRG__KLIST_APPEND_DTYPES(out, max, &at);
 	const brg_kernel *const more[] = {&kern_copy};
 	brg__klist_append(out, max, &at, more, 1);
 	return at;
