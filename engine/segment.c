@@ -102,10 +102,16 @@ static int validate_fd(int fd, unsigned flags, struct brg__trailer *t, struct st
 /* Array mappings are not inherited by fork(): a forked pool worker would otherwise keep
  * every array the parent had open mapped (and its memory allocated) for its whole life.
  * Children open arrays by name instead.  Pool control blocks are inherited on purpose. */
-static void dont_fork(void *base, size_t len, uint32_t kind)
+static void map_advise(void *base, size_t len, uint32_t kind)
 {
-	if (kind == BRG_KIND_ARRAY)
+	if (kind == BRG_KIND_ARRAY) {
 		madvise(base, len, MADV_DONTFORK);
+		/* Where the administrator allows huge pages for shared memory on request
+		 * (/sys/kernel/mm/transparent_hugepage/shmem_enabled = advise), pages first
+		 * touched through this mapping may be 2 MiB: fewer TLB misses when streaming.
+		 * Elsewhere this is a no-op. */
+		madvise(base, len, MADV_HUGEPAGE);
+	}
 }
 
 static int opts_read(const brg_array_opts *opts, unsigned *flags, unsigned *mode)
@@ -203,7 +209,7 @@ int brg__segment_create_ex(brg_array **out, const char *name, brg_dtype dtype, i
 		goto err_unlink;
 	}
 	close(fd);
-	dont_fork(a->base, t.lay.file_bytes, kind);
+	map_advise(a->base, t.lay.file_bytes, kind);
 	a->map_bytes = t.lay.file_bytes;
 	a->data = (unsigned char *)a->base + BRG_DATA_OFFSET;
 	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;
@@ -286,7 +292,7 @@ int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kin
 		goto err_close;
 	}
 	close(fd);
-	dont_fork(a->base, t.lay.file_bytes, t.kind);
+	map_advise(a->base, t.lay.file_bytes, t.kind);
 	a->map_bytes = t.lay.file_bytes;
 	a->data = (unsigned char *)a->base + BRG_DATA_OFFSET;
 	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;
