@@ -177,6 +177,7 @@ struct brg__jobview {
 	uint32_t narrays;
 	uint32_t args_size;
 	const void *args; /* a private copy of the argument block */
+	int solo;         /* the caller of a pool of one: nobody to exclude, no lock */
 };
 /* Runs the participant's share of the job: from first when given (already claimed), then
  * claiming until nothing is left. */
@@ -241,6 +242,7 @@ struct brg_pool {
 	char *worker_path;
 	int replaced;
 	int *start_failures; /* per slot: deaths in a row before the worker was running */
+	uint64_t *start_mono; /* per slot: CLOCK_MONOTONIC when it was last started */
 	uint64_t jobs;
 	int job_live;
 	struct brg_job job;

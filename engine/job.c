@@ -18,7 +18,9 @@ int brg__ctl_lock(struct brg__ctl *ctl, uint32_t who)
 			for (int p = 0; p < 8; p++)
 				brg__cpu_relax();
 	}
-	if (r == EBUSY)
+	/* pthread_mutex_lock also when trylock says ENOTRECOVERABLE: glibc's trylock then
+	 * leaves the lock held, and only lock reports the state and lets go of it. */
+	if (r == EBUSY || r == ENOTRECOVERABLE)
 		r = pthread_mutex_lock(&ctl->hot.lock);
 	if (r == EOWNERDEAD) {
 		/* The holder died inside a critical section.  Every section orders its writes
@@ -86,7 +88,7 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		.worker = (int)who,
 	};
 	struct brg__range r;
-	int got, solo = v->n && ctl->nworkers == 1;
+	int got, solo = v->n && v->solo;
 	/* Peek before locking only where "nothing left" is the common answer (static: one
 	 * range each); elsewhere the peek would move the claim line once more per claim. */
 	int peek = ctl->job.sched_kind == BRG_SCHED_STATIC;
@@ -268,6 +270,7 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *d, brg_job **out)
 		.narrays = (uint32_t)d->narrays,
 		.args_size = (uint32_t)d->args_size,
 		.args = job->args,
+		.solo = pool->nworkers == 1,
 	};
 	ctl->hot.next = 0;
 	ctl->hot.error = 0;

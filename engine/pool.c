@@ -121,6 +121,7 @@ int brg__worker_start(struct brg_pool *pool, int i, int joining)
 	w->state = BRG__W_STARTING;
 	w->error = 0;
 	w->started_ns = brg__now_ns();
+	pool->start_mono[i] = brg__mono_ns();
 	w->job_joined = 0;
 	/* A worker started during a job takes part in it: ranges of the dead one wait for it. */
 	w->job_done = joining ? ctl->job.id - 1 : ctl->job.id;
@@ -185,8 +186,14 @@ int brg__reap(struct brg_pool *pool)
 		/* A worker forked while another thread of the caller held a lock (in malloc,
 		 * hwloc...) may hang before it ever runs: bounded, then killed and replaced. */
 		if (__atomic_load_n(&w->state, __ATOMIC_ACQUIRE) == BRG__W_STARTING &&
-		    brg__now_ns() - w->started_ns > 10000000000ull)
-			kill(pid, SIGKILL);
+		    brg__mono_ns() - pool->start_mono[i] > 10000000000ull &&
+		    brg__ctl_lock(pool->ctl, 0) == 0) {
+			/* Checked again under the lock: a worker that just became idle keeps
+			 * its life (and any range it may hold). */
+			if (w->state == BRG__W_STARTING)
+				kill(pid, SIGKILL);
+			brg__ctl_unlock(pool->ctl);
+		}
 		int st;
 		pid_t r = waitpid(pid, &st, WNOHANG);
 		/* ECHILD: someone else reaped it (SIGCHLD ignored, or a wait(-1) in the program);
@@ -315,7 +322,8 @@ int brg_pool_create(brg_pool **out, const brg_pool_opts *in)
 	pool->nworkers = o.workers ? o.workers : brg__default_workers(pool->topo);
 	pool->sets = calloc((size_t)pool->nworkers, sizeof *pool->sets);
 	pool->start_failures = calloc((size_t)pool->nworkers, sizeof *pool->start_failures);
-	if (!pool->sets || !pool->start_failures) {
+	pool->start_mono = calloc((size_t)pool->nworkers, sizeof *pool->start_mono);
+	if (!pool->sets || !pool->start_failures || !pool->start_mono) {
 		r = -ENOMEM;
 		goto err_free;
 	}
@@ -405,8 +413,9 @@ err_sets:
 	free(pool->sets);
 	pool->sets = NULL;
 err_free:
-	free(pool->sets); /* NULL unless the start_failures allocation failed */
+	free(pool->sets); /* NULL unless a later allocation failed */
 	free(pool->start_failures);
+	free(pool->start_mono);
 	free(pool->worker_path);
 	free(pool);
 	return r;
@@ -431,6 +440,7 @@ void brg_pool_destroy(brg_pool *pool)
 		hwloc_bitmap_free(pool->sets[i]);
 	free(pool->sets);
 	free(pool->start_failures);
+	free(pool->start_mono);
 	free(pool->worker_path);
 	free(pool);
 }

@@ -182,9 +182,16 @@ static void run_job(struct brg__ctl *ctl, uint32_t who, const brg_kernel *plugin
 	struct brg__wrec *me = &ctl->w[who];
 	struct brg__range first;
 	int have_first = 0, r;
-	if (brg__ctl_lock(ctl, who))
+	uint64_t id;
+	if (brg__ctl_lock(ctl, who)) {
+		/* The lock is lost for good: leave the job as done so the caller does not wait
+		 * for this worker forever; it reports the lock's state itself. */
+		id = __atomic_load_n(&ctl->job.id, __ATOMIC_ACQUIRE);
+		me->job_joined = id;
+		__atomic_store_n(&me->job_done, id, __ATOMIC_SEQ_CST);
 		return;
-	uint64_t id = ctl->job.id;
+	}
+	id = ctl->job.id;
 	if (!__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE) || id == me->job_done ||
 	    id == me->job_joined) {
 		brg__ctl_unlock(ctl);
@@ -192,9 +199,11 @@ static void run_job(struct brg__ctl *ctl, uint32_t who, const brg_kernel *plugin
 	}
 	me->job_joined = id;
 	me->state = BRG__W_BUSY;
-	if ((r = copy_job(ctl)) == 0)
-		have_first = brg__claim(ctl, who, &first, brg__coarse_ns());
+	have_first = brg__claim(ctl, who, &first, brg__coarse_ns());
 	brg__ctl_unlock(ctl);
+	/* The descriptor cannot change until this worker reports the job done, so the copy
+	 * needs no lock; it is checked before anything in it is used. */
+	r = copy_job(ctl);
 
 	brg_array *arrays[BRG_JOB_MAX_ARRAYS] = {0};
 	brg_kernel_fn fn = NULL;
