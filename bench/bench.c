@@ -45,13 +45,16 @@ const char *bench_metric_unit(enum bench_metric m)
 
 static const char bench_usage[] =
 	"usage: brigade bench [--quick] [--json] [--workers 1,2,...] [--kernels triad,dot,...]\n"
-	"                     [--out DIR] [--repeat N]\n"
+	"                     [--out DIR] [--repeat N] [--rounds N]\n"
 	"\n"
 	"Measures brigade's kernels and pool against peers on the same data, pinned to the same\n"
 	"cores: a serial C loop, OpenMP, OpenBLAS, numpy and Python multiprocessing Pools (the\n"
 	"OpenMP and OpenBLAS peers in a process of their own, the Python ones via\n"
-	"/usr/bin/python3 and peers.py).  Each number is the median of N runs after a warm-up\n"
-	"run, with min-max; every result is checked against a serial loop (a wrong one fails).\n"
+	"/usr/bin/python3 and peers.py).  Each number is the median of the timed runs of every\n"
+	"round (each after a warm-up run), with min-max; every result is checked against a\n"
+	"serial loop (a wrong one fails).  Rounds repeat the whole sequence, so brigade and its\n"
+	"peers are each measured at several times: a spell of other load on the machine then\n"
+	"falls on both sides.\n"
 	"\n"
 	"kernels: triad dot sumsq (f64 arrays of 128 MiB, at least 4x the last-level cache),\n"
 	"         stencil3 (3x3 on an f32 image of the same bytes), dgemm (n = 4096),\n"
@@ -62,7 +65,8 @@ static const char bench_usage[] =
 	"  --workers LIST   worker counts (default: 1 to the number of cores)\n"
 	"  --kernels LIST   kernels to run (default: all)\n"
 	"  --out DIR        results.csv, results.md, results.png (gnuplot) (default: results)\n"
-	"  --repeat N       timed runs per measurement (default 5, --quick 2)\n"
+	"  --repeat N       timed runs per measurement and round (default 3, --quick 2)\n"
+	"  --rounds N       rounds of the whole sequence (default 2, --quick 1)\n"
 	"  -h, --help\n"
 	"\n"
 	"Environment: BRG_BENCH_PEER (brigade-bench-peer), BRG_BENCH_PEERS (peers.py).\n"
@@ -76,6 +80,7 @@ enum {
 	OPT_KERNELS,
 	OPT_OUT,
 	OPT_REPEAT,
+	OPT_ROUNDS,
 };
 
 /* "1,2,4" into v (at most max); returns the count or -1. */
@@ -119,9 +124,10 @@ static int parse_kernel_list(const char *text, int *sel)
 }
 
 /* Sizes and repeats for the mode and this machine. */
-static void configure(struct bench_config *cfg, int repeat)
+static void configure(struct bench_config *cfg, int repeat, int rounds)
 {
-	cfg->repeat = repeat ? repeat : cfg->quick ? 2 : 5;
+	cfg->rounds = rounds ? rounds : cfg->quick ? 1 : 2;
+	cfg->repeat = repeat ? repeat : cfg->quick ? 2 : 3;
 	if (cfg->quick) {
 		cfg->n = (size_t)1 << 22;
 	} else {
@@ -161,36 +167,47 @@ static void fail_pool(const struct bench_config *cfg, int workers, int code,
 	}
 }
 
+/* One worker count: brigade in this process (one pool for every kernel, gone before the
+ * peers), then each peer in a process of its own on the same cores. */
+static void run_workers(const struct bench_config *cfg, const struct bench_refs *refs,
+			int workers, int first_count, struct bench_results *res)
+{
+	if (cfg->kernels[BK_START])
+		bench_run_pool_start(cfg, workers, res);
+	brg_pool_opts o;
+	brg_pool_opts_init(&o);
+	o.workers = workers;
+	brg_pool *pool;
+	int r = brg_pool_create(&pool, &o);
+	if (r) {
+		fail_pool(cfg, workers, r, res);
+	} else {
+		bench_run_stream(cfg, refs, pool, res);
+		bench_run_stencil(cfg, refs, pool, res);
+		bench_run_gemm(cfg, refs, pool, res);
+		bench_run_pool_jobs(cfg, pool, res);
+		brg_pool_destroy(pool);
+	}
+	/* The serial loop runs once per round, on the first core of every pool. */
+	if (first_count)
+		bench_run_peer(cfg, refs, BI_SERIAL, 1, res);
+	for (int impl = BI_OPENMP; impl < BI_COUNT; impl++)
+		bench_run_peer(cfg, refs, impl, workers, res);
+}
+
 static void run_all(const struct bench_config *cfg, const struct bench_refs *refs,
 		    struct bench_results *res)
 {
 	if (cfg->kernels[BK_START])
 		bench_run_pool_first(cfg->workers[0], res);
-	for (int w = 0; w < cfg->nworkers; w++) {
-		int workers = cfg->workers[w];
-		bench_progress("---- %d worker%s ----", workers, workers == 1 ? "" : "s");
-		/* brigade in this process, one pool for every kernel, gone before the peers. */
-		if (cfg->kernels[BK_START])
-			bench_run_pool_start(cfg, workers, res);
-		brg_pool_opts o;
-		brg_pool_opts_init(&o);
-		o.workers = workers;
-		brg_pool *pool;
-		int r = brg_pool_create(&pool, &o);
-		if (r) {
-			fail_pool(cfg, workers, r, res);
-		} else {
-			bench_run_stream(cfg, refs, pool, res);
-			bench_run_stencil(cfg, refs, pool, res);
-			bench_run_gemm(cfg, refs, pool, res);
-			bench_run_pool_jobs(cfg, pool, res);
-			brg_pool_destroy(pool);
+	/* Every round runs everything again; bench_results_add merges a round's samples to the first
+	 * round's records, so a spell of load on the machine falls on every side. */
+	for (int round = 0; round < cfg->rounds; round++) {
+		for (int w = 0; w < cfg->nworkers; w++) {
+			bench_progress("---- %d worker%s, round %d of %d ----", cfg->workers[w],
+				       cfg->workers[w] == 1 ? "" : "s", round + 1, cfg->rounds);
+			run_workers(cfg, refs, cfg->workers[w], w == 0, res);
 		}
-		/* The serial loop runs once, on the first core of every pool. */
-		if (w == 0)
-			bench_run_peer(cfg, refs, BI_SERIAL, 1, res);
-		for (int impl = BI_OPENMP; impl < BI_COUNT; impl++)
-			bench_run_peer(cfg, refs, impl, workers, res);
 	}
 }
 
@@ -203,6 +220,7 @@ int brg_cli_bench(int argc, char **argv)
 		{"kernels", required_argument, NULL, OPT_KERNELS},
 		{"out", required_argument, NULL, OPT_OUT},
 		{"repeat", required_argument, NULL, OPT_REPEAT},
+		{"rounds", required_argument, NULL, OPT_ROUNDS},
 		BRG_CLI_OPT_HELP,
 		BRG_CLI_OPT_END,
 	};
@@ -211,7 +229,7 @@ int brg_cli_bench(int argc, char **argv)
 	cfg.out_dir = "results";
 	for (int k = 0; k < BK_COUNT; k++)
 		cfg.kernels[k] = 1;
-	int repeat = 0, c;
+	int repeat = 0, rounds = 0, c;
 	size_t v;
 	while ((c = getopt_long(argc, argv, BRG_CLI_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
@@ -246,6 +264,12 @@ int brg_cli_bench(int argc, char **argv)
 							   "bad --repeat '%s' (1 to %d)", optarg,
 							   BENCH_MAX_SAMPLES);
 			repeat = (int)v;
+			break;
+		case OPT_ROUNDS:
+			if (brg_cli_parse_size(optarg, &v) || v < 1 || v > 8)
+				return brg_cli_usage_error("bench", bench_usage,
+							   "bad --rounds '%s' (1 to 8)", optarg);
+			rounds = (int)v;
 			break;
 		case 'h':
 			return brg_cli_help(bench_usage);
@@ -284,7 +308,7 @@ int brg_cli_bench(int argc, char **argv)
 	struct bench_machine m;
 	bench_machine_probe(&m);
 	cfg.llc_bytes = m.llc_bytes;
-	configure(&cfg, repeat);
+	configure(&cfg, repeat, rounds);
 	cfg.tables = cfg.json ? stderr : stdout;
 
 	double t0 = bench_now();

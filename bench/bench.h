@@ -65,7 +65,8 @@ extern const char *const bench_impl_names[BI_COUNT];
 
 struct bench_config {
 	int quick, json;
-	int repeat;	 /* timed runs per measurement (after one warm-up run) */
+	int rounds;	 /* the whole sequence, brigade then peers, this many times */
+	int repeat;	 /* timed runs per measurement and round (after one warm-up run) */
 	int repeat_gemm; /* dgemm: fewer at full size, where one run takes seconds */
 	int repeat_pool; /* the Python Pool peers, which pickle or map hundreds of MiB */
 	int nworkers;

@@ -108,6 +108,20 @@ void bench_rec_fail(struct bench_rec *rec, enum bench_status status, const char 
 
 struct bench_rec *bench_results_add(struct bench_results *res, const struct bench_rec *rec)
 {
+	/* A later round of the same measurement adds its samples to the first one's record:
+	 * the median is then taken over every round, whose runs sit minutes apart. */
+	if (rec->status == BS_OK) {
+		for (size_t i = 0; i < res->n; i++) {
+			struct bench_rec *r = &res->v[i];
+			if (r->status != BS_OK || r->kernel != rec->kernel || r->impl != rec->impl ||
+			    r->workers != rec->workers || r->first != rec->first || r->n != rec->n)
+				continue;
+			for (int k = 0; k < rec->nsamples && r->nsamples < BENCH_MAX_SAMPLES; k++)
+				r->samples[r->nsamples++] = rec->samples[k];
+			bench_rec_finish(r);
+			return r;
+		}
+	}
 	if (res->n == res->cap) {
 		size_t ncap = res->cap ? 2 * res->cap : 64;
 		struct bench_rec *nv = realloc(res->v, ncap * sizeof *nv);

@@ -481,8 +481,11 @@ static void print_machine(FILE *out, const struct bench_config *cfg, const struc
 	fprintf(out, "%sOpenBLAS: %s\n", bullet, m->openblas);
 	fprintf(out, "%snumpy: %s (numpy's np.dot and @ call this same OpenBLAS)\n", bullet,
 		m->numpy);
-	fprintf(out, "%sruns: %d timed (dgemm %d, Python Pools %d) after 1 warm-up; workers:",
-		bullet, cfg->repeat, cfg->repeat_gemm, cfg->repeat_pool);
+	fprintf(out,
+		"%sruns: %d round%s of %d timed (dgemm %d, Python Pools %d), each after 1 warm-up;"
+		" workers:",
+		bullet, cfg->rounds, cfg->rounds == 1 ? "" : "s", cfg->repeat, cfg->repeat_gemm,
+		cfg->repeat_pool);
 	for (int i = 0; i < cfg->nworkers; i++)
 		fprintf(out, "%s%d", i ? "," : " ", cfg->workers[i]);
 	if (cfg->quick)

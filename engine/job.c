@@ -351,7 +351,11 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 		job->caller_done = 1;
 	}
 	uint64_t start = brg__mono_ns();
-	uint64_t spin_ns = (uint64_t)pool->spin_us * 1000u;
+	/* The caller spins 20 times longer than a worker waits for a job.  Were its budget
+	 * shorter than a sleeping worker takes to wake (tens of microseconds here), caller and
+	 * worker could settle into sleeping and waking each other on every job: a round trip
+	 * of two futex wakes instead of two cache misses. */
+	uint64_t spin_ns = (uint64_t)pool->spin_us * 1000u * 20u;
 	for (;;) {
 		uint32_t seq = __atomic_load_n(&ctl->done_seq, __ATOMIC_SEQ_CST);
 		if (all_done(pool, job->id))
