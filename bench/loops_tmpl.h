@@ -26,70 +26,45 @@ BENCH_LOOP_LINKAGE void BENCH_LOOP(triad)(double *restrict a, const double *rest
 }
 
 /* Reductions keep eight accumulators, which the compiler turns into vector registers; a single
- * one would chain every add behind the previous one. */
+ * one would chain every add behind the previous one.  TERM is a macro giving the i-th term;
+ * every reduction below is this one body, combined in the same fixed order. */
+#ifndef BENCH_SUM8
+#define BENCH_SUM8(TERM)                                                                       \
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;                    \
+	size_t nb = n / 8;                                                                        \
+	BENCH_PAR_FOR_SUM8                                                                        \
+	for (size_t k = 0; k < nb; k++) {                                                         \
+		s0 += TERM(8 * k + 0);                                                            \
+		s1 += TERM(8 * k + 1);                                                            \
+		s2 += TERM(8 * k + 2);                                                            \
+		s3 += TERM(8 * k + 3);                                                            \
+		s4 += TERM(8 * k + 4);                                                            \
+		s5 += TERM(8 * k + 5);                                                            \
+		s6 += TERM(8 * k + 6);                                                            \
+		s7 += TERM(8 * k + 7);                                                            \
+	}                                                                                         \
+	for (size_t i = 8 * nb; i < n; i++)                                                       \
+		s0 += TERM(i);                                                                    \
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+#define BENCH_TERM_XY(i) (x[i] * y[i])
+#define BENCH_TERM_XX(i) (x[i] * x[i])
+#define BENCH_TERM_X(i) ((double)x[i])
+#endif
 BENCH_LOOP_LINKAGE double BENCH_LOOP(dot)(const double *restrict x, const double *restrict y,
 					  size_t n)
 {
-	double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-	size_t nb = n / 8;
-	BENCH_PAR_FOR_SUM8
-	for (size_t k = 0; k < nb; k++) {
-		const double *restrict xp = x + 8 * k, *restrict yp = y + 8 * k;
-		s0 += xp[0] * yp[0];
-		s1 += xp[1] * yp[1];
-		s2 += xp[2] * yp[2];
-		s3 += xp[3] * yp[3];
-		s4 += xp[4] * yp[4];
-		s5 += xp[5] * yp[5];
-		s6 += xp[6] * yp[6];
-		s7 += xp[7] * yp[7];
-	}
-	for (size_t i = 8 * nb; i < n; i++)
-		s0 += x[i] * y[i];
-	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+	BENCH_SUM8(BENCH_TERM_XY);
 }
 
 BENCH_LOOP_LINKAGE double BENCH_LOOP(sumsq)(const double *restrict x, size_t n)
 {
-	double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-	size_t nb = n / 8;
-	BENCH_PAR_FOR_SUM8
-	for (size_t k = 0; k < nb; k++) {
-		const double *restrict xp = x + 8 * k;
-		s0 += xp[0] * xp[0];
-		s1 += xp[1] * xp[1];
-		s2 += xp[2] * xp[2];
-		s3 += xp[3] * xp[3];
-		s4 += xp[4] * xp[4];
-		s5 += xp[5] * xp[5];
-		s6 += xp[6] * xp[6];
-		s7 += xp[7] * xp[7];
-	}
-	for (size_t i = 8 * nb; i < n; i++)
-		s0 += x[i] * x[i];
-	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+	BENCH_SUM8(BENCH_TERM_XX);
 }
 
 /* The sum of an output, for the correctness check (not timed). */
 BENCH_LOOP_LINKAGE double BENCH_LOOP(sum)(const double *restrict x, size_t n)
 {
-	double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-	size_t nb = n / 8;
-	BENCH_PAR_FOR_SUM8
-	for (size_t k = 0; k < nb; k++) {
-		const double *restrict xp = x + 8 * k;
-		s0 += xp[0];
-		s1 += xp[1];
-		s2 += xp[2];
-		s3 += xp[3];
-		s4 += xp[4];
-		s5 += xp[5];
-		s6 += xp[6];
-		s7 += xp[7];
-	}
-	for (size_t i = 8 * nb; i < n; i++)
-		s0 += x[i];
-	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+	BENCH_SUM8(BENCH_TERM_X);
 }
 
 /* The image's pixels [lo, hi) in row-major order. */
@@ -113,23 +88,7 @@ BENCH_LOOP_LINKAGE void BENCH_LOOP(stencil3)(float *restrict out, const float *r
 
 BENCH_LOOP_LINKAGE double BENCH_LOOP(sum_f32)(const float *restrict x, size_t n)
 {
-	double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-	size_t nb = n / 8;
-	BENCH_PAR_FOR_SUM8
-	for (size_t k = 0; k < nb; k++) {
-		const float *restrict xp = x + 8 * k;
-		s0 += xp[0];
-		s1 += xp[1];
-		s2 += xp[2];
-		s3 += xp[3];
-		s4 += xp[4];
-		s5 += xp[5];
-		s6 += xp[6];
-		s7 += xp[7];
-	}
-	for (size_t i = 8 * nb; i < n; i++)
-		s0 += x[i];
-	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+	BENCH_SUM8(BENCH_TERM_X);
 }
 
 /* A, B from the formulas and C = 0, over the elements [lo, hi) of the n x n matrices. */

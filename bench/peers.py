@@ -53,6 +53,18 @@ def timed(fn, repeat):
     return samples, out
 
 
+def run_stream(kernels, fns, repeat, a, n):
+    """Times each selected (name, fn) of the bandwidth kernels and emits its record; the
+    triad's value is the sum of its output a, the reductions' their result."""
+    for name, fn in fns:
+        if name not in kernels:
+            continue
+        samples, value = timed(fn, repeat)
+        if name == "triad":
+            value = float(a.sum())
+        emit(dict(kernel=name, n=n, samples=samples, value=value))
+
+
 def stream_arrays(n):
     idx = np.arange(n, dtype=np.int64)
     b = init_b(idx)
@@ -78,15 +90,9 @@ def run_numpy(args, kernels):
             np.multiply(c, SCALAR, out=a)
             np.add(a, b, out=a)
 
-        for name, fn in (("triad", triad),
-                         ("dot", lambda: float(np.dot(b, c))),
-                         ("sumsq", lambda: float(np.dot(b, b)))):
-            if name not in kernels:
-                continue
-            samples, value = timed(fn, args.repeat)
-            if name == "triad":
-                value = float(a.sum())
-            emit(dict(kernel=name, n=n, samples=samples, value=value))
+        run_stream(kernels, (("triad", triad),
+                             ("dot", lambda: float(np.dot(b, c))),
+                             ("sumsq", lambda: float(np.dot(b, b)))), args.repeat, a, n)
         del a, b, c
     if "dgemm" in kernels:
         g = args.gemm_n
@@ -137,13 +143,8 @@ def run_pickle(args, kernels, pool):
         def sumsq():
             return sum(pool.map(pk_sumsq, [b[lo:hi] for lo, hi in parts], chunksize=1))
 
-        for name, fn in (("triad", triad), ("dot", dot), ("sumsq", sumsq)):
-            if name not in kernels:
-                continue
-            samples, value = timed(fn, args.repeat_pool)
-            if name == "triad":
-                value = float(a.sum())
-            emit(dict(kernel=name, n=n, samples=samples, value=value))
+        run_stream(kernels, (("triad", triad), ("dot", dot), ("sumsq", sumsq)),
+                   args.repeat_pool, a, n)
         del a, b, c
     if "empty" in kernels:
         batch = args.empty_batch
@@ -220,15 +221,11 @@ def run_shm(args, kernels):
             parts = ranges(n, N)
             # First touch by the workers, over the ranges they compute on.
             pool.map(sh_init, parts, chunksize=1)
-            for name, fn in (("triad", lambda: pool.map(sh_triad, parts, chunksize=1)),
-                             ("dot", lambda: sum(pool.map(sh_dot, parts, chunksize=1))),
-                             ("sumsq", lambda: sum(pool.map(sh_sumsq, parts, chunksize=1)))):
-                if name not in kernels:
-                    continue
-                samples, value = timed(fn, args.repeat_pool)
-                if name == "triad":
-                    value = float(a.sum())
-                emit(dict(kernel=name, n=n, samples=samples, value=value))
+            run_stream(kernels,
+                       (("triad", lambda: pool.map(sh_triad, parts, chunksize=1)),
+                        ("dot", lambda: sum(pool.map(sh_dot, parts, chunksize=1))),
+                        ("sumsq", lambda: sum(pool.map(sh_sumsq, parts, chunksize=1)))),
+                       args.repeat_pool, a, n)
         del a
     finally:
         for blk in blocks:

@@ -429,6 +429,25 @@ static void serial_line(char *buf, size_t len, const struct bench_config *cfg,
 		buf[0] = 0;
 }
 
+/* What follows a kernel's table: its limit line and its serial-loop line, each written as
+ * pre + text + post, then its notes, each after note_pre, the first after notes_lead
+ * (Markdown sets each block off with a blank line). */
+static void print_table_footer(FILE *out, const struct bench_config *cfg,
+			       const struct bench_results *res, int k, const struct table *t,
+			       const char *pre, const char *post, const char *notes_lead,
+			       const char *note_pre)
+{
+	char line[1024];
+	limit_line(line, sizeof line, cfg, res, k);
+	if (line[0])
+		fprintf(out, "%s%s%s", pre, line, post);
+	serial_line(line, sizeof line, cfg, res, k);
+	if (line[0])
+		fprintf(out, "%s%s%s", pre, line, post);
+	for (int i = 0; i < t->nnotes; i++)
+		fprintf(out, "%s%s%s\n", i ? "" : notes_lead, note_pre, t->notes[i]);
+}
+
 static const char legend[] =
 	"Each row: median of the timed runs after one warm-up run, and their min-max (~: the\n"
 	"  slowest run took over 25% longer than the fastest; other load on the machine?).\n"
@@ -513,14 +532,7 @@ void bench_print_tables(FILE *out, const struct bench_config *cfg, const struct 
 		kernel_heading(line, sizeof line, cfg, k);
 		fprintf(out, "\n%s\n", line);
 		print_text_table(out, &t);
-		limit_line(line, sizeof line, cfg, res, k);
-		if (line[0])
-			fprintf(out, "  %s\n", line);
-		serial_line(line, sizeof line, cfg, res, k);
-		if (line[0])
-			fprintf(out, "  %s\n", line);
-		for (int i = 0; i < t.nnotes; i++)
-			fprintf(out, "  note: %s\n", t.notes[i]);
+		print_table_footer(out, cfg, res, k, &t, "  ", "\n", "", "  note: ");
 		free(t.cell);
 	}
 	if (res->nnotes) {
@@ -736,14 +748,7 @@ static int write_md(const struct bench_config *cfg, const struct bench_machine *
 		char *colon = strchr(line, ':');
 		fprintf(f, "\n## %s\n\n%s\n\n", bench_kernels[k].name, colon ? colon + 2 : line);
 		print_md_table(f, &t);
-		limit_line(line, sizeof line, cfg, res, k);
-		if (line[0])
-			fprintf(f, "\n%s\n", line);
-		serial_line(line, sizeof line, cfg, res, k);
-		if (line[0])
-			fprintf(f, "\n%s\n", line);
-		for (int i = 0; i < t.nnotes; i++)
-			fprintf(f, "%s- %s\n", i ? "" : "\n", t.notes[i]);
+		print_table_footer(f, cfg, res, k, &t, "\n", "\n", "\n", "- ");
 		free(t.cell);
 	}
 	if (res->nnotes) {
