@@ -34,8 +34,15 @@ static void bind_near(void *addr, size_t len)
 	hwloc_bitmap_free(nodes);
 }
 
+struct populate_args {
+	uint32_t huge; /* collapse the populated range into huge pages */
+};
+
 /* Populates the pages that hold elements [begin, end); a page shared with the neighbour's
- * range is populated by both, which is harmless. */
+ * range is populated by both, which is harmless.  Then, unless the creator asked for small
+ * pages, collapses the 2 MiB pages wholly inside the range: in parallel, and each huge page
+ * allocated where its small pages were.  The 2 MiB pages that straddle two ranges are left
+ * to the creator (brg_pool_array_create), as a collapse must not race a neighbour's faults. */
 static int k_populate(const brg_task *t)
 {
 	int r = brg__ktask_flat(t, 1, 1, 0);
@@ -52,14 +59,17 @@ static int k_populate(const brg_task *t)
 		return 0;
 	unsigned char *p = (unsigned char *)brg_array_data(a) + lo;
 	bind_near(p, hi - lo);
-	if (madvise(p, hi - lo, MADV_POPULATE_WRITE) == 0)
-		return 0;
-	if (errno != EINVAL) /* EFAULT: a page could not be allocated (/dev/shm is full) */
-		return errno == EFAULT || errno == ENOMEM ? -ENOMEM : -errno;
-	/* A kernel older than 5.14: touch each page.  A full /dev/shm is a SIGBUS here, which
-	 * the pool reports as a dead worker. */
-	for (size_t off = 0; off < hi - lo; off += BRG__PAGE)
-		((volatile unsigned char *)p)[off] = 0;
+	if (madvise(p, hi - lo, MADV_POPULATE_WRITE) < 0) {
+		if (errno != EINVAL) /* EFAULT: a page could not be allocated (/dev/shm is full) */
+			return errno == EFAULT || errno == ENOMEM ? -ENOMEM : -errno;
+		/* A kernel older than 5.14: touch each page.  A full /dev/shm is a SIGBUS here,
+		 * which the pool reports as a dead worker. */
+		for (size_t off = 0; off < hi - lo; off += BRG__PAGE)
+			((volatile unsigned char *)p)[off] = 0;
+	}
+	const struct populate_args *args = t->args;
+	if (args->huge)
+		brg__huge_collapse(a->base, BRG_DATA_OFFSET + lo, BRG_DATA_OFFSET + hi);
 	return 0;
 }
 
@@ -87,14 +97,20 @@ int brg_pool_array_create(brg_pool *pool, brg_array **out, const char *name, brg
 	if (r)
 		return r;
 	brg_array *arrays[] = {a};
+	struct populate_args args = {.huge = !(opts && (opts->flags & BRG_CREATE_SMALL_PAGES))};
 	/* Elements on the static schedule: the ranges the elementwise kernels use later. */
-	if ((r = brg__krun(pool, &kern_populate, a->meta.lay.count, NULL, 0, arrays, 1))) {
+	if ((r = brg__krun(pool, &kern_populate, a->meta.lay.count, &args, sizeof args, arrays,
+			   1))) {
 		char path[BRG_NAME_MAX + 2];
 		brg__shm_path(path, a->name);
 		brg_array_close(a);
 		shm_unlink(path);
 		return r;
 	}
+	/* The 2 MiB pages across range boundaries and the one holding the header; those the
+	 * participants made are only mapped here (one page-table entry each). */
+	if (args.huge)
+		brg__huge_collapse(a->base, 0, a->meta.lay.file_bytes);
 	*out = a;
 	return 0;
 }

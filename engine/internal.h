@@ -94,6 +94,17 @@ int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kin
 /* "/name" into buf (BRG_NAME_MAX + 2 bytes). */
 void brg__shm_path(char *buf, const char *name);
 
+/* ---- hugepage.c ---- */
+#define BRG__HUGE_PAGE ((size_t)2 << 20)
+/* mmap(MAP_SHARED) of len bytes of fd; with huge, at a 2 MiB-aligned address when len is at
+ * least that, so the kernel can map the object's huge pages whole.  MAP_FAILED + errno. */
+void *brg__map_segment(int fd, size_t len, int prot, bool huge);
+/* Turns the 2 MiB pages of the object that lie wholly inside [lo, hi) (offsets from base,
+ * which must be 2 MiB-aligned) into huge pages, shared by every process that maps them.
+ * Best effort: 0, or -errno (-EINVAL also for an unaligned base or a kernel without
+ * MADV_COLLAPSE), and the pages stay valid either way. */
+int brg__huge_collapse(void *base, size_t lo, size_t hi);
+
 /* ---- proc.c ---- */
 /* 1 when pid runs and started no later than created_ns (so it is the same process), else 0. */
 int brg__pid_alive(int32_t pid, uint64_t created_ns);

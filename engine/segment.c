@@ -106,10 +106,8 @@ static void map_advise(void *base, size_t len, uint32_t kind)
 {
 	if (kind == BRG_KIND_ARRAY) {
 		madvise(base, len, MADV_DONTFORK);
-		/* Where the administrator allows huge pages for shared memory on request
-		 * (/sys/kernel/mm/transparent_hugepage/shmem_enabled = advise), pages first
-		 * touched through this mapping may be 2 MiB: fewer TLB misses when streaming.
-		 * Elsewhere this is a no-op. */
+		/* Where the tmpfs is mounted with huge=advise, pages first touched through
+		 * this mapping may come as 2 MiB pages without a collapse (hugepage.c). */
 		madvise(base, len, MADV_HUGEPAGE);
 	}
 }
@@ -125,7 +123,7 @@ static int opts_read(const brg_array_opts *opts, unsigned *flags, unsigned *mode
 	*flags = opts->flags;
 	if (opts->mode)
 		*mode = opts->mode;
-	if (*flags & ~(unsigned)BRG__TRAILER_FLAGS)
+	if (*flags & ~(unsigned)(BRG__TRAILER_FLAGS | BRG_CREATE_SMALL_PAGES))
 		return BRG_EBADFLAGS;
 	if ((*mode & ~0777u) || (*mode & 0600) != 0600)
 		return BRG_EMODE;
@@ -175,7 +173,7 @@ int brg__segment_create_ex(brg_array **out, const char *name, brg_dtype dtype, i
 	if ((r = opts_read(opts, &flags, &mode)))
 		return r;
 	struct brg__trailer t = {
-		.flags = flags,
+		.flags = flags & BRG__TRAILER_FLAGS,
 		.kind = kind,
 		.creator_uid = (uint32_t)geteuid(),
 		.creator_pid = (int32_t)getpid(),
@@ -203,13 +201,18 @@ int brg__segment_create_ex(brg_array **out, const char *name, brg_dtype dtype, i
 	/* Reserve every page now: a full /dev/shm fails here, not with SIGBUS later. */
 	if ((r = reserve(fd, &t.lay, internal)))
 		goto err_unlink;
-	a->base = mmap(NULL, t.lay.file_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	a->base = brg__map_segment(fd, t.lay.file_bytes, PROT_READ | PROT_WRITE,
+				   kind == BRG_KIND_ARRAY);
 	if (a->base == MAP_FAILED) {
 		r = -errno;
 		goto err_unlink;
 	}
 	close(fd);
 	map_advise(a->base, t.lay.file_bytes, kind);
+	/* Data reserved here is turned into huge pages now; lazy data by its first users. */
+	if (kind == BRG_KIND_ARRAY && !(flags & BRG_CREATE_SMALL_PAGES) &&
+	    !(internal & BRG__CREATE_LAZY_DATA))
+		brg__huge_collapse(a->base, 0, t.lay.file_bytes);
 	a->map_bytes = t.lay.file_bytes;
 	a->data = (unsigned char *)a->base + BRG_DATA_OFFSET;
 	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;
@@ -285,7 +288,7 @@ int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kin
 		goto err_close;
 	}
 	int prot = PROT_READ | ((flags & BRG_OPEN_WRITE) ? PROT_WRITE : 0);
-	a->base = mmap(NULL, t.lay.file_bytes, prot, MAP_SHARED, fd, 0);
+	a->base = brg__map_segment(fd, t.lay.file_bytes, prot, t.kind == BRG_KIND_ARRAY);
 	if (a->base == MAP_FAILED) {
 		r = -errno;
 		free(a);

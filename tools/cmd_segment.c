@@ -21,6 +21,7 @@ enum {
 	OPT_SHAPE,
 	OPT_FILL,
 	OPT_PERSISTENT,
+	OPT_SMALL_PAGES,
 	OPT_MODE,
 	OPT_DRY_RUN,
 };
@@ -248,7 +249,7 @@ int brg_cli_info(int argc, char **argv)
 
 static const char create_usage[] =
 	"usage: brigade create NAME --dtype DTYPE --shape N[,N...] [--fill X] [--persistent]\n"
-	"                      [--mode MODE]\n"
+	"                      [--mode MODE] [--small-pages]\n"
 	"\n"
 	"Creates a named array in /dev/shm (an NPY file numpy.load can map), zero-filled.\n"
 	"\n"
@@ -257,6 +258,7 @@ static const char create_usage[] =
 	"  --fill X       set every element to X (a number in the dtype's range)\n"
 	"  --persistent   'brigade gc' keeps it after this process exits\n"
 	"  --mode MODE    octal permission bits, at least 0600; allows group/other access\n"
+	"  --small-pages  keep 4 KiB pages (default: 2 MiB pages where the kernel makes them)\n"
 	"  -h, --help\n";
 
 /* Signed integers: decimal, range-checked against [lo, hi]; 0 or -1. */
@@ -409,6 +411,7 @@ int brg_cli_create(int argc, char **argv)
 		{"shape", required_argument, NULL, OPT_SHAPE},
 		{"fill", required_argument, NULL, OPT_FILL},
 		{"persistent", no_argument, NULL, OPT_PERSISTENT},
+		{"small-pages", no_argument, NULL, OPT_SMALL_PAGES},
 		{"mode", required_argument, NULL, OPT_MODE},
 		BRG_CLI_OPT_HELP,
 		BRG_CLI_OPT_END,
@@ -429,6 +432,9 @@ int brg_cli_create(int argc, char **argv)
 			break;
 		case OPT_PERSISTENT:
 			opts.flags |= BRG_CREATE_PERSISTENT;
+			break;
+		case OPT_SMALL_PAGES:
+			opts.flags |= BRG_CREATE_SMALL_PAGES;
 			break;
 		case OPT_MODE:
 			if (parse_mode(optarg, &opts.mode))

@@ -872,7 +872,8 @@ static int c_ndim_neg(struct ctx *c) { return do_create(c->name, BRG_F32, -1, sh
 static int c_dtype0(struct ctx *c) { return do_create(c->name, (brg_dtype)0, 1, shape4, NULL); }
 static int c_dtype99(struct ctx *c) { return do_create(c->name, (brg_dtype)99, 1, shape4, NULL); }
 
-static int c_create_flags(struct ctx *c) { return create_mode(c, 0x4, 0); }
+/* 0x4 is BRG_CREATE_SMALL_PAGES; 0x8 is the first unknown bit */
+static int c_create_flags(struct ctx *c) { return create_mode(c, 0x8, 0); }
 static int c_create_flags_high(struct ctx *c) { return create_mode(c, 0x80000000u, 0600); }
 
 static int c_open_flags(struct ctx *c)
@@ -1126,7 +1127,7 @@ static const struct bcase cases[] = {
 	{"create: ndim -1", c_ndim_neg, BRG_EBADNDIM, POST_ABSENT},
 	{"create: dtype 0", c_dtype0, BRG_EBADDTYPE, POST_ABSENT},
 	{"create: dtype 99", c_dtype99, BRG_EBADDTYPE, POST_ABSENT},
-	{"create: flag 0x4", c_create_flags, BRG_EBADFLAGS, POST_ABSENT},
+	{"create: flag 0x8", c_create_flags, BRG_EBADFLAGS, POST_ABSENT},
 	{"create: flag 0x80000000", c_create_flags_high, BRG_EBADFLAGS, POST_ABSENT},
 	{"open: flag 0x4", c_open_flags, BRG_EBADFLAGS, POST_PRESENT},
 	{"stat: flag 0x80", c_stat_flags, BRG_EBADFLAGS, POST_PRESENT},

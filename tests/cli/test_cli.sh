@@ -225,6 +225,14 @@ run 0 "create i8 3 --fill -128" "$brigade" create "$p-i8" --persistent --dtype i
 run 0 "create u8 1000 --fill 255" "$brigade" create "$p-u8" --persistent --dtype u8 --shape 1000 --fill 255
 run 0 "create u32 2 --fill +7" "$brigade" create "$p-u32" --persistent --dtype u32 --shape 2 --fill +7
 run 0 "create i32 4 (no --fill)" "$brigade" create "$p-zero" --persistent --dtype i32 --shape 4
+run 0 "create f64 8 MiB --fill 2.5 (huge pages)" "$brigade" create "$p-big" --persistent --dtype f64 \
+	--shape 1048576 --fill 2.5
+run 0 "create f64 8 MiB --fill 2.5 --small-pages" "$brigade" create "$p-bigs" --persistent \
+	--dtype f64 --shape 1048576 --fill 2.5 --small-pages
+run 0 "info (--small-pages is not recorded)" "$brigade" info "$p-bigs" --json
+pycheck "info --json: flags as without --small-pages" "$tmp/out" '
+assert d["persistent"] is True and d["shared"] is False, d
+'
 if [ -n "$py" ] && "$py" -c 'import numpy' 2>/dev/null; then
 	numpy_check() { # DESC NAME DTYPE SHAPE VALUE: every element of NAME equals VALUE
 		if "$py" -c '
@@ -251,6 +259,8 @@ assert (m == want).all(), (m, want)
 	numpy_check "numpy: u8 all 255" "$p-u8" uint8 1000 255
 	numpy_check "numpy: u32 all 7" "$p-u32" uint32 2 7
 	numpy_check "numpy: i32 without --fill is zero" "$p-zero" int32 4 0
+	numpy_check "numpy: f64 8 MiB all 2.5" "$p-big" float64 1048576 2.5
+	numpy_check "numpy: f64 8 MiB --small-pages all 2.5" "$p-bigs" float64 1048576 2.5
 	numpy_check "numpy: f32 0x5 (empty)" "$p-empty" float32 0,5 3
 	numpy_check "numpy: 8 dimensions" "$p-8d" int8 1,2,1,2,1,2,1,2 0
 else
