@@ -199,6 +199,9 @@ int bench_array_create(brg_pool *pool, brg_array **out, const char *what, brg_dt
 		       const size_t *shape);
 /* Removes the segment and closes the handle; NULL is accepted. */
 void bench_array_destroy(brg_array *a);
+/* The share of the array's mapping in this process that the kernel maps with 2 MiB pages
+ * (0 to 1), or -1 when /proc/self/smaps cannot tell. */
+double bench_huge_share(const brg_array *a);
 enum { BENCH_FILL_STREAM, BENCH_FILL_IMAGE, BENCH_FILL_GEMM };
 /* Writes the formulas of loops.h into arrays with a static job over [0, n): STREAM arrays
  * (a, b, c), IMAGE (in; rows x cols), GEMM (A, B, C; cols = order).  Returns the job's status. */

@@ -3,6 +3,7 @@
  * results every implementation's output is checked against. */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,29 @@ int bench_array_create(brg_pool *pool, brg_array **out, const char *what, brg_dt
 	char name[BRG_NAME_MAX + 1];
 	bench_array_name(name, sizeof name, what);
 	return brg_pool_array_create(pool, out, name, dtype, ndim, shape, NULL);
+}
+
+double bench_huge_share(const brg_array *a)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -1;
+	uintptr_t at = (uintptr_t)brg_array_data(a);
+	char line[512];
+	int in = 0;
+	long size = -1, pmd = -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		if (line[strspn(line, "0123456789abcdef")] == '-' &&
+		    sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+			in = at >= lo && at < hi;
+		else if (in && strncmp(line, "Size:", 5) == 0)
+			size = strtol(line + 5, NULL, 10);
+		else if (in && strncmp(line, "ShmemPmdMapped:", 15) == 0)
+			pmd = strtol(line + 15, NULL, 10);
+	}
+	fclose(f);
+	return size > 0 && pmd >= 0 ? (double)pmd / (double)size : -1;
 }
 
 void bench_array_destroy(brg_array *a)

@@ -102,6 +102,16 @@ void bench_run_stream(const struct bench_config *cfg, const struct bench_refs *r
 		fail_all(cfg, workers, res, "filling the arrays", r);
 		goto out;
 	}
+	double share = 1;
+	for (int i = 0; i < 3; i++) {
+		double s = bench_huge_share(arrays[i]);
+		share = s < share ? s : share;
+	}
+	if (share >= 0)
+		bench_note(res, "pages: brigade's stream arrays had %.0f%% of their mapping on 2 MiB "
+				"pages (the least of the three)%s", share * 100,
+			   share < 0.99 ? "; the kernel made no more (old kernel? no free 2 MiB "
+					  "blocks? shmem_enabled = deny?)" : "");
 	static const struct {
 		int kernel;
 		bench_op_fn op;

@@ -474,6 +474,9 @@ static const char *const method[] = {
 	"sent back (empty: Pool.apply of a no-op; start: Pool(N), which returns before its\n"
 	"workers are ready); py-pool-shm: Pool.map over index ranges of SharedMemory arrays\n"
 	"that the workers attach by name",
+	"pages: brigade's arrays are collapsed into 2 MiB pages when created (the share that\n"
+	"made it is noted below the tables); the C peers madvise(MADV_HUGEPAGE) their buffers\n"
+	"and numpy does the same for its arrays; py-pool-shm's SharedMemory stays on 4 KiB pages",
 };
 
 static void print_paragraph(FILE *out, const char *bullet, const char *text)
