@@ -62,10 +62,15 @@ extern const char *const bench_impl_names[BI_COUNT];
 /* ---- settings of one run ---- */
 #define BENCH_MAX_WORKERS 256
 #define BENCH_MAX_SAMPLES 64
+#define BENCH_MAX_ROUNDS 8
+/* Rounds that run everything; later ones only the kernels and peers whose ratios the
+ * machine's load moves (bandwidth kernels, pool latencies; not dgemm, not Python Pools). */
+#define BENCH_FULL_ROUNDS 2
 
 struct bench_config {
 	int quick, json;
-	int rounds;	 /* the whole sequence, brigade then peers, this many times */
+	int rounds;	 /* the sequence, brigade then peers, this many times (see above) */
+	int pool_peers;	 /* run the Python Pool peers (in the full rounds only) */
 	int repeat;	 /* timed runs per measurement and round (after one warm-up run) */
 	int repeat_gemm; /* dgemm: fewer at full size, where one run takes seconds */
 	int repeat_pool; /* the Python Pool peers, which pickle or map hundreds of MiB */
@@ -96,6 +101,8 @@ struct bench_rec {
 	int first; /* `start`: the first pool creation of the process (one sample) */
 	int nsamples;
 	double samples[BENCH_MAX_SAMPLES]; /* seconds per operation */
+	int nrounds;
+	double round_rate[BENCH_MAX_ROUNDS]; /* each round's own rate: paired ratios */
 	double median_s, min_s, max_s;
 	double rate; /* in the kernel's unit, from the median */
 	int has_value;

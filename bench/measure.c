@@ -118,6 +118,8 @@ struct bench_rec *bench_results_add(struct bench_results *res, const struct benc
 				continue;
 			for (int k = 0; k < rec->nsamples && r->nsamples < BENCH_MAX_SAMPLES; k++)
 				r->samples[r->nsamples++] = rec->samples[k];
+			if (r->nrounds < BENCH_MAX_ROUNDS)
+				r->round_rate[r->nrounds++] = rec->rate;
 			bench_rec_finish(r);
 			return r;
 		}
@@ -131,6 +133,10 @@ struct bench_rec *bench_results_add(struct bench_results *res, const struct benc
 		res->cap = ncap;
 	}
 	res->v[res->n] = *rec;
+	if (rec->status == BS_OK) {
+		res->v[res->n].nrounds = 1;
+		res->v[res->n].round_rate[0] = rec->rate;
+	}
 	return &res->v[res->n++];
 }
 

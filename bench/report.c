@@ -150,17 +150,41 @@ void bench_derive(const struct bench_config *cfg, struct bench_results *res)
 	}
 }
 
-/* How many times faster brigade is than r at r's worker count; NAN when not comparable. */
-static double vs_brigade(const struct bench_results *res, const struct bench_rec *r)
+/* How many times faster brigade is than r at r's worker count; NAN when not comparable.
+ * Where both were measured in the same rounds, the median of the rounds' own ratios: each
+ * compares runs seconds apart, so a slow spell of the machine falls on both sides of it.
+ * Otherwise the ratio of the pooled medians.  rounds (may be NULL) gets the per-round
+ * ratios, *nrounds their count (0 when unpaired). */
+static double vs_brigade_rounds(const struct bench_results *res, const struct bench_rec *r,
+				double *rounds, int *nrounds)
 {
+	if (nrounds)
+		*nrounds = 0;
 	if (r->impl == BI_BRIGADE || r->status != BS_OK || r->first)
 		return NAN;
 	const struct bench_rec *b = bench_results_find(res, r->kernel, BI_BRIGADE, r->workers);
 	if (!b)
 		return NAN;
-	if (bench_metric_latency(bench_kernels[r->kernel].metric))
+	int latency = bench_metric_latency(bench_kernels[r->kernel].metric);
+	if (b->nrounds == r->nrounds && r->nrounds > 1) {
+		double v[BENCH_MAX_ROUNDS];
+		for (int i = 0; i < r->nrounds; i++)
+			v[i] = latency ? r->round_rate[i] / b->round_rate[i]
+				       : b->round_rate[i] / r->round_rate[i];
+		if (rounds && nrounds) {
+			memcpy(rounds, v, (size_t)r->nrounds * sizeof *v);
+			*nrounds = r->nrounds;
+		}
+		return bench_median(v, r->nrounds);
+	}
+	if (latency)
 		return r->median_s / b->median_s;
 	return b->rate / r->rate;
+}
+
+static double vs_brigade(const struct bench_results *res, const struct bench_rec *r)
+{
+	return vs_brigade_rounds(res, r, NULL, NULL);
 }
 
 /* ---- tables ---- */
@@ -454,7 +478,9 @@ static const char legend[] =
 	"speedup: rate / the same implementation's rate at 1 worker; efficiency:\n"
 	"  speedup / workers.\n"
 	"vs brigade: brigade's rate / this row's rate at the same worker count (latencies:\n"
-	"  this row's time / brigade's time); > 1 means brigade is faster.\n"
+	"  this row's time / brigade's time); > 1 means brigade is faster.  Where both were\n"
+	"  measured in every round: the median of the rounds' own ratios, each between runs\n"
+	"  seconds apart (paired), so a slow spell of the machine falls on both sides.\n"
 	"of limit: rate / the limit at that many cores.  Bandwidth limit = the best triad\n"
 	"  GB/s any implementation reached at that many cores in its fastest run (a measured\n"
 	"  ceiling, not the hardware's; read-only kernels can exceed it: they write no\n"
@@ -503,11 +529,12 @@ static void print_machine(FILE *out, const struct bench_config *cfg, const struc
 	fprintf(out, "%sOpenBLAS: %s\n", bullet, m->openblas);
 	fprintf(out, "%snumpy: %s (numpy's np.dot and @ call this same OpenBLAS)\n", bullet,
 		m->numpy);
+	int full = cfg->rounds < BENCH_FULL_ROUNDS ? cfg->rounds : BENCH_FULL_ROUNDS;
 	fprintf(out,
-		"%sruns: %d round%s of %d timed (dgemm %d, Python Pools %d), each after 1 warm-up;"
-		" workers:",
+		"%sruns: %d round%s of %d timed (dgemm %d, Python Pools %d, both in the first %d"
+		" round%s only), each after 1 warm-up; workers:",
 		bullet, cfg->rounds, cfg->rounds == 1 ? "" : "s", cfg->repeat, cfg->repeat_gemm,
-		cfg->repeat_pool);
+		cfg->repeat_pool, full, full == 1 ? "" : "s");
 	for (int i = 0; i < cfg->nworkers; i++)
 		fprintf(out, "%s%d", i ? "," : " ", cfg->workers[i]);
 	if (cfg->quick)
@@ -578,8 +605,21 @@ static void json_rec(FILE *out, const struct bench_results *res, const struct be
 	json_num(out, r->speedup, "%.4g");
 	fputs(", \"efficiency\": ", out);
 	json_num(out, r->efficiency, "%.4g");
+	double rounds[BENCH_MAX_ROUNDS];
+	int nrounds;
 	fputs(", \"vs_brigade\": ", out);
-	json_num(out, vs_brigade(res, r), "%.4g");
+	json_num(out, vs_brigade_rounds(res, r, rounds, &nrounds), "%.4g");
+	fputs(", \"vs_brigade_rounds\": [", out);
+	for (int i = 0; i < nrounds; i++) {
+		fputs(i ? ", " : "", out);
+		json_num(out, rounds[i], "%.4g");
+	}
+	fputs("], \"round_rates\": [", out);
+	for (int i = 0; i < r->nrounds; i++) {
+		fputs(i ? ", " : "", out);
+		json_num(out, r->round_rate[i], "%.6g");
+	}
+	fputc(']', out);
 	fputs(", \"fraction_of_limit\": ", out);
 	json_num(out, r->of_limit, "%.4g");
 	fprintf(out, ", \"status\": \"%s\"",
@@ -596,6 +636,7 @@ static void json_rec(FILE *out, const struct bench_results *res, const struct be
 void bench_print_json(FILE *out, const struct bench_config *cfg, const struct bench_machine *m,
 		      const struct bench_results *res)
 {
+	int full = cfg->rounds < BENCH_FULL_ROUNDS ? cfg->rounds : BENCH_FULL_ROUNDS;
 	fputs("{\"machine\": {\"cpu\": ", out);
 	brg_cli_json_string(out, m->cpu);
 	fprintf(out, ", \"cores\": %d, \"pus\": %d, \"llc_bytes\": %zu, \"numa_nodes\": %d",
@@ -613,9 +654,11 @@ void bench_print_json(FILE *out, const struct bench_config *cfg, const struct be
 	fputs(", \"transparent_hugepages\": ", out);
 	brg_cli_json_string(out, m->thp);
 	fprintf(out,
-		"},\n \"config\": {\"quick\": %s, \"repeat\": %d, \"repeat_gemm\": %d, "
-		"\"repeat_pool\": %d, \"warmup\": 1, \"workers\": [",
-		cfg->quick ? "true" : "false", cfg->repeat, cfg->repeat_gemm, cfg->repeat_pool);
+		"},\n \"config\": {\"quick\": %s, \"rounds\": %d, \"full_rounds\": %d, "
+		"\"repeat\": %d, \"repeat_gemm\": %d, \"repeat_pool\": %d, \"warmup\": 1, "
+		"\"workers\": [",
+		cfg->quick ? "true" : "false", cfg->rounds, full, cfg->repeat, cfg->repeat_gemm,
+		cfg->repeat_pool);
 	for (int i = 0; i < cfg->nworkers; i++)
 		fprintf(out, "%s%d", i ? ", " : "", cfg->workers[i]);
 	fprintf(out,

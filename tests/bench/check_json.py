@@ -10,8 +10,9 @@ IMPLS = {"brigade", "openmp", "openblas", "serial", "numpy", "py-pool-pickle", "
 UNITS = {"GB/s", "GFLOP/s", "us", "ns"}
 KERNELS = {"triad", "dot", "sumsq", "stencil3", "dgemm", "empty", "claim", "start"}
 
+# Three rounds: the third skips the Python Pools, so both paired and unpaired ratios appear.
 out = subprocess.run([sys.argv[1], "bench", "--quick", "--json", "--workers", "1",
-                      "--kernels", "triad,empty,claim,start"],
+                      "--kernels", "triad,empty,claim,start", "--rounds", "3"],
                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout
 doc = json.loads(out)  # one document, nothing else on stdout
 failed = 0
@@ -35,6 +36,38 @@ for r in recs:
           and r["min_s"] <= r["median_s"] <= r["max_s"])
     check(ok, "record %s/%s: fields and min <= median <= max" % (r.get("kernel"),
                                                                   r.get("impl")))
+cfg = doc.get("config", {})
+check(cfg.get("rounds") == 3 and cfg.get("full_rounds") == 2, "config: rounds 3, full_rounds 2")
+
+
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
+
+
+by = {(r["kernel"], r["impl"]): r for r in recs if not r.get("first")}
+for (k, impl), r in sorted(by.items()):
+    if r.get("status") != "ok" or k == "start":
+        continue
+    want = 2 if impl.startswith("py-pool") else 3
+    check(len(r.get("round_rates", [])) == want,
+          "%s/%s: one rate per round it ran in (%d)" % (k, impl, want))
+    if impl == "brigade":
+        continue
+    b = by[(k, "brigade")]
+    pairs = r.get("vs_brigade_rounds")
+    if want == 3:
+        lat = r["unit"] in ("us", "ns")
+        exp = [(p / q if lat else q / p) for p, q in zip(r["round_rates"], b["round_rates"])]
+        check(isinstance(pairs, list) and len(pairs) == 3
+              and all(abs(x - y) <= 1e-3 * abs(y) for x, y in zip(pairs, exp))
+              and abs(r["vs_brigade"] - median(exp)) <= 1e-3 * median(exp),
+              "%s/%s: vs_brigade is the median of the paired per-round ratios" % (k, impl))
+    else:
+        exp = r["median_s"] / b["median_s"] if r["unit"] in ("us", "ns") else b["rate"] / r["rate"]
+        check(pairs == [] and abs(r["vs_brigade"] - exp) <= 1e-3 * exp,
+              "%s/%s: unpaired, vs_brigade from the pooled medians" % (k, impl))
 kinds = {(r["kernel"], r["impl"]) for r in recs}
 for k in ("triad", "empty", "claim", "start"):
     check((k, "brigade") in kinds, "a brigade record for " + k)
