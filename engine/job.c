@@ -175,7 +175,7 @@ static int cost_slot(struct brg_pool *pool, const brg_kernel *k)
 size_t brg_reduce_block(size_t n)
 {
 	/* Depends on n only, so partials, and the combined bits, do not depend on the pool. */
-	size_t b = (n + BRG__MAX_SLOTS - 1) / BRG__MAX_SLOTS;
+	size_t b = (n + BRG__REDUCE_BLOCKS - 1) / BRG__REDUCE_BLOCKS;
 	b = (b + 63) & ~(size_t)63;
 	return b < 4096 ? 4096 : b;
 }
