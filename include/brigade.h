@@ -130,7 +130,9 @@ typedef struct brg_array_opts {
 } brg_array_opts;
 
 /**
- * Creates the named array (zero-filled), reserves its memory and maps it read-write.
+ * Creates the named array (zero-filled), reserves its memory and maps it read-write; an
+ * array of 2 MiB or more is mapped 2 MiB-aligned and its data turned into 2 MiB pages
+ * where the kernel allows (unless BRG_CREATE_SMALL_PAGES).
  * opts may be NULL (private 0600, not persistent).
  * Returns 0; -EINVAL for a NULL argument or a short opts.size; BRG_EBADNAME, BRG_EBADDTYPE,
  * BRG_EBADNDIM, BRG_EOVERFLOW, BRG_EBADFLAGS, BRG_EMODE for bad arguments; -EEXIST when the
@@ -477,7 +479,9 @@ BRG_EXPORT int brg_blas_gemv(brg_pool *pool, int trans, double alpha, const brg_
 /**
  * Creates an array for use by pool: its pages are reserved and first touched by the
  * participant that works on them under the static schedule (bound to that participant's
- * NUMA node where the machine has several), so memory lands where it is used.
+ * NUMA node where the machine has several), so memory lands where it is used.  Unless
+ * opts asks for BRG_CREATE_SMALL_PAGES, each participant then turns its part into 2 MiB
+ * pages (best effort).
  * Returns what brg_array_create returns, and -ENOMEM when /dev/shm cannot hold it.
  */
 BRG_EXPORT int brg_pool_array_create(brg_pool *pool, brg_array **out, const char *name,
