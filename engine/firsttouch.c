@@ -40,9 +40,10 @@ struct populate_args {
 
 /* Populates the pages that hold elements [begin, end); a page shared with the neighbour's
  * range is populated by both, which is harmless.  Then, unless the creator asked for small
- * pages, collapses the 2 MiB pages wholly inside the range: in parallel, and each huge page
- * allocated where its small pages were.  The 2 MiB pages that straddle two ranges are left
- * to the creator (brg_pool_array_create), as a collapse must not race a neighbour's faults. */
+ * pages, collapses the 2 MiB pages that hold only this range's pages (not the ones shared
+ * with a neighbour): in parallel, and each huge page allocated where its small pages were.
+ * The 2 MiB pages that straddle two ranges are left to the creator
+ * (brg_pool_array_create), so that no collapse races a neighbour's faults. */
 static int k_populate(const brg_task *t)
 {
 	int r = brg__ktask_flat(t, 1, 1, 0);
@@ -58,7 +59,11 @@ static int k_populate(const brg_task *t)
 	if (lo >= hi)
 		return 0;
 	unsigned char *p = (unsigned char *)brg_array_data(a) + lo;
+	const struct populate_args *args = t->args;
 	bind_near(p, hi - lo);
+	/* Small pages asked for: not even a tmpfs mounted huge=advise may fault in 2 MiB. */
+	if (!args->huge)
+		madvise(p, hi - lo, MADV_NOHUGEPAGE);
 	if (madvise(p, hi - lo, MADV_POPULATE_WRITE) < 0) {
 		if (errno != EINVAL) /* EFAULT: a page could not be allocated (/dev/shm is full) */
 			return errno == EFAULT || errno == ENOMEM ? -ENOMEM : -errno;
@@ -67,9 +72,11 @@ static int k_populate(const brg_task *t)
 		for (size_t off = 0; off < hi - lo; off += BRG__PAGE)
 			((volatile unsigned char *)p)[off] = 0;
 	}
-	const struct populate_args *args = t->args;
-	if (args->huge)
-		brg__huge_collapse(a->base, BRG_DATA_OFFSET + lo, BRG_DATA_OFFSET + hi);
+	if (args->huge) {
+		size_t own_lo = (t->begin * es + BRG__PAGE - 1) / BRG__PAGE * BRG__PAGE;
+		size_t own_hi = t->end * es / BRG__PAGE * BRG__PAGE;
+		brg__huge_collapse(a->base, BRG_DATA_OFFSET + own_lo, BRG_DATA_OFFSET + own_hi);
+	}
 	return 0;
 }
 

@@ -36,10 +36,10 @@ void *brg__map_segment(int fd, size_t len, int prot, bool huge)
 	unsigned char *a = (unsigned char *)round_up((uintptr_t)r, BRG__HUGE_PAGE);
 	void *p = mmap(a, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
 	if (p == MAP_FAILED) {
-		int e = errno;
+		/* Say the split reservation hit vm.max_map_count: an unaligned mapping may
+		 * still fit, and is as correct. */
 		munmap(r, span);
-		errno = e;
-		return MAP_FAILED;
+		return mmap(NULL, len, prot, MAP_SHARED, fd, 0);
 	}
 	if (a > r)
 		munmap(r, (size_t)(a - r));

@@ -102,13 +102,13 @@ static int validate_fd(int fd, unsigned flags, struct brg__trailer *t, struct st
 /* Array mappings are not inherited by fork(): a forked pool worker would otherwise keep
  * every array the parent had open mapped (and its memory allocated) for its whole life.
  * Children open arrays by name instead.  Pool control blocks are inherited on purpose. */
-static void map_advise(void *base, size_t len, uint32_t kind)
+static void map_advise(void *base, size_t len, uint32_t kind, bool small_pages)
 {
 	if (kind == BRG_KIND_ARRAY) {
 		madvise(base, len, MADV_DONTFORK);
 		/* Where the tmpfs is mounted with huge=advise, pages first touched through
 		 * this mapping may come as 2 MiB pages without a collapse (hugepage.c). */
-		madvise(base, len, MADV_HUGEPAGE);
+		madvise(base, len, small_pages ? MADV_NOHUGEPAGE : MADV_HUGEPAGE);
 	}
 }
 
@@ -208,11 +208,7 @@ int brg__segment_create_ex(brg_array **out, const char *name, brg_dtype dtype, i
 		goto err_unlink;
 	}
 	close(fd);
-	map_advise(a->base, t.lay.file_bytes, kind);
-	/* Data reserved here is turned into huge pages now; lazy data by its first users. */
-	if (kind == BRG_KIND_ARRAY && !(flags & BRG_CREATE_SMALL_PAGES) &&
-	    !(internal & BRG__CREATE_LAZY_DATA))
-		brg__huge_collapse(a->base, 0, t.lay.file_bytes);
+	map_advise(a->base, t.lay.file_bytes, kind, flags & BRG_CREATE_SMALL_PAGES);
 	a->map_bytes = t.lay.file_bytes;
 	a->data = (unsigned char *)a->base + BRG_DATA_OFFSET;
 	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;
@@ -222,6 +218,12 @@ int brg__segment_create_ex(brg_array **out, const char *name, brg_dtype dtype, i
 	brg__npy_write(a->base, &t.lay);
 	brg__trailer_write(a->trailer, a->base, &t);
 	brg__trailer_seal(a->trailer);
+	/* Data reserved here is turned into huge pages now, lazy data by its first users.
+	 * After the seal: openers need not wait for the copy, which leaves contents as they
+	 * are whoever reads or writes meanwhile. */
+	if (kind == BRG_KIND_ARRAY && !(flags & BRG_CREATE_SMALL_PAGES) &&
+	    !(internal & BRG__CREATE_LAZY_DATA))
+		brg__huge_collapse(a->base, 0, t.lay.file_bytes);
 	*out = a;
 	return 0;
 
@@ -295,7 +297,7 @@ int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kin
 		goto err_close;
 	}
 	close(fd);
-	map_advise(a->base, t.lay.file_bytes, t.kind);
+	map_advise(a->base, t.lay.file_bytes, t.kind, false);
 	a->map_bytes = t.lay.file_bytes;
 	a->data = (unsigned char *)a->base + BRG_DATA_OFFSET;
 	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;

@@ -120,7 +120,9 @@ typedef struct brg_array brg_array;
 #define BRG_CREATE_SHARED 0x2u     /* honour group/other bits of opts.mode */
 /* Keep the data on 4 KiB pages.  By default an array of 2 MiB or more is turned into 2 MiB
  * pages when created (Linux 6.1+, best effort; see README "Huge pages"); this flag skips
- * that, for a faster create of an array that is read once.  Not recorded in the segment. */
+ * that, for a faster create of an array that is read once.  Where the administrator made
+ * shared memory huge unconditionally (tmpfs huge=always or within_size, shmem_enabled =
+ * force) pages may be 2 MiB all the same.  Not recorded in the segment. */
 #define BRG_CREATE_SMALL_PAGES 0x4u
 
 typedef struct brg_array_opts {

@@ -67,6 +67,50 @@ static int collapse_works(void)
 	return ok;
 }
 
+/* 1 when this system gives shared memory huge pages with no collapse asked for: /dev/shm
+ * mounted with huge= other than never, or shmem_enabled = force.  Small pages cannot then
+ * be promised, and the checks for them are left out. */
+static int huge_unasked(void)
+{
+	char line[512];
+	int yes = 0;
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled", "r");
+	if (f) {
+		yes = fgets(line, sizeof line, f) && strstr(line, "[force]");
+		fclose(f);
+	}
+	if ((f = fopen("/proc/mounts", "r"))) {
+		while (!yes && fgets(line, sizeof line, f)) {
+			char *h = strstr(line, "huge=");
+			yes = strstr(line, " /dev/shm ") && h && strncmp(h, "huge=never", 10) != 0;
+		}
+		fclose(f);
+	}
+	return yes;
+}
+
+/* Lines of /proc/self/maps: a mapping left behind shows as one more. */
+static int map_count(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	REQUIRE(f != NULL);
+	int n = 0, c;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* Huge pages are best effort: under memory pressure some 2 MiB pages may stay small.  At
+ * least one must be huge; fewer than all is worth a line, not a failure. */
+static void check_huge(long got, long full, const char *what)
+{
+	CHECK(got >= 2048);
+	if (got < full)
+		printf("note: %s: %ld of %ld kB on huge pages (memory pressure?)\n", what, got,
+		       full);
+}
+
 static int is_aligned(const brg_array *a)
 {
 	return ((uintptr_t)brg_array_data(a) - BRG_DATA_OFFSET) % HUGE == 0;
@@ -86,6 +130,7 @@ static void test_alignment(void)
 {
 	/* data bytes: the file is data + header page + trailer page */
 	static const size_t counts[] = {1, HUGE / 8 - 1024, HUGE / 8, 3 * HUGE / 8 + 17};
+	int maps_before = map_count();
 	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
 		char tag[32];
 		snprintf(tag, sizeof tag, "align%zu", i);
@@ -111,10 +156,12 @@ static void test_alignment(void)
 		brg_array_close(a);
 		CHECK_EQ(brg_segment_unlink(name), 0);
 	}
+	/* the address space reserved to find an aligned start is all given back */
+	CHECK_EQ(map_count(), maps_before);
 }
 
 /* brg_array_create collapses; BRG_CREATE_SMALL_PAGES does not, and is not recorded. */
-static void test_create(int can)
+static void test_create(int can, int unasked)
 {
 	size_t n = 4 * HUGE / 8 + 5; /* four whole huge pages of data and a bit */
 	const char *big = test_name("create"), *small = test_name("small");
@@ -123,8 +170,9 @@ static void test_create(int can)
 	brg_array_opts o = {.size = sizeof o, .flags = BRG_CREATE_SMALL_PAGES};
 	REQUIRE_EQ(brg_array_create(&s, small, BRG_F64, 1, &n, &o), 0);
 	if (can)
-		CHECK_EQ(pmd_kib(getpid(), big), full_kib(big));
-	CHECK_EQ(pmd_kib(getpid(), small), 0);
+		check_huge(pmd_kib(getpid(), big), full_kib(big), "brg_array_create");
+	if (!unasked)
+		CHECK_EQ(pmd_kib(getpid(), small), 0);
 
 	brg_segment_info info = {.size = sizeof info};
 	REQUIRE_EQ(brg_segment_stat(small, 0, &info), 0);
@@ -147,8 +195,8 @@ static void test_create(int can)
 	for (size_t i = 0; i < n; i++)
 		bad += rd[i] != (double)i * 0.25;
 	CHECK_EQ(bad, (size_t)0);
-	if (can)
-		CHECK_EQ(pmd_kib(getpid(), big), 2 * full_kib(big));
+	if (can) /* both mappings now */
+		check_huge(pmd_kib(getpid(), big), 2 * full_kib(big), "a later opener");
 	brg_array_close(r);
 
 	/* an unknown creation flag is still refused */
@@ -165,7 +213,7 @@ static void test_create(int can)
 
 /* brg_pool_array_create: every participant ends up mapping its part through huge pages,
  * the creator all of it; with BRG_CREATE_SMALL_PAGES nobody does. */
-static void test_pool(int can)
+static void test_pool(int can, int unasked)
 {
 	brg_pool_opts po = {.size = sizeof po, .workers = 2};
 	brg_pool *pool;
@@ -181,10 +229,12 @@ static void test_pool(int can)
 		CHECK(is_aligned(a));
 		long mine = pmd_kib(getpid(), name), worker = pmd_kib(wpid, name);
 		if (small) {
-			CHECK_EQ(mine, 0);
-			CHECK_EQ(worker, 0);
+			if (!unasked) {
+				CHECK_EQ(mine, 0);
+				CHECK_EQ(worker, 0);
+			}
 		} else if (can) {
-			CHECK_EQ(mine, full_kib(name));
+			check_huge(mine, full_kib(name), "brg_pool_array_create, creator");
 			/* the worker populated and collapsed the second half of the elements */
 			CHECK(worker >= 2048);
 		}
@@ -208,8 +258,12 @@ int main(void)
 	if (!can)
 		printf("note: this kernel does not collapse shared memory into huge pages "
 		       "(MADV_COLLAPSE, Linux 6.1+); only alignment and contents are checked\n");
+	int unasked = huge_unasked();
+	if (unasked)
+		printf("note: this system makes shared memory huge by itself; small pages are "
+		       "not checked\n");
 	test_alignment();
-	test_create(can);
-	test_pool(can);
+	test_create(can, unasked);
+	test_pool(can, unasked);
 	return test_done();
 }
