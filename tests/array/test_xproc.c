@@ -5,15 +5,7 @@
 #include <sys/wait.h>
 
 #include "arrayutil.h"
-
-/* Must match xproc_child.c. */
-#define N_I64 1000
-#define N_F32 257
-
-static int64_t parent_i64(size_t i) { return (int64_t)i * 7 - 3000; }
-static float parent_f32(size_t i) { return (float)i * 0.5f; }
-static int64_t child_i64(size_t i) { return -(int64_t)i * 13 + 5; }
-static float child_f32(size_t i) { return (float)i * -0.25f; }
+#include "xproc.h"
 
 /* Runs argv to completion; its exit status, or -1 when it did not exit normally. */
 static int run_child(char *const argv[])

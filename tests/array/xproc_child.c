@@ -4,15 +4,7 @@
 #include <errno.h>
 
 #include "testutil.h"
-
-/* Must match test_xproc.c. */
-#define N_I64 1000
-#define N_F32 257
-
-static int64_t parent_i64(size_t i) { return (int64_t)i * 7 - 3000; }
-static float parent_f32(size_t i) { return (float)i * 0.5f; }
-static int64_t child_i64(size_t i) { return -(int64_t)i * 13 + 5; }
-static float child_f32(size_t i) { return (float)i * -0.25f; }
+#include "xproc.h"
 
 int main(int argc, char **argv)
 {

@@ -102,6 +102,17 @@ static inline uint64_t test_rand(void)
 		}                                                                          \
 	} while (0)
 
+/* Closes an array and removes its segment (the name is copied first: closing frees it). */
+static inline void test_array_drop(brg_array *a)
+{
+	if (!a)
+		return;
+	char name[BRG_NAME_MAX + 1];
+	snprintf(name, sizeof name, "%s", brg_array_name(a));
+	brg_array_close(a);
+	CHECK_EQ(brg_segment_unlink(name), 0);
+}
+
 /* Exit status of a test program: 0 when every check held. */
 static inline int test_done(void)
 {

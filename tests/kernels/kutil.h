@@ -70,17 +70,6 @@ static inline brg_array *ku_array(const char *tag, brg_dtype dt, size_t n)
 	return ku_array_nd(tag, dt, 1, &n);
 }
 
-/* Closes and removes an array. */
-static inline void ku_drop(brg_array *a)
-{
-	if (!a)
-		return;
-	char name[BRG_NAME_MAX + 1];
-	snprintf(name, sizeof name, "%s", brg_array_name(a));
-	brg_array_close(a);
-	CHECK_EQ(brg_segment_unlink(name), 0);
-}
-
 /* NaN in every float, 0xA5 in every integer byte: an element no kernel wrote stands out. */
 static inline void ku_poison(brg_array *a)
 {

@@ -115,9 +115,9 @@ static void small_gemm(brg_pool *pool)
 								   k, what);
 						}
 					free(c0);
-					ku_drop(a);
-					ku_drop(b);
-					ku_drop(c);
+					test_array_drop(a);
+					test_array_drop(b);
+					test_array_drop(c);
 				}
 		}
 }
@@ -169,10 +169,10 @@ static void small_gemv(brg_pool *pool)
 					CHECK_EQ(bad, 0);
 					free(y0);
 				}
-				ku_drop(x);
-				ku_drop(y);
+				test_array_drop(x);
+				test_array_drop(y);
 			}
-			ku_drop(a);
+			test_array_drop(a);
 		}
 }
 
@@ -214,9 +214,9 @@ static void large_gemm(brg_pool *pool)
 		printf("large gemm ta=%d: largest difference from one cblas call %.3g\n", ta, worst);
 		free(ref);
 		free(mag);
-		ku_drop(a);
-		ku_drop(b);
-		ku_drop(c);
+		test_array_drop(a);
+		test_array_drop(b);
+		test_array_drop(c);
 	}
 }
 

@@ -156,8 +156,8 @@ static void vec_errors(brg_pool *pool)
 
 	brg_array_close(ro);
 	brg_array_close(xa);
-	ku_drop(x), ku_drop(y), ku_drop(o), ku_drop(f), ku_drop(shortv), ku_drop(xi);
-	ku_drop(u8), ku_drop(i8), ku_drop(u64), ku_drop(i64), ku_drop(e);
+	test_array_drop(x), test_array_drop(y), test_array_drop(o), test_array_drop(f), test_array_drop(shortv), test_array_drop(xi);
+	test_array_drop(u8), test_array_drop(i8), test_array_drop(u64), test_array_drop(i64), test_array_drop(e);
 }
 
 static void stencil_errors(brg_pool *pool)
@@ -187,7 +187,7 @@ static void stencil_errors(brg_pool *pool)
 	EXPECT(in, BRG_EALIAS, brg_stencil_conv(pool, in, ina, 5, w, BRG_BORDER_CLAMP));
 	brg_array_close(ro);
 	brg_array_close(ina);
-	ku_drop(in), ku_drop(out), ku_drop(fo), ku_drop(d), ku_drop(wide), ku_drop(flat);
+	test_array_drop(in), test_array_drop(out), test_array_drop(fo), test_array_drop(d), test_array_drop(wide), test_array_drop(flat);
 }
 
 static void blas_errors(brg_pool *pool)
@@ -229,8 +229,8 @@ static void blas_errors(brg_pool *pool)
 	brg_array_close(ro);
 	brg_array_close(sqa);
 	brg_array_close(x4a);
-	ku_drop(a), ku_drop(b), ku_drop(c), ku_drop(cw), ku_drop(sq), ku_drop(af);
-	ku_drop(x3), ku_drop(x4), ku_drop(y4), ku_drop(y3);
+	test_array_drop(a), test_array_drop(b), test_array_drop(c), test_array_drop(cw), test_array_drop(sq), test_array_drop(af);
+	test_array_drop(x3), test_array_drop(x4), test_array_drop(y4), test_array_drop(y3);
 }
 
 static const brg_kernel *find(const brg_kernel *t, size_t n, const char *name)
@@ -298,7 +298,7 @@ static void table_checks(void)
 	CHECK_EQ(k->fn(&task), 0);
 	CHECK(((double *)brg_array_data(a))[9] == 0.0); /* b is zero: 0 + 2 * 0 */
 	brg_array_close(ro);
-	ku_drop(a), ku_drop(b), ku_drop(f);
+	test_array_drop(a), test_array_drop(b), test_array_drop(f);
 }
 
 int main(void)

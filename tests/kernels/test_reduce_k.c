@@ -188,8 +188,8 @@ static void check_all(brg_pool **pools)
 					}
 				}
 			}
-			ku_drop(x);
-			ku_drop(y);
+			test_array_drop(x);
+			test_array_drop(y);
 		}
 	}
 }
@@ -311,7 +311,7 @@ static void check_accuracy(brg_pool *pool)
 	printf("ill-conditioned sum: exact %.17g, brigade error %.3g, numpy pairwise error %.3g\n",
 	       exact, brg_err, np_err);
 	CHECK(brg_err <= np_err || brg_err <= 4 * EPS * fabs(exact));
-	ku_drop(a);
+	test_array_drop(a);
 }
 
 /* NaN, infinities, ties, wrapping, scaling. */
@@ -388,8 +388,8 @@ static void check_corners(brg_pool **pools)
 		CHECK_EQ(brg_reduce_sumsq(pool, f, &s), 0); /* in double: no overflow either */
 		CHECK(isfinite(s.f));
 	}
-	ku_drop(a);
-	ku_drop(f);
+	test_array_drop(a);
+	test_array_drop(f);
 
 	/* integer sums wrap modulo 2^64, and narrow ones do not wrap at their own width */
 	brg_array *u = ku_array("cu64", BRG_U64, 5), *i8 = ku_array("ci8", BRG_I8, 4097);
@@ -404,8 +404,8 @@ static void check_corners(brg_pool **pools)
 		CHECK_EQ(brg_reduce_min(pools[p], i8, &s), 0);
 		CHECK_EQ(s.i, -128);
 	}
-	ku_drop(u);
-	ku_drop(i8);
+	test_array_drop(u);
+	test_array_drop(i8);
 }
 
 int main(void)

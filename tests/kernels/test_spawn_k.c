@@ -86,14 +86,14 @@ int main(int argc, char **argv)
 			brg_scalar s;
 			CHECK_EQ(brg_reduce_sum(sp, a, &s), 0);
 			CHECK(s.f == 1.5 * (double)n);
-			ku_drop(a);
+			test_array_drop(a);
 		}
 		brg_pool_destroy(sp);
 	}
 	for (int i = 0; i < 4; i++) {
-		ku_drop(in[i]);
-		ku_drop(ref[i]);
-		ku_drop(got[i]);
+		test_array_drop(in[i]);
+		test_array_drop(ref[i]);
+		test_array_drop(got[i]);
 	}
 	return test_done();
 }

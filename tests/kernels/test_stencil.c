@@ -110,8 +110,8 @@ int main(void)
 					check_image(out, in, k, ones, k * k, 1, r == 1 ? "box1" : "box2");
 				}
 			}
-			ku_drop(in);
-			ku_drop(out);
+			test_array_drop(in);
+			test_array_drop(out);
 		}
 	for (int p = 0; p < KU_NPOOLS; p++)
 		brg_pool_destroy(pools[p]);

@@ -247,8 +247,8 @@ static void check_pool_array_create(brg_pool *pool)
 		CHECK(((const double *)brg_array_data(a))[n - 1] == 3.0);
 		CHECK_EQ(brg_array_count(c), 37 * 1001);
 	}
-	ku_drop(b);
-	ku_drop(c);
+	test_array_drop(b);
+	test_array_drop(c);
 
 	/* Failures leave nothing behind. */
 	brg_array *x = (brg_array *)1;
@@ -268,8 +268,8 @@ static void check_pool_array_create(brg_pool *pool)
 	size_t zero = 0;
 	CHECK_EQ(brg_pool_array_create(pool, &x, n2, BRG_U8, 1, &zero, NULL), 0);
 	CHECK(x && brg_array_count(x) == 0);
-	ku_drop(x);
-	ku_drop(a);
+	test_array_drop(x);
+	test_array_drop(a);
 }
 
 int main(void)
@@ -304,9 +304,9 @@ int main(void)
 					fprintf(stderr, "  (dtype %s, n %zu, pool of %d)\n",
 						brg_dtype_name(dt), n, ku_pools[p]);
 			}
-			ku_drop(o);
-			ku_drop(x);
-			ku_drop(y);
+			test_array_drop(o);
+			test_array_drop(x);
+			test_array_drop(y);
 		}
 	}
 	for (int p = 0; p < KU_NPOOLS; p++)

@@ -90,17 +90,6 @@ static inline brg_array *pu_array(const char *tag, brg_dtype dtype, size_t n)
 	return a;
 }
 
-/* Closes and removes an array made by pu_array. */
-static inline void pu_array_drop(brg_array *a)
-{
-	if (!a)
-		return;
-	char name[BRG_NAME_MAX + 1];
-	snprintf(name, sizeof name, "%s", brg_array_name(a));
-	brg_array_close(a);
-	CHECK_EQ(brg_segment_unlink(name), 0);
-}
-
 /* Segments of this process ("brgt-<pid>-") still in /dev/shm: a test that cleaned up after
  * itself leaves none before the atexit cleanup runs. */
 static inline int pu_own_segments(void)

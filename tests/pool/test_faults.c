@@ -187,7 +187,7 @@ static void test_kill_idempotent(void)
 	CHECK_EQ(count_wrong(out), 0);
 	CHECK(nkilled > 0);
 	CHECK_EQ(brg_pool_replaced(pool) - replaced0, nkilled);
-	pu_array_drop(outa);
+	test_array_drop(outa);
 	brg_pool_destroy(pool);
 }
 
@@ -313,8 +313,8 @@ static void test_kill_nonidempotent(void)
 		bad += visits[i] != 1 || out[i] != ref[i];
 	CHECK_EQ(bad, 0);
 	CHECK_EQ(brg_pool_replaced(pool) - replaced0, nkilled);
-	pu_array_drop(arrays[0]);
-	pu_array_drop(arrays[1]);
+	test_array_drop(arrays[0]);
+	test_array_drop(arrays[1]);
 	brg_pool_destroy(pool);
 }
 
@@ -396,8 +396,8 @@ static void test_segv(void)
 		CHECK_EQ(run_bounded(pool, &idem, arrays, 1, scheds[s], &res2), 0);
 		CHECK_EQ(count_wrong(out), 0);
 	}
-	pu_array_drop(arrays[0]);
-	pu_array_drop(arrays[1]);
+	test_array_drop(arrays[0]);
+	test_array_drop(arrays[1]);
 	brg_pool_destroy(pool);
 }
 
@@ -436,7 +436,7 @@ static void test_idle_kill(void)
 		}
 	}
 	check_status_alive(pool, "after idle kills");
-	pu_array_drop(outa);
+	test_array_drop(outa);
 	brg_pool_destroy(pool);
 }
 
@@ -488,7 +488,7 @@ static void test_replaced_status(void)
 	CHECK_EQ(brg_pool_replaced(pool) - replaced0, 1);
 	CHECK(brg_pool_worker_pid(pool, 1) != old);
 	check_status_alive(pool, "a worker replaced 3 s after the pool started");
-	pu_array_drop(outa);
+	test_array_drop(outa);
 	brg_pool_destroy(pool);
 }
 

@@ -101,7 +101,7 @@ static void test_bad_options(void)
 	brg_pool_destroy(first);
 	CHECK_EQ(brg_segment_stat(name, 0, &si), -ENOENT);
 	check_no_children("after destroy");
-	pu_array_drop(a);
+	test_array_drop(a);
 	brg_pool_destroy(NULL);
 }
 
@@ -154,7 +154,7 @@ static void test_env(void)
 	brg_segment_info si = {.size = sizeof si};
 	CHECK_EQ(brg_segment_stat(name, 0, &si), -ENOENT);
 	check_no_children("after the environment tests");
-	pu_array_drop(a);
+	test_array_drop(a);
 }
 
 struct find {
@@ -332,7 +332,7 @@ static void test_status(void)
 	check_no_children("after destroy");
 	REQUIRE_EQ(sched_getaffinity(0, sizeof after, &after), 0);
 	CHECK(CPU_EQUAL(&before, &after));
-	pu_array_drop(a);
+	test_array_drop(a);
 }
 
 static void test_bad_jobs(void)
@@ -388,7 +388,7 @@ static void test_bad_jobs(void)
 		bad += v[i] != 1;
 	CHECK_EQ(bad, 0);
 	check_no_children("after destroy with a job in flight");
-	pu_array_drop(a);
+	test_array_drop(a);
 }
 
 static void test_sizes(void)
@@ -421,7 +421,7 @@ static void test_sizes(void)
 	brg_pool_destroy(p2);
 	brg_pool_destroy(pool);
 	check_no_children("after the sizes tests");
-	pu_array_drop(a);
+	test_array_drop(a);
 }
 
 /* An array of another owner, opened with BRG_OPEN_ANY_OWNER by the caller, is opened the

@@ -240,6 +240,6 @@ int main(void)
 		brg_pool_destroy(pool);
 	}
 	for (int k = 0; k < NSIZES; k++)
-		pu_array_drop(data[k]);
+		test_array_drop(data[k]);
 	return pu_done();
 }

@@ -115,8 +115,8 @@ static void test_schedules(brg_pool *pool)
 		}
 		/* The auto schedule again, now with a measured cost. */
 		run_fill(pool, out, visits, n, &scheds[NSCHED - 1], 3);
-		pu_array_drop(out);
-		pu_array_drop(visits);
+		test_array_drop(out);
+		test_array_drop(visits);
 	}
 }
 
@@ -126,14 +126,14 @@ static void test_recreated_array(brg_pool *pool)
 	brg_array *out = pu_array("sch-re-out", BRG_F64, 5000);
 	brg_array *visits = pu_array("sch-re-visits", BRG_I32, 5000);
 	run_fill(pool, out, visits, 5000, &scheds[1], 1);
-	pu_array_drop(out);
-	pu_array_drop(visits);
+	test_array_drop(out);
+	test_array_drop(visits);
 	out = pu_array("sch-re-out", BRG_F64, 20011);
 	visits = pu_array("sch-re-visits", BRG_I32, 20011);
 	run_fill(pool, out, visits, 20011, &scheds[1], 2);
 	run_fill(pool, out, visits, 20011, &scheds[0], 3);
-	pu_array_drop(out);
-	pu_array_drop(visits);
+	test_array_drop(out);
+	test_array_drop(visits);
 }
 
 /* ---- a kernel that fails on one range ---- */
@@ -185,8 +185,8 @@ static void test_errors(brg_pool *pool)
 			run_fill(pool, out, visits, n, &scheds[s], 11);
 		}
 	}
-	pu_array_drop(out);
-	pu_array_drop(visits);
+	test_array_drop(out);
+	test_array_drop(visits);
 }
 
 /* ---- the argument block ---- */
@@ -245,8 +245,8 @@ static void test_args(brg_pool *pool)
 	for (size_t i = 0; i < n; i++)
 		bad += o[i] != ref_f(i, 42);
 	CHECK_EQ(bad, 0);
-	pu_array_drop(out);
-	pu_array_drop(visits);
+	test_array_drop(out);
+	test_array_drop(visits);
 }
 
 /* ---- submit / wait ---- */
@@ -316,8 +316,8 @@ static void test_async(brg_pool *pool)
 	REQUIRE_EQ(brg_pool_submit(pool, &d, &job), 0);
 	CHECK_EQ(brg_job_wait(job, 20000, &shortres), -EINVAL);
 	CHECK_EQ(brg_job_wait(job, 20000, NULL), 0);
-	pu_array_drop(out);
-	pu_array_drop(visits);
+	test_array_drop(out);
+	test_array_drop(visits);
 
 	if (P < 2)
 		return;
@@ -345,7 +345,7 @@ static void test_async(brg_pool *pool)
 	__atomic_store_n(&g[1], 1, __ATOMIC_SEQ_CST);
 	CHECK_EQ(brg_job_wait(job, 20000, &res), 0);
 	CHECK_EQ(res.status, 0);
-	pu_array_drop(gate);
+	test_array_drop(gate);
 }
 
 /* ---- pure functions ---- */

@@ -167,7 +167,7 @@ static void test_run(void)
 
 	brg_pool_destroy(pool);
 	check_gone(name, pids, np);
-	pu_array_drop(a);
+	test_array_drop(a);
 }
 
 /* worker_path NULL: $BRG_WORKER_PATH names the worker. */
@@ -184,7 +184,7 @@ static void test_env_worker_path(void)
 	snprintf(name, sizeof name, "%s", brg_pool_name(pool));
 	brg_pool_destroy(pool);
 	check_gone(name, &pid, 1);
-	pu_array_drop(a);
+	test_array_drop(a);
 }
 
 /* A copy of the plugin under a unique /tmp name; the caller unlinks it. */
@@ -274,8 +274,8 @@ static void test_lost_retry(void)
 	}
 	/* Usable after, with the participants it has left. */
 	check_squares(pool, out, (brg_schedule){BRG_SCHED_DYNAMIC, 1000}, "after a lost worker");
-	pu_array_drop(out);
-	pu_array_drop(ctla);
+	test_array_drop(out);
+	test_array_drop(ctla);
 	brg_pool_destroy(pool);
 	check_gone(name, pids, 2);
 }
