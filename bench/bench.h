@@ -90,6 +90,12 @@ struct bench_config {
 	FILE *tables; /* stdout, or stderr under --json */
 };
 
+/* Rounds that run everything: BENCH_FULL_ROUNDS, or all of them when there are fewer. */
+static inline int bench_full_rounds(const struct bench_config *cfg)
+{
+	return cfg->rounds < BENCH_FULL_ROUNDS ? cfg->rounds : BENCH_FULL_ROUNDS;
+}
+
 /* ---- one measurement (or the reason there is none) ---- */
 enum bench_status { BS_OK, BS_FAILED, BS_SKIPPED };
 

@@ -529,7 +529,7 @@ static void print_machine(FILE *out, const struct bench_config *cfg, const struc
 	fprintf(out, "%sOpenBLAS: %s\n", bullet, m->openblas);
 	fprintf(out, "%snumpy: %s (numpy's np.dot and @ call this same OpenBLAS)\n", bullet,
 		m->numpy);
-	int full = cfg->rounds < BENCH_FULL_ROUNDS ? cfg->rounds : BENCH_FULL_ROUNDS;
+	int full = bench_full_rounds(cfg);
 	fprintf(out,
 		"%sruns: %d round%s of %d timed (dgemm %d, Python Pools %d, both in the first %d"
 		" round%s only), each after 1 warm-up; workers:",
@@ -636,7 +636,7 @@ static void json_rec(FILE *out, const struct bench_results *res, const struct be
 void bench_print_json(FILE *out, const struct bench_config *cfg, const struct bench_machine *m,
 		      const struct bench_results *res)
 {
-	int full = cfg->rounds < BENCH_FULL_ROUNDS ? cfg->rounds : BENCH_FULL_ROUNDS;
+	int full = bench_full_rounds(cfg);
 	fputs("{\"machine\": {\"cpu\": ", out);
 	brg_cli_json_string(out, m->cpu);
 	fprintf(out, ", \"cores\": %d, \"pus\": %d, \"llc_bytes\": %zu, \"numa_nodes\": %d",

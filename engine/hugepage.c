@@ -10,7 +10,6 @@
  * huge page; MADV_COLLAPSE (Linux 6.1) builds them anyway, unless the administrator set
  * shmem_enabled to deny.  Everything here is best effort: an old kernel, a fragmented
  * memory or a refusal leaves 4 KiB pages, which are slower but equally correct. */
-#include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -49,15 +48,14 @@ void *brg__map_segment(int fd, size_t len, int prot, bool huge)
 	return p;
 }
 
-int brg__huge_collapse(void *base, size_t lo, size_t hi)
+void brg__huge_collapse(void *base, size_t lo, size_t hi)
 {
 	if ((uintptr_t)base % BRG__HUGE_PAGE)
-		return -EINVAL; /* not aligned: the kernel could not map huge pages here anyway */
+		return; /* not aligned: the kernel could not map huge pages here anyway */
 	lo = round_up(lo, BRG__HUGE_PAGE);
 	hi = hi / BRG__HUGE_PAGE * BRG__HUGE_PAGE;
-	if (lo >= hi)
-		return 0;
 	/* The kernel stops at the first region it cannot collapse for lack of memory; the
 	 * whole range in one call keeps the common case to one system call. */
-	return madvise((unsigned char *)base + lo, hi - lo, MADV_COLLAPSE) < 0 ? -errno : 0;
+	if (lo < hi)
+		madvise((unsigned char *)base + lo, hi - lo, MADV_COLLAPSE);
 }

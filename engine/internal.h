@@ -99,11 +99,11 @@ void brg__shm_path(char *buf, const char *name);
 /* mmap(MAP_SHARED) of len bytes of fd; with huge, at a 2 MiB-aligned address when len is at
  * least that, so the kernel can map the object's huge pages whole.  MAP_FAILED + errno. */
 void *brg__map_segment(int fd, size_t len, int prot, bool huge);
-/* Turns the 2 MiB pages of the object that lie wholly inside [lo, hi) (offsets from base,
- * which must be 2 MiB-aligned) into huge pages, shared by every process that maps them.
- * Best effort: 0, or -errno (-EINVAL also for an unaligned base or a kernel without
- * MADV_COLLAPSE), and the pages stay valid either way. */
-int brg__huge_collapse(void *base, size_t lo, size_t hi);
+/* Turns the 2 MiB pages of the object that lie wholly inside [lo, hi) (offsets from base)
+ * into huge pages, shared by every process that maps them.  Best effort, so nothing to
+ * report: an unaligned base, a kernel without MADV_COLLAPSE or no free 2 MiB block leave
+ * 4 KiB pages, as valid as before. */
+void brg__huge_collapse(void *base, size_t lo, size_t hi);
 
 /* ---- proc.c ---- */
 /* 1 when pid runs and started no later than created_ns (so it is the same process), else 0. */

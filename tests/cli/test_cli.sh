@@ -329,17 +329,22 @@ run 0 "info --json (not persistent)" "$brigade" info "$a" --json
 cp "$tmp/out" "$tmp/info.json"
 pycheck "info --json: not persistent, creator gone" "$tmp/info.json" '
 assert d["persistent"] is False and d["alive"] is False and d["generation"] == 2, d'
+# Reads the first line of a cli_hold coprocess (fd $1): "ready", or the run stops (every later
+# check needs what it holds).
+expect_ready() {
+	line=
+	read -r -t 20 line <&"$1"
+	if [ "$line" != ready ]; then
+		fail "$2" "read '$line'"
+		exit 1
+	fi
+	pass "$2"
+}
 coproc HOLD { exec "$hold" "$p-live"; }
 hold_pid=$HOLD_PID
 hold_out=${HOLD[0]}
 hold_in=${HOLD[1]}
-line=
-read -r -t 20 line <&"$hold_out"
-if [ "$line" != ready ]; then
-	fail "cli_hold created $p-live" "read '$line'"
-	exit 1
-fi
-pass "cli_hold created $p-live"
+expect_ready "$hold_out" "cli_hold created $p-live"
 
 head -c 10000 /dev/urandom >"$shm/$p-junk"
 cp "$shm/$p-junk" "$tmp/junk"
@@ -479,13 +484,7 @@ coproc POOLHOLD { exec "$hold" "$p-pool" pool; }
 hold_pid=$POOLHOLD_PID
 pool_out=${POOLHOLD[0]}
 pool_in=${POOLHOLD[1]}
-line=
-read -r -t 20 line <&"$pool_out"
-if [ "$line" != ready ]; then
-	fail "cli_hold made pool $p-pool" "read '$line'"
-	exit 1
-fi
-pass "cli_hold made pool $p-pool"
+expect_ready "$pool_out" "cli_hold made pool $p-pool"
 run 0 "status --json" "$brigade" status "$p-pool" --json
 pycheck "status --json: 2 live participants, a job done" "$tmp/out" '
 assert d["participants"] == 2 and d["parent_alive"] is True and d["parent_pid"] == int(sys.argv[2]), d
