@@ -184,9 +184,11 @@ static void run_workers(const struct bench_config *cfg, const struct bench_refs 
 	if (r) {
 		fail_pool(cfg, workers, r, res);
 	} else {
-		/* Pool latencies first: later, a worker unmaps the arrays of earlier kernels
-		 * (after 8 jobs without them), and those unmaps landed in the empty-job timing
-		 * (1.7 us instead of 0.9, and 40 us on 4 KiB pages). */
+		/* Pool latencies first, before this round makes and drops its arrays: timed
+		 * after them the empty job read 1.7 us instead of 0.9 (40 us on 4 KiB pages),
+		 * while the worker unmapped them and their memory was released.  Unmapping
+		 * after the job instead of before it read 2-4 us: it is the release, not where
+		 * the unmap sits, so the bench keeps the measurement away from it. */
 		bench_run_pool_jobs(cfg, pool, res);
 		bench_run_stream(cfg, refs, pool, res);
 		bench_run_stencil(cfg, refs, pool, res);
