@@ -50,13 +50,14 @@ static const char bench_usage[] =
 	"Measures brigade's kernels and pool against peers on the same data, pinned to the same\n"
 	"cores: a serial C loop, OpenMP, OpenBLAS, numpy and Python multiprocessing Pools (the\n"
 	"OpenMP and OpenBLAS peers in a process of their own, the Python ones via\n"
-	"/usr/bin/python3 and peers.py).  Each number is the median of the timed runs of every\n"
-	"round (each after a warm-up run), with min-max; every result is checked against a\n"
-	"serial loop (a wrong one fails).  Rounds repeat the sequence, so brigade and its peers\n"
-	"are each measured at several times, and a ratio to brigade is the median of the\n"
-	"rounds' own ratios: a spell of other load on the machine falls on both sides.  The\n"
-	"first two rounds run everything; later ones skip dgemm and the Python Pools, whose\n"
-	"ratios do not move with the load.\n"
+	"/usr/bin/python3 and peers.py).  brigade and the serial, OpenMP, OpenBLAS and numpy peers\n"
+	"take turns run by run on each kernel (each run after a warm-up run, and after every other\n"
+	"side has gone quiet), so their runs sit milliseconds apart and see the same load.  Each\n"
+	"number is the median of the timed runs of every round, with min-max; every result is\n"
+	"checked against a serial loop (a wrong one fails).  Rounds repeat the sequence, and a\n"
+	"ratio to brigade is the median of the rounds' own ratios.  The first two rounds run\n"
+	"everything; later ones skip dgemm and the Python Pools (which run alone, once through),\n"
+	"whose ratios do not move with the load.\n"
 	"\n"
 	"kernels: triad dot sumsq (f64 arrays of 128 MiB, at least 4x the last-level cache),\n"
 	"         stencil3 (3x3 on an f32 image of the same bytes), dgemm (n = 4096),\n"
@@ -155,54 +156,6 @@ static void configure(struct bench_config *cfg, int repeat, int rounds)
 	cfg->scalar = BENCH_TRIAD_SCALAR;
 }
 
-/* Records for every brigade kernel at `workers` when its pool could not be made. */
-static void fail_pool(const struct bench_config *cfg, int workers, int code,
-		      struct bench_results *res)
-{
-	for (int k = 0; k < BK_COUNT; k++) {
-		if (!cfg->kernels[k] || k == BK_START)
-			continue;
-		struct bench_rec rec;
-		bench_rec_init(&rec, k, BI_BRIGADE, workers, 0);
-		bench_rec_fail(&rec, BS_FAILED, "brg_pool_create: %s (%s)", brg_strerror(code),
-			       brg_err_name(code));
-		bench_report_brigade(res, &rec, code);
-	}
-}
-
-/* One worker count: brigade in this process (one pool for every kernel, gone before the
- * peers), then each peer in a process of its own on the same cores.  (Pool creation is
- * timed before any of this, in run_all.) */
-static void run_workers(const struct bench_config *cfg, const struct bench_refs *refs,
-			int workers, int first_count, struct bench_results *res)
-{
-	brg_pool_opts o;
-	brg_pool_opts_init(&o);
-	o.workers = workers;
-	brg_pool *pool;
-	int r = brg_pool_create(&pool, &o);
-	if (r) {
-		fail_pool(cfg, workers, r, res);
-	} else {
-		/* Pool latencies first, before this round makes and drops its arrays: timed
-		 * after them the empty job read 1.7 us instead of 0.9 (40 us on 4 KiB pages),
-		 * while the worker unmapped them and their memory was released.  Unmapping
-		 * after the job instead of before it read 2-4 us: it is the release, not where
-		 * the unmap sits, so the bench keeps the measurement away from it. */
-		bench_run_pool_jobs(cfg, pool, res);
-		bench_run_stream(cfg, refs, pool, res);
-		bench_run_stencil(cfg, refs, pool, res);
-		bench_run_gemm(cfg, refs, pool, res);
-		brg_pool_destroy(pool);
-	}
-	/* The serial loop runs once per round, on the first core of every pool. */
-	if (first_count)
-		bench_run_peer(cfg, refs, BI_SERIAL, 1, res);
-	for (int impl = BI_OPENMP; impl < BI_COUNT; impl++)
-		if (cfg->pool_peers || (impl != BI_PICKLE && impl != BI_SHM))
-			bench_run_peer(cfg, refs, impl, workers, res);
-}
-
 static void run_all(const struct bench_config *cfg, const struct bench_refs *refs,
 		    struct bench_results *res)
 {
@@ -227,7 +180,7 @@ static void run_all(const struct bench_config *cfg, const struct bench_refs *ref
 		for (int w = 0; w < cfg->nworkers; w++) {
 			bench_progress("---- %d worker%s, round %d of %d ----", cfg->workers[w],
 				       cfg->workers[w] == 1 ? "" : "s", round + 1, cfg->rounds);
-			run_workers(c, refs, cfg->workers[w], w == 0, res);
+			bench_run_round(c, refs, cfg->workers[w], w == 0, res);
 		}
 	}
 }

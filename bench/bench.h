@@ -69,7 +69,7 @@ extern const char *const bench_impl_names[BI_COUNT];
 
 struct bench_config {
 	int quick, json;
-	int rounds;	 /* the sequence, brigade then peers, this many times (see above) */
+	int rounds;	 /* the sequence, brigade and its peers, this many times (see above) */
 	int pool_peers;	 /* run the Python Pool peers (in the full rounds only) */
 	int repeat;	 /* timed runs per measurement and round (after one warm-up run) */
 	int repeat_gemm; /* dgemm: fewer at full size, where one run takes seconds */
@@ -159,13 +159,17 @@ double bench_median(double *v, int n);
 
 /* One repetition of a measured operation; returns 0 or a negative code. */
 typedef int (*bench_op_fn)(void *ctx);
+/* Judges the result of a run of op on ctx: 0, or BENCH_WRONG after writing into rec. */
+typedef int (*bench_check_fn)(void *ctx, struct bench_rec *rec);
 /*
- * Runs op once untimed (the warm-up; check, when not NULL, then judges its result and returns
- * 0 or BENCH_WRONG), then `repeat` timed runs of `batch` calls each, storing seconds per
- * call in rec->samples.  Returns 0, or the first error of op or check (rec is left without
- * samples then).
+ * Runs op once untimed (the warm-up; check, when not NULL, then judges its result), then
+ * `repeat` timed runs of `batch` calls each, appending seconds per call divided by `per` to
+ * rec->samples (as many as fit).  Returns 0, or the first error of op or check.
  */
-int bench_measure(struct bench_rec *rec, bench_op_fn op, void *ctx, int (*check)(void *ctx),
+int bench_measure_more(struct bench_rec *rec, bench_op_fn op, void *ctx, bench_check_fn check,
+		       int repeat, int batch, double per);
+/* The same into an empty rec, then bench_rec_finish; rec is left without samples on error. */
+int bench_measure(struct bench_rec *rec, bench_op_fn op, void *ctx, bench_check_fn check,
 		  int repeat, int batch);
 
 /* ---- the reference values every implementation is checked against ---- */
@@ -187,22 +191,46 @@ double bench_refs_value(const struct bench_refs *refs, int kernel, size_t n);
 /* 1 when got matches want within the rounding differences summation order may cause. */
 int bench_value_ok(double got, double want);
 
-/* ---- brigade measurements (k_*.c), each appending records for one worker count ---- */
-void bench_run_stream(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
-		      struct bench_results *res);
-void bench_run_stencil(const struct bench_config *cfg, const struct bench_refs *refs,
-		       brg_pool *pool, struct bench_results *res);
-void bench_run_gemm(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
-		    struct bench_results *res);
-/* Stores a brigade measurement and prints its progress line: code 0 (rec has its numbers),
- * BENCH_WRONG (rec has the message) or the kernel's error code; failures count in res. */
-void bench_report_brigade(struct bench_results *res, struct bench_rec *rec, int code);
-/* empty and claim on an existing pool */
-void bench_run_pool_jobs(const struct bench_config *cfg, brg_pool *pool, struct bench_results *res);
+/* ---- brigade's side (k_*.c): groups of kernels that share brigade's data ---- */
+/* One of brigade's kernels, ready to time with bench_measure_more. */
+struct bench_job {
+	bench_op_fn op;
+	void *ctx;
+	bench_check_fn check; /* NULL: nothing to check */
+	int batch;	      /* calls a sample */
+	double per;	      /* a sample is divided by this too (claim: its chunks) */
+	size_t n;	      /* the record's n */
+};
+
+struct bench_group {
+	int kernels[3], nkernels;
+	/* Makes brigade's data for the group's kernels on pool: 0 and *data, or an error code
+	 * and *what (the step that failed). */
+	int (*open)(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
+		    struct bench_results *res, void **data, const char **what);
+	void (*job)(void *data, int kernel, struct bench_job *job);
+	void (*close)(void *data);
+};
+/* In the order a round runs them: the pool's latencies before any array exists. */
+extern const struct bench_group bench_group_pool, bench_group_stream, bench_group_stencil,
+	bench_group_gemm;
+
+/* Stores a record and prints its progress line: code 0 (rec has its numbers, or is skipped),
+ * BENCH_WRONG (rec has the message) or an error code; failures count in res. */
+void bench_report(struct bench_results *res, struct bench_rec *rec, int code);
 /* start: creates and destroys pools of `workers`, timing the creations */
 void bench_run_pool_start(const struct bench_config *cfg, int workers, struct bench_results *res);
 /* The first pool creation of this process (call before any other pool exists). */
 void bench_run_pool_first(int workers, struct bench_results *res);
+
+/* ---- round.c: one worker count in one round ---- */
+/* brigade's pool and the peers that serve commands (serial at first_count only), taking turns
+ * run by run on each kernel, then the Python Pools (in the full rounds). */
+void bench_run_round(const struct bench_config *cfg, const struct bench_refs *refs, int workers,
+		     int first_count, struct bench_results *res);
+/* Waits until no thread of the processes in pids is running (spinning threads of OpenBLAS
+ * and OpenMP included), at most max_s; returns 1 when they were quiet, 0 when time ran out. */
+int bench_wait_quiet(const int *pids, int npids, double max_s);
 
 /* ---- data.c: brigade arrays for the bench ---- */
 /* A unique array name for this process: "brg-bench-<pid>-<counter>-<what>". */
@@ -224,7 +252,29 @@ int bench_fill(brg_pool *pool, int what, brg_array *const *arrays, int narrays, 
 /* ---- peers.c: the other implementations, in their own processes ---- */
 /* Which kernels impl has a peer for (1) or skips with a reason (*why). */
 int bench_peer_supports(int impl, int kernel, const char **why);
-/* Runs impl at `workers` for the selected kernels it supports, appending its records. */
+/* 1 when impl's peer serves commands (serial, OpenMP, OpenBLAS, numpy); the Python Pools run
+ * their kernels once through, by bench_run_peer. */
+int bench_peer_serves(int impl);
+
+/* A peer process serving commands, on the cores of a pool of `workers`. */
+struct bench_peer;
+/* Starts impl's peer and waits for it to be ready; NULL after a note (and, when the peer is
+ * broken rather than unavailable, a failure) in res. */
+struct bench_peer *bench_peer_start(const struct bench_config *cfg, int impl, int workers,
+				    struct bench_results *res);
+int bench_peer_pid(const struct bench_peer *p);
+int bench_peer_impl(const struct bench_peer *p);
+/* One warm-up run and `repeat` timed ones of kernel: rec (initialised by the caller) gets the
+ * samples appended and the value checked, or is marked failed or skipped.  A peer that does
+ * not answer in time is killed, and its later commands fail at once. */
+void bench_peer_run(struct bench_peer *p, const struct bench_refs *refs, int kernel, int repeat,
+		    struct bench_rec *rec);
+/* Ends the peer (end of its stdin; killed when it does not exit in time); NULL is accepted.
+ * A peer that exited with an error leaves a note and a failure in res. */
+void bench_peer_stop(struct bench_peer *p, struct bench_results *res);
+
+/* Runs a Python Pool peer at `workers` for the selected kernels it supports, appending its
+ * records. */
 void bench_run_peer(const struct bench_config *cfg, const struct bench_refs *refs, int impl,
 		    int workers, struct bench_results *res);
 /* Probes /usr/bin/python3 and numpy once; 1 when the Python peers can run.  *version gets

@@ -11,7 +11,6 @@ struct gemm_ctx {
 	brg_array *a, *b, *c;
 	size_t n;
 	const struct bench_refs *refs;
-	struct bench_rec *rec;
 };
 
 static int op_gemm(void *p)
@@ -22,7 +21,7 @@ static int op_gemm(void *p)
 
 /* Three whole rows (first, middle, last: they fall to different participants) by the plain
  * i-k-j loop, then the sum of all of C against the O(n^2) formula. */
-static int check_gemm(void *p)
+static int check_gemm(void *p, struct bench_rec *rec)
 {
 	struct gemm_ctx *x = p;
 	size_t n = x->n;
@@ -46,7 +45,7 @@ static int check_gemm(void *p)
 		for (size_t j = 0; j < n; j++) {
 			if (!bench_value_ok(c[i * n + j], want[j])) {
 				bench_rec_fail(
-					x->rec, BS_FAILED,
+					rec, BS_FAILED,
 					"WRONG RESULT: C[%zu][%zu] = %.17g, serial loop: %.17g",
 					i, j, c[i * n + j], want[j]);
 				r = BENCH_WRONG;
@@ -57,43 +56,74 @@ static int check_gemm(void *p)
 	free(want);
 	if (r)
 		return r;
-	x->rec->value = ref_sum(c, n * n);
-	x->rec->has_value = 1;
-	if (!bench_value_ok(x->rec->value, x->refs->gemm_sum)) {
-		bench_rec_fail(x->rec, BS_FAILED, "WRONG RESULT: sum of C = %.17g, expected %.17g",
-			       x->rec->value, x->refs->gemm_sum);
+	rec->value = ref_sum(c, n * n);
+	rec->has_value = 1;
+	if (!bench_value_ok(rec->value, x->refs->gemm_sum)) {
+		bench_rec_fail(rec, BS_FAILED, "WRONG RESULT: sum of C = %.17g, expected %.17g",
+			       rec->value, x->refs->gemm_sum);
 		return BENCH_WRONG;
 	}
 	return 0;
 }
 
-void bench_run_gemm(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
-		    struct bench_results *res)
+static void gemm_close(void *p)
 {
-	if (!cfg->kernels[BK_DGEMM])
+	struct gemm_ctx *x = p;
+	if (!x)
 		return;
+	bench_array_destroy(x->a);
+	bench_array_destroy(x->b);
+	bench_array_destroy(x->c);
+	free(x);
+}
+
+static int gemm_open(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
+		     struct bench_results *res, void **data, const char **what)
+{
+	(void)res;
+	struct gemm_ctx *x = calloc(1, sizeof *x);
+	if (!x) {
+		*what = "calloc";
+		return -ENOMEM;
+	}
 	size_t n = cfg->gemm_n;
-	struct gemm_ctx x = {.pool = pool, .n = n, .refs = refs};
-	struct bench_rec rec;
-	bench_rec_init(&rec, BK_DGEMM, BI_BRIGADE, brg_pool_size(pool), n);
-	x.rec = &rec;
+	*x = (struct gemm_ctx){.pool = pool, .n = n, .refs = refs};
 	size_t shape[2] = {n, n};
 	int r;
-	if ((r = bench_array_create(pool, &x.a, "A", BRG_F64, 2, shape)) ||
-	    (r = bench_array_create(pool, &x.b, "B", BRG_F64, 2, shape)) ||
-	    (r = bench_array_create(pool, &x.c, "C", BRG_F64, 2, shape))) {
-		bench_report_brigade(res, &rec, r);
-		goto out;
-	}
-	brg_array *arrays[3] = {x.a, x.b, x.c};
-	if ((r = bench_fill(pool, BENCH_FILL_GEMM, arrays, 3, n * n, n, n))) {
-		bench_report_brigade(res, &rec, r);
-		goto out;
-	}
-	r = bench_measure(&rec, op_gemm, &x, check_gemm, cfg->repeat_gemm, 1);
-	bench_report_brigade(res, &rec, r);
-out:
-	bench_array_destroy(x.a);
-	bench_array_destroy(x.b);
-	bench_array_destroy(x.c);
+	*what = "brg_pool_array_create";
+	if ((r = bench_array_create(pool, &x->a, "A", BRG_F64, 2, shape)) ||
+	    (r = bench_array_create(pool, &x->b, "B", BRG_F64, 2, shape)) ||
+	    (r = bench_array_create(pool, &x->c, "C", BRG_F64, 2, shape)))
+		goto fail;
+	brg_array *arrays[3] = {x->a, x->b, x->c};
+	*what = "filling the matrices";
+	if ((r = bench_fill(pool, BENCH_FILL_GEMM, arrays, 3, n * n, n, n)))
+		goto fail;
+	*data = x;
+	return 0;
+fail:
+	gemm_close(x);
+	return r;
 }
+
+static void gemm_job(void *p, int kernel, struct bench_job *job)
+{
+	struct gemm_ctx *x = p;
+	(void)kernel;
+	*job = (struct bench_job){
+		.op = op_gemm,
+		.ctx = x,
+		.check = check_gemm,
+		.batch = 1,
+		.per = 1,
+		.n = x->n,
+	};
+}
+
+const struct bench_group bench_group_gemm = {
+	.kernels = {BK_DGEMM},
+	.nkernels = 1,
+	.open = gemm_open,
+	.job = gemm_job,
+	.close = gemm_close,
+};

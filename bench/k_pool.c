@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* k_pool.c - what the pool itself costs: an empty job's round trip, one dynamic claim, and
  * creating a pool. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "bench.h"
 
@@ -17,6 +19,7 @@ static const brg_kernel nop = {"brg_bench_nop", nop_kernel, BRG_KERNEL_IDEMPOTEN
 struct job_ctx {
 	brg_pool *pool;
 	brg_job_desc desc;
+	int batch; /* jobs a sample */
 };
 
 static int op_job(void *p)
@@ -25,36 +28,65 @@ static int op_job(void *p)
 	return brg_pool_run(x->pool, &x->desc, NULL);
 }
 
-void bench_run_pool_jobs(const struct bench_config *cfg, brg_pool *pool, struct bench_results *res)
+static int jobs_open(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
+		     struct bench_results *res, void **data, const char **what)
 {
-	int workers = brg_pool_size(pool);
-	struct job_ctx x = {
+	(void)refs;
+	(void)res;
+	struct job_ctx *x = calloc(2, sizeof *x); /* [0] empty, [1] claim */
+	if (!x) {
+		*what = "calloc";
+		return -ENOMEM;
+	}
+	/* empty: one range per participant, so every worker wakes, claims and reports. */
+	x[0] = (struct job_ctx){
 		.pool = pool,
-		.desc = {.size = sizeof x.desc, .kernel = &nop},
+		.desc = {.size = sizeof x->desc,
+			 .kernel = &nop,
+			 .n = (size_t)brg_pool_size(pool),
+			 .sched = {BRG_SCHED_STATIC, 0}},
+		.batch = cfg->empty_batch,
 	};
-	struct bench_rec rec;
-	if (cfg->kernels[BK_EMPTY]) {
-		/* One range per participant: every worker wakes, claims, reports. */
-		x.desc.n = (size_t)workers;
-		x.desc.sched = (brg_schedule){BRG_SCHED_STATIC, 0};
-		bench_rec_init(&rec, BK_EMPTY, BI_BRIGADE, workers, (size_t)workers);
-		int r = bench_measure(&rec, op_job, &x, NULL, cfg->repeat, cfg->empty_batch);
-		bench_report_brigade(res, &rec, r);
-	}
-	if (cfg->kernels[BK_CLAIM]) {
-		x.desc.n = cfg->claim_n;
-		x.desc.sched = (brg_schedule){BRG_SCHED_DYNAMIC, 1};
-		bench_rec_init(&rec, BK_CLAIM, BI_BRIGADE, workers, cfg->claim_n);
-		int r = bench_measure(&rec, op_job, &x, NULL, cfg->repeat, 1);
-		if (r == 0) {
-			/* A sample is one job of claim_n chunks: the cost of one is its share. */
-			for (int i = 0; i < rec.nsamples; i++)
-				rec.samples[i] /= (double)cfg->claim_n;
-			bench_rec_finish(&rec);
-		}
-		bench_report_brigade(res, &rec, r);
-	}
+	x[1] = (struct job_ctx){
+		.pool = pool,
+		.desc = {.size = sizeof x->desc,
+			 .kernel = &nop,
+			 .n = cfg->claim_n,
+			 .sched = {BRG_SCHED_DYNAMIC, 1}},
+		.batch = 1,
+	};
+	*data = x;
+	return 0;
 }
+
+static void jobs_job(void *p, int kernel, struct bench_job *job)
+{
+	struct job_ctx *x = p;
+	struct job_ctx *j = &x[kernel == BK_CLAIM];
+	*job = (struct bench_job){
+		.op = op_job,
+		.ctx = j,
+		.check = NULL,
+		/* empty: a sample is the mean of a batch of round trips.  claim: a sample is one
+		 * job of claim_n chunks, and the cost of one chunk its share. */
+		.batch = j->batch,
+		.per = kernel == BK_CLAIM ? (double)j->desc.n : 1,
+		.n = j->desc.n,
+	};
+}
+
+static void jobs_close(void *p)
+{
+	free(p);
+}
+
+const struct bench_group bench_group_pool = {
+	.kernels = {BK_EMPTY, BK_CLAIM},
+	.nkernels = 2,
+	.open = jobs_open,
+	.job = jobs_job,
+	.close = jobs_close,
+};
 
 /* Seconds brg_pool_create takes (the destroy is not timed); 0 or its error. */
 static int time_create(int workers, double *seconds)
@@ -85,7 +117,7 @@ void bench_run_pool_first(int workers, struct bench_results *res)
 		rec.nsamples = 1;
 		bench_rec_finish(&rec);
 	}
-	bench_report_brigade(res, &rec, r);
+	bench_report(res, &rec, r);
 }
 
 void bench_run_pool_start(const struct bench_config *cfg, int workers, struct bench_results *res)
@@ -106,5 +138,5 @@ void bench_run_pool_start(const struct bench_config *cfg, int workers, struct be
 	}
 	if (r == 0)
 		bench_rec_finish(&rec);
-	bench_report_brigade(res, &rec, r);
+	bench_report(res, &rec, r);
 }

@@ -57,27 +57,36 @@ void bench_rec_finish(struct bench_rec *rec)
 	rec->status = BS_OK;
 }
 
-int bench_measure(struct bench_rec *rec, bench_op_fn op, void *ctx, int (*check)(void *ctx),
-		  int repeat, int batch)
+int bench_measure_more(struct bench_rec *rec, bench_op_fn op, void *ctx, bench_check_fn check,
+		       int repeat, int batch, double per)
 {
-	if (repeat > BENCH_MAX_SAMPLES)
-		repeat = BENCH_MAX_SAMPLES;
-	rec->nsamples = 0;
 	/* The warm-up maps pages, fills caches and TLBs and wakes sleeping workers; its result
 	 * is the one that is checked. */
 	int r = op(ctx);
 	if (r)
 		return r;
-	if (check && (r = check(ctx)))
+	if (check && (r = check(ctx, rec)))
 		return r;
 	for (int k = 0; k < repeat; k++) {
 		double t0 = bench_now();
 		for (int j = 0; j < batch; j++)
 			if ((r = op(ctx)))
 				return r;
-		rec->samples[k] = (bench_now() - t0) / batch;
+		if (rec->nsamples < BENCH_MAX_SAMPLES)
+			rec->samples[rec->nsamples++] = (bench_now() - t0) / batch / per;
 	}
-	rec->nsamples = repeat;
+	return 0;
+}
+
+int bench_measure(struct bench_rec *rec, bench_op_fn op, void *ctx, bench_check_fn check,
+		  int repeat, int batch)
+{
+	rec->nsamples = 0;
+	int r = bench_measure_more(rec, op, ctx, check, repeat, batch, 1);
+	if (r) {
+		rec->nsamples = 0;
+		return r;
+	}
 	bench_rec_finish(rec);
 	return 0;
 }
@@ -173,16 +182,24 @@ void bench_note(struct bench_results *res, const char *fmt, ...)
 		memcpy(res->notes[res->nnotes++], buf, sizeof buf);
 }
 
-void bench_report_brigade(struct bench_results *res, struct bench_rec *rec, int code)
+void bench_report(struct bench_results *res, struct bench_rec *rec, int code)
 {
 	const char *kname = rec->first ? "start (first)" : bench_kernels[rec->kernel].name;
+	const char *iname = bench_impl_names[rec->impl];
+	if (code == 0 && rec->status == BS_SKIPPED) {
+		bench_results_add(res, rec);
+		bench_progress("%-15s %-13s %d worker(s): skipped: %s", iname, kname, rec->workers,
+			       rec->note);
+		return;
+	}
 	if (code == 0) {
 		bench_results_add(res, rec);
 		char t[32];
 		bench_format_time(t, sizeof t, rec->median_s);
-		bench_progress("%-15s %-13s %d worker(s): %s, %.4g %s", "brigade", kname,
+		bench_progress("%-15s %-13s %d worker(s): %s, %.4g %s%s%s", iname, kname,
 			       rec->workers, t, rec->rate,
-			       bench_metric_unit(bench_kernels[rec->kernel].metric));
+			       bench_metric_unit(bench_kernels[rec->kernel].metric),
+			       rec->note[0] ? "; " : "", rec->note);
 		return;
 	}
 	/* A failed check, or a caller that knows more, wrote the message already. */
@@ -191,7 +208,7 @@ void bench_report_brigade(struct bench_results *res, struct bench_rec *rec, int 
 	rec->status = BS_FAILED;
 	bench_results_add(res, rec);
 	res->failures++;
-	bench_progress("%-15s %-13s %d worker(s): FAILED: %s", "brigade", kname, rec->workers,
+	bench_progress("%-15s %-13s %d worker(s): FAILED: %s", iname, kname, rec->workers,
 		       rec->note);
 }
 

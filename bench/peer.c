@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* peer.c - brigade-bench-peer: the serial, OpenMP and OpenBLAS peers of `brigade bench`, run in
- * a process of their own so their spinning threads never share cores with brigade's workers.
+ * a process of their own so their threads never share a process with brigade's workers.
  *
- * usage: brigade-bench-peer --impl serial|openmp|openblas --workers N --kernels K1,K2...
- *          --n N --rows R --cols C --gemm-n N --repeat R --repeat-gemm R --claim-n N
- *          --empty-batch B
- * Prints one JSON object per line on stdout for each kernel: kernel, impl, workers, n,
- * samples (seconds per operation, after one warm-up run), value (the result, or the sum of
- * the output, for the caller's check), threads; or kernel and error.  The caller sets the
- * CPU affinity and OMP_* / OPENBLAS_NUM_THREADS. */
+ * usage: brigade-bench-peer --impl serial|openmp|openblas --workers N [--n N] [--rows R]
+ *          [--cols C] [--gemm-n N] [--claim-n N] [--empty-batch B]
+ * Prints {"ready": true, ...} once set up, then serves one command per line of stdin,
+ * "KERNEL REPEAT": one untimed warm-up run and REPEAT timed ones, answered by one JSON line:
+ * kernel, impl, workers, n, samples (seconds per operation), value (the result, or the sum of
+ * the output, for the caller's check), threads; or kernel and error (or skipped).  The data a
+ * kernel needs are made on its first command and kept until a command needs other data, so the
+ * bench can alternate runs of this peer with brigade's on data that stay in place.  Exits at
+ * the end of stdin.  The caller sets the CPU affinity and OMP_* / OPENBLAS_NUM_THREADS. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -79,14 +81,20 @@ static const struct flavour openmp = {
 };
 #endif
 
+/* The data of the current command's kind; the others are freed. */
+enum data_kind { D_NONE, D_STREAM, D_IMAGE, D_GEMM };
+
 struct settings {
 	const char *impl;
 	int workers;
-	char kernels[256];
 	size_t n, rows, cols, gemm_n, claim_n;
-	int repeat, repeat_gemm, empty_batch;
+	int empty_batch;
 	const struct flavour *loops;
 	int threads; /* what the runtime says it uses */
+	int openblas, openmp;
+	enum data_kind kind;
+	double *a, *b, *c; /* D_STREAM: a, b, c; D_GEMM: A, B, C */
+	float *in, *out;   /* D_IMAGE */
 };
 
 static double now(void)
@@ -94,18 +102,6 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int wants(const struct settings *s, const char *kernel)
-{
-	size_t len = strlen(kernel);
-	for (const char *p = s->kernels; *p;) {
-		size_t l = strcspn(p, ",");
-		if (l == len && !strncmp(p, kernel, len))
-			return 1;
-		p += l + (p[l] == ',');
-	}
-	return 0;
 }
 
 static void print_error(const struct settings *s, const char *kernel, const char *msg)
@@ -190,156 +186,214 @@ static void touch_parallel(int workers, struct touch proto, size_t count)
 	}
 }
 
-/* ---- the measurements ---- */
+/* ---- the data: made on a kernel's first command, kept while the commands need them ---- */
 
-struct stream {
-	double *a, *b, *c;
-	size_t n;
-};
-
-static void run_stream(struct settings *s)
+static void data_free(struct settings *s)
 {
-	size_t n = s->n;
-	struct stream d = {alloc_bytes(n * 8), alloc_bytes(n * 8), alloc_bytes(n * 8), n};
-	const char *k3[3] = {"triad", "dot", "sumsq"};
-	int openblas = !strcmp(s->impl, "openblas");
-	if (!d.a || !d.b || !d.c) {
-		for (int k = 0; k < 3; k++)
-			if (wants(s, k3[k]))
-				print_error(s, k3[k], "out of memory");
-		goto out;
-	}
-	if (openblas)
-		touch_parallel(s->workers, (struct touch){0, d.a, d.b, d.c, n, 0, 0}, n);
-	else
-		s->loops->init_stream(d.a, d.b, d.c, 0, n);
-	double samples[64];
-	int R = s->repeat;
-	for (int k = 0; k < 3; k++) {
-		if (!wants(s, k3[k]))
-			continue;
-		if (openblas && k == 0) {
-			print_skipped(s, "triad", "OpenBLAS has no triad");
-			continue;
-		}
-		double value = 0;
-		for (int i = -1; i < R; i++) { /* i = -1: the warm-up */
-			double t0 = now();
-			switch (k) {
-			case 0:
-				s->loops->triad(d.a, d.b, BENCH_TRIAD_SCALAR, d.c, n);
-				break;
-			case 1:
-				value = openblas ? cblas_ddot((int)n, d.b, 1, d.c, 1)
-						 : s->loops->dot(d.b, d.c, n);
-				break;
-			case 2:
-				value = openblas ? cblas_ddot((int)n, d.b, 1, d.b, 1)
-						 : s->loops->sumsq(d.b, n);
-				break;
-			}
-			if (i >= 0)
-				samples[i] = now() - t0;
-		}
-		if (k == 0)
-			value = s->loops->sum(d.a, n);
-		print_record(s, k3[k], n, samples, R, value);
-	}
-out:
-	free(d.a);
-	free(d.b);
-	free(d.c);
+	free(s->a);
+	free(s->b);
+	free(s->c);
+	free(s->in);
+	free(s->out);
+	s->a = s->b = s->c = NULL;
+	s->in = s->out = NULL;
+	s->kind = D_NONE;
 }
 
-static void run_stencil(struct settings *s)
+/* Makes the data of `kind` (freeing others); 0, or -1 without memory. */
+static int data_need(struct settings *s, enum data_kind kind)
 {
-	size_t rows = s->rows, cols = s->cols, n = rows * cols;
-	float *in = alloc_bytes(n * 4), *out = alloc_bytes(n * 4);
-	if (!in || !out) {
-		print_error(s, "stencil3", "out of memory");
-		goto out;
+	if (s->kind == kind)
+		return 0;
+	data_free(s);
+	if (kind == D_STREAM) {
+		size_t n = s->n;
+		s->a = alloc_bytes(n * 8);
+		s->b = alloc_bytes(n * 8);
+		s->c = alloc_bytes(n * 8);
+		if (!s->a || !s->b || !s->c)
+			goto oom;
+		/* First touch by the threads that compute on each range. */
+		if (s->openblas)
+			touch_parallel(s->workers, (struct touch){0, s->a, s->b, s->c, n, 0, 0}, n);
+		else
+			s->loops->init_stream(s->a, s->b, s->c, 0, n);
+	} else if (kind == D_IMAGE) {
+		size_t n = s->rows * s->cols;
+		s->in = alloc_bytes(n * 4);
+		s->out = alloc_bytes(n * 4);
+		if (!s->in || !s->out)
+			goto oom;
+		s->loops->init_image(s->in, s->rows, s->cols, 0, n);
+		/* The output is first touched by the same rows of the same threads as the
+		 * stencil. */
+		s->loops->stencil3(s->out, s->in, s->rows, s->cols, bench_stencil_w);
+	} else if (kind == D_GEMM) {
+		size_t n = s->gemm_n;
+		s->a = alloc_bytes(n * n * 8);
+		s->b = alloc_bytes(n * n * 8);
+		s->c = alloc_bytes(n * n * 8);
+		if (!s->a || !s->b || !s->c)
+			goto oom;
+		touch_parallel(s->workers, (struct touch){1, s->a, s->b, s->c, n, 0, 0}, n * n);
 	}
-	s->loops->init_image(in, rows, cols, 0, n);
-	/* The output is first touched by the same rows of the same threads as the stencil. */
-	s->loops->stencil3(out, in, rows, cols, bench_stencil_w);
-	double samples[64];
-	for (int i = 0; i < s->repeat; i++) {
-		double t0 = now();
-		s->loops->stencil3(out, in, rows, cols, bench_stencil_w);
-		samples[i] = now() - t0;
-	}
-	print_record(s, "stencil3", n, samples, s->repeat, s->loops->sum_f32(out, n));
-out:
-	free(in);
-	free(out);
+	s->kind = kind;
+	return 0;
+oom:
+	data_free(s);
+	return -1;
 }
 
-static void run_gemm(struct settings *s)
+/* ---- the kernels: one run each (the caller times it); returns the result where there is
+ * one ---- */
+
+static double op_triad(struct settings *s)
 {
-	size_t n = s->gemm_n;
-	double *a = alloc_bytes(n * n * 8), *b = alloc_bytes(n * n * 8),
-	       *c = alloc_bytes(n * n * 8);
-	if (!a || !b || !c) {
-		print_error(s, "dgemm", "out of memory");
-		goto out;
-	}
-	touch_parallel(s->workers, (struct touch){1, a, b, c, n, 0, 0}, n * n);
-	double samples[64];
-	for (int i = -1; i < s->repeat_gemm; i++) {
-		double t0 = now();
-		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0,
-			    a, (int)n, b, (int)n, 0.0, c, (int)n);
-		if (i >= 0)
-			samples[i] = now() - t0;
-	}
-	print_record(s, "dgemm", n, samples, s->repeat_gemm, serial_sum(c, n * n));
-out:
-	free(a);
-	free(b);
-	free(c);
+	s->loops->triad(s->a, s->b, BENCH_TRIAD_SCALAR, s->c, s->n);
+	return 0;
+}
+
+static double op_dot(struct settings *s)
+{
+	return s->openblas ? cblas_ddot((int)s->n, s->b, 1, s->c, 1) : s->loops->dot(s->b, s->c, s->n);
+}
+
+static double op_sumsq(struct settings *s)
+{
+	return s->openblas ? cblas_ddot((int)s->n, s->b, 1, s->b, 1) : s->loops->sumsq(s->b, s->n);
+}
+
+static double op_stencil3(struct settings *s)
+{
+	s->loops->stencil3(s->out, s->in, s->rows, s->cols, bench_stencil_w);
+	return 0;
+}
+
+static double op_dgemm(struct settings *s)
+{
+	int n = (int)s->gemm_n;
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, s->a, n, s->b, n, 0.0,
+		    s->c, n);
+	return 0;
 }
 
 #ifdef BRG_BENCH_HAVE_OPENMP
-/* An empty parallel region: the team wakes and joins; the asm keeps the region from being
- * optimised away. */
-static void run_omp_empty(struct settings *s)
+/* empty_batch empty parallel regions: the team wakes and joins; the asm keeps the region from
+ * being optimised away.  The sample is per region. */
+static double op_empty(struct settings *s)
 {
-	double samples[64];
-	int batch = s->empty_batch;
-	for (int i = -1; i < s->repeat; i++) {
-		double t0 = now();
-		for (int j = 0; j < batch; j++) {
+	for (int j = 0; j < s->empty_batch; j++) {
 #pragma omp parallel
-			__asm__ volatile("" ::: "memory");
-		}
-		if (i >= 0)
-			samples[i] = (now() - t0) / batch;
+		__asm__ volatile("" ::: "memory");
 	}
-	print_record(s, "empty", (size_t)s->workers, samples, s->repeat, 0);
+	return 0;
 }
 
-/* claim_n empty iterations handed out one at a time. */
-static void run_omp_claim(struct settings *s)
+/* claim_n empty iterations handed out one at a time.  The sample is per iteration. */
+static double op_claim(struct settings *s)
 {
-	double samples[64];
 	long n = (long)s->claim_n;
-	for (int i = -1; i < s->repeat; i++) {
-		double t0 = now();
 #pragma omp parallel for schedule(dynamic, 1)
-		for (long k = 0; k < n; k++)
-			__asm__ volatile("" ::: "memory");
-		if (i >= 0)
-			samples[i] = (now() - t0) / (double)n;
-	}
-	print_record(s, "claim", s->claim_n, samples, s->repeat, 0);
+	for (long k = 0; k < n; k++)
+		__asm__ volatile("" ::: "memory");
+	return 0;
 }
 #endif
 
+/* What a kernel's value is after its runs: its result, or the sum of its output. */
+enum value_of { V_RESULT, V_SUM_A, V_SUM_OUT, V_SUM_C, V_ZERO };
+
+struct kernel_info {
+	const char *name;
+	enum data_kind data;
+	double (*op)(struct settings *);
+	enum value_of value;
+	const char *only; /* the one flavour that has it, or NULL */
+	const char *not_openblas; /* why the OpenBLAS peer has not, or NULL */
+};
+
+static const struct kernel_info kernel_table[] = {
+	{"triad", D_STREAM, op_triad, V_SUM_A, NULL, "OpenBLAS has no triad"},
+	{"dot", D_STREAM, op_dot, V_RESULT, NULL, NULL},
+	{"sumsq", D_STREAM, op_sumsq, V_RESULT, NULL, NULL},
+	{"stencil3", D_IMAGE, op_stencil3, V_SUM_OUT, NULL, "no OpenBLAS stencil"},
+	{"dgemm", D_GEMM, op_dgemm, V_SUM_C, "openblas", NULL},
+#ifdef BRG_BENCH_HAVE_OPENMP
+	{"empty", D_NONE, op_empty, V_ZERO, "openmp", NULL},
+	{"claim", D_NONE, op_claim, V_ZERO, "openmp", NULL},
+#endif
+};
+
+/* One command: one warm-up run, `repeat` timed runs, one line. */
+static void serve(struct settings *s, const char *kernel, int repeat)
+{
+	const struct kernel_info *k = NULL;
+	for (size_t i = 0; i < sizeof kernel_table / sizeof kernel_table[0] && !k; i++)
+		if (!strcmp(kernel, kernel_table[i].name))
+			k = &kernel_table[i];
+	if (!k) {
+		print_error(s, kernel, "no such kernel");
+		return;
+	}
+#ifndef BRG_BENCH_HAVE_OPENMP
+	if (s->openmp) {
+		print_skipped(s, kernel, "brigade was built without OpenMP");
+		return;
+	}
+#endif
+	if (s->openblas && k->not_openblas) {
+		print_skipped(s, kernel, k->not_openblas);
+		return;
+	}
+	if (k->only && strcmp(k->only, s->impl)) {
+		char why[96];
+		snprintf(why, sizeof why, "only the %s peer has %s", k->only, kernel);
+		print_error(s, kernel, why);
+		return;
+	}
+	if (data_need(s, k->data)) {
+		print_error(s, kernel, "out of memory");
+		return;
+	}
+	/* What one sample is: a run, a region of the batch, an iteration of the claim loop. */
+	double per = !strcmp(kernel, "empty") ? (double)s->empty_batch
+		     : !strcmp(kernel, "claim") ? (double)s->claim_n
+						: 1.0;
+	size_t n = k->data == D_STREAM ? s->n
+		   : k->data == D_IMAGE ? s->rows * s->cols
+		   : k->data == D_GEMM	? s->gemm_n
+		   : !strcmp(kernel, "claim") ? s->claim_n
+					      : (size_t)s->workers;
+	double samples[64], value = 0;
+	for (int i = -1; i < repeat; i++) { /* i = -1: the warm-up */
+		double t0 = now();
+		value = k->op(s);
+		if (i >= 0)
+			samples[i] = (now() - t0) / per;
+	}
+	switch (k->value) {
+	case V_RESULT:
+	case V_ZERO:
+		break;
+	case V_SUM_A:
+		value = s->loops->sum(s->a, s->n);
+		break;
+	case V_SUM_OUT:
+		value = s->loops->sum_f32(s->out, s->rows * s->cols);
+		break;
+	case V_SUM_C:
+		value = serial_sum(s->c, s->gemm_n * s->gemm_n);
+		break;
+	}
+	print_record(s, kernel, n, samples, repeat, value);
+}
+
 static const char usage[] =
-	"usage: brigade-bench-peer --impl serial|openmp|openblas --workers N --kernels LIST\n"
-	"         [--n N] [--rows R] [--cols C] [--gemm-n N] [--repeat R] [--repeat-gemm R]\n"
-	"         [--claim-n N] [--empty-batch B]\n"
-	"A helper of `brigade bench`: runs one implementation's kernels, prints JSON lines.\n";
+	"usage: brigade-bench-peer --impl serial|openmp|openblas --workers N [--n N] [--rows R]\n"
+	"         [--cols C] [--gemm-n N] [--claim-n N] [--empty-batch B]\n"
+	"A helper of `brigade bench`: prints a ready line, then runs each command of stdin,\n"
+	"\"KERNEL REPEAT\" (triad dot sumsq stencil3 dgemm empty claim; REPEAT 1 to 64), and\n"
+	"prints its samples as one JSON line.\n";
 
 static int parse_size(const char *text, size_t *out)
 {
@@ -357,13 +411,10 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"impl", required_argument, NULL, 'i'},
 		{"workers", required_argument, NULL, 'w'},
-		{"kernels", required_argument, NULL, 'k'},
 		{"n", required_argument, NULL, 'n'},
 		{"rows", required_argument, NULL, 'r'},
 		{"cols", required_argument, NULL, 'c'},
 		{"gemm-n", required_argument, NULL, 'g'},
-		{"repeat", required_argument, NULL, 'R'},
-		{"repeat-gemm", required_argument, NULL, 'G'},
 		{"claim-n", required_argument, NULL, 'C'},
 		{"empty-batch", required_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},
@@ -376,8 +427,6 @@ int main(int argc, char **argv)
 		.cols = 4096,
 		.gemm_n = 1024,
 		.claim_n = 1000000,
-		.repeat = 5,
-		.repeat_gemm = 3,
 		.empty_batch = 1000,
 	};
 	int c;
@@ -389,10 +438,6 @@ int main(int argc, char **argv)
 		}
 		if (c == 'i') {
 			s.impl = optarg;
-			continue;
-		}
-		if (c == 'k') {
-			snprintf(s.kernels, sizeof s.kernels, "%s", optarg);
 			continue;
 		}
 		if (c == '?' || parse_size(optarg, &v)) {
@@ -415,79 +460,57 @@ int main(int argc, char **argv)
 		case 'g':
 			s.gemm_n = v;
 			break;
-		case 'R':
-			s.repeat = (int)v;
-			break;
-		case 'G':
-			s.repeat_gemm = (int)v;
-			break;
 		case 'C':
-			s.claim_n = v;
+			s.claim_n = v ? v : 1;
 			break;
 		case 'E':
 			s.empty_batch = (int)v ? (int)v : 1;
 			break;
 		}
 	}
-	if (!s.impl || s.workers < 1 || s.repeat < 1 || s.repeat > 64 || s.repeat_gemm < 1 ||
-	    s.repeat_gemm > 64 || optind < argc) {
+	if (!s.impl || s.workers < 1 || optind < argc) {
 		fputs(usage, stderr);
 		return 2;
 	}
 
+	s.openblas = !strcmp(s.impl, "openblas");
+	s.openmp = !strcmp(s.impl, "openmp");
 	if (!strcmp(s.impl, "serial")) {
 		s.loops = &serial;
 		s.threads = 1;
-	} else if (!strcmp(s.impl, "openmp")) {
+	} else if (s.openmp) {
 #ifdef BRG_BENCH_HAVE_OPENMP
 		s.loops = &openmp;
+		/* Starts the team, so no command pays for it. */
 #pragma omp parallel
 #pragma omp single
 		s.threads = omp_get_num_threads();
 #else
-		for (const char *k = s.kernels; *k;) {
-			char name[32];
-			size_t l = strcspn(k, ",");
-			snprintf(name, sizeof name, "%.*s", (int)(l < 31 ? l : 31), k);
-			print_skipped(&s, name, "brigade was built without OpenMP");
-			k += l + (k[l] == ',');
-		}
-		return 0;
+		s.loops = &serial; /* unused: every command is skipped */
+		s.threads = 0;
 #endif
-	} else if (!strcmp(s.impl, "openblas")) {
-		s.loops = &serial; /* only the untimed sums */
+	} else if (s.openblas) {
+		s.loops = &serial; /* first touch of the image and the untimed sums */
 		openblas_set_num_threads(s.workers);
 		s.threads = openblas_get_num_threads();
 	} else {
 		fputs(usage, stderr);
 		return 2;
 	}
+	printf("{\"ready\": true, \"impl\": \"%s\", \"workers\": %d, \"threads\": %d}\n", s.impl,
+	       s.workers, s.threads);
+	fflush(stdout);
 
-	int blas = !strcmp(s.impl, "openblas"), omp = !strcmp(s.impl, "openmp");
-	if (wants(&s, "triad") || wants(&s, "dot") || wants(&s, "sumsq"))
-		run_stream(&s);
-	if (wants(&s, "stencil3")) {
-		if (blas)
-			print_skipped(&s, "stencil3", "no OpenBLAS stencil");
-		else
-			run_stencil(&s);
+	char line[256];
+	while (fgets(line, sizeof line, stdin)) {
+		char kernel[32];
+		int repeat;
+		if (sscanf(line, "%31s %d", kernel, &repeat) != 2 || repeat < 1 || repeat > 64) {
+			print_error(&s, "?", "bad command (want: KERNEL REPEAT, REPEAT 1 to 64)");
+			continue;
+		}
+		serve(&s, kernel, repeat);
 	}
-	if (wants(&s, "dgemm")) {
-		if (blas)
-			run_gemm(&s);
-		else
-			print_skipped(&s, "dgemm", "only the OpenBLAS peer has a dgemm");
-	}
-	if (wants(&s, "empty") || wants(&s, "claim")) {
-#ifdef BRG_BENCH_HAVE_OPENMP
-		if (omp && wants(&s, "empty"))
-			run_omp_empty(&s);
-		if (omp && wants(&s, "claim"))
-			run_omp_claim(&s);
-#endif
-		if (!omp)
-			print_error(&s, wants(&s, "empty") ? "empty" : "claim",
-				    "only the OpenMP peer has empty and claim");
-	}
+	data_free(&s);
 	return 0;
 }

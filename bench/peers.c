@@ -165,28 +165,41 @@ static char **child_env(char *const *ours, int nours)
 	return env;
 }
 
-typedef void (*line_fn)(const char *line, void *userdata);
+/* A child process with a pipe to its stdin and one from its stdout (its stderr is ours). */
+struct child {
+	pid_t pid;
+	int to, from; /* -1 once closed */
+	size_t used;
+	char buf[65536];
+	char line[65536]; /* the line child_getline returned */
+};
 
-/*
- * Runs path with argv and envp on cpus and hands each line of its stdout to fn (its stderr is
- * ours).  After timeout_s it is killed.  Returns 0 when
- * it exited with 0, else a message in why.
- */
-static int run_child(const char *path, char *const argv[], char *const envp[],
-		     const cpu_set_t *cpus, double timeout_s, line_fn fn, void *userdata, char *why,
-		     size_t whylen)
+/* Starts path with argv and envp on cpus (NULL: ours); 0, or -1 with a message in why. */
+static int child_spawn(struct child *c, const char *path, char *const argv[], char *const envp[],
+		       const cpu_set_t *cpus, char *why, size_t whylen)
 {
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC)) {
+	int in[2], out[2];
+	c->pid = -1;
+	c->to = c->from = -1;
+	c->used = 0;
+	if (pipe2(in, O_CLOEXEC)) {
 		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(out, O_CLOEXEC)) {
+		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		close(in[0]);
+		close(in[1]);
 		return -1;
 	}
 	fflush(NULL);
 	pid_t parent = getpid(), pid = fork();
 	if (pid < 0) {
 		snprintf(why, whylen, "fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
 		return -1;
 	}
 	if (pid == 0) {
@@ -195,55 +208,108 @@ static int run_child(const char *path, char *const argv[], char *const envp[],
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+		sigaction(SIGPIPE, &dfl, NULL); /* the bench ignores it; exec would keep that */
 		if (cpus)
 			sched_setaffinity(0, sizeof *cpus, cpus);
-		dup2(fds[1], STDOUT_FILENO);
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
 		execve(path, argv, envp);
 		_exit(127);
 	}
-	close(fds[1]);
-	char buf[65536];
-	size_t used = 0;
-	double deadline = bench_now() + timeout_s;
-	int timed_out = 0;
+	close(in[0]);
+	close(out[1]);
+	c->pid = pid;
+	c->to = in[1];
+	c->from = out[0];
+	return 0;
+}
+
+/* The next line of the child's stdout into c->line: 1, or 0 at its end, or -1 when the
+ * deadline (bench_now() seconds) passed first. */
+static int child_getline(struct child *c, double deadline)
+{
 	for (;;) {
-		double left = deadline - bench_now();
-		if (left <= 0) {
-			/* A Python Pool's workers leave when their parent's pipe closes. */
-			timed_out = 1;
-			kill(pid, SIGKILL);
-			break;
+		char *nl = memchr(c->buf, '\n', c->used);
+		if (nl) {
+			size_t len = (size_t)(nl - c->buf);
+			memcpy(c->line, c->buf, len);
+			c->line[len] = 0;
+			c->used -= len + 1;
+			memmove(c->buf, nl + 1, c->used);
+			return 1;
 		}
-		struct pollfd p = {fds[0], POLLIN, 0};
+		if (c->used == sizeof c->buf)
+			c->used = 0; /* a line this long is not ours: drop it */
+		if (c->from < 0)
+			return 0;
+		double left = deadline - bench_now();
+		if (left <= 0)
+			return -1;
+		struct pollfd p = {c->from, POLLIN, 0};
 		int r = poll(&p, 1, (int)(left * 1000) + 1);
-		if (r < 0 && errno == EINTR)
-			continue;
 		if (r <= 0)
-			continue;
-		ssize_t got = read(fds[0], buf + used, sizeof buf - 1 - used);
+			continue; /* EINTR, or the deadline: looked at above */
+		ssize_t got = read(c->from, c->buf + c->used, sizeof c->buf - c->used);
 		if (got < 0 && errno == EINTR)
 			continue;
-		if (got <= 0)
-			break;
-		used += (size_t)got;
-		buf[used] = 0;
-		char *line = buf, *nl;
-		while ((nl = strchr(line, '\n'))) {
-			*nl = 0;
-			fn(line, userdata);
-			line = nl + 1;
+		if (got <= 0) {
+			close(c->from);
+			c->from = -1;
+		} else {
+			c->used += (size_t)got;
 		}
-		used = (size_t)(buf + used - line);
-		memmove(buf, line, used);
-		if (used == sizeof buf - 1)
-			used = 0; /* a line this long is not ours: drop it */
 	}
-	close(fds[0]);
+}
+
+/* Writes a whole command line; 0, or -1 (the child has gone). */
+static int child_send(struct child *c, const char *text)
+{
+	size_t len = strlen(text), done = 0;
+	while (c->to >= 0 && done < len) {
+		ssize_t w = write(c->to, text + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		done += (size_t)w;
+	}
+	return c->to >= 0 ? 0 : -1;
+}
+
+/* Ends stdin, drops what the child still prints, kills it when it has not exited within
+ * grace_s (at once when kill_now), reaps it.  0 when it exited with 0, else a message in
+ * why. */
+static int child_end(struct child *c, double grace_s, int kill_now, char *why, size_t whylen)
+{
+	if (c->pid < 0)
+		return 0;
+	if (c->to >= 0)
+		close(c->to);
+	c->to = -1;
+	int killed = 0;
+	if (kill_now) {
+		kill(c->pid, SIGKILL);
+		killed = 1;
+	}
+	double deadline = bench_now() + grace_s;
+	int r;
+	while (!killed && (r = child_getline(c, deadline)) != 0) {
+		if (r < 0) {
+			/* A Python Pool's workers leave when their parent's pipe closes. */
+			kill(c->pid, SIGKILL);
+			killed = 1;
+		}
+	}
+	if (c->from >= 0)
+		close(c->from);
+	c->from = -1;
 	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (timed_out) {
-		snprintf(why, whylen, "killed after %.0f s", timeout_s);
+	c->pid = -1;
+	if (killed) {
+		snprintf(why, whylen, "killed: no answer in time");
 		return -1;
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
@@ -256,6 +322,35 @@ static int run_child(const char *path, char *const argv[], char *const envp[],
 	return -1;
 }
 
+typedef void (*line_fn)(const char *line, void *userdata);
+
+/* Runs a child that takes no commands to its end, handing each line to fn; after timeout_s
+ * it is killed.  0 when it exited with 0, else a message in why. */
+static int run_child(const char *path, char *const argv[], char *const envp[],
+		     const cpu_set_t *cpus, double timeout_s, line_fn fn, void *userdata, char *why,
+		     size_t whylen)
+{
+	struct child *c = malloc(sizeof *c);
+	if (!c) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	int r = child_spawn(c, path, argv, envp, cpus, why, whylen);
+	if (r == 0) {
+		close(c->to); /* nothing to say: its stdin ends at once */
+		c->to = -1;
+		double deadline = bench_now() + timeout_s;
+		int got;
+		while ((got = child_getline(c, deadline)) > 0)
+			fn(c->line, userdata);
+		r = child_end(c, 0, got < 0, why, whylen);
+		if (got < 0)
+			snprintf(why, whylen, "killed after %.0f s", timeout_s);
+	}
+	free(c);
+	return r;
+}
+
 /* ---- one flat JSON object per line: strings, numbers, arrays of numbers ---- */
 
 struct jrec {
@@ -264,6 +359,7 @@ struct jrec {
 	double workers, n, value, threads;
 	double samples[BENCH_MAX_SAMPLES];
 	int nsamples, has_value;
+	int ready; /* "ready": true, a serving peer's first line */
 };
 
 static const char *skip_ws(const char *p)
@@ -366,6 +462,8 @@ static int parse_line(const char *line, struct jrec *j)
 			char *end;
 			double v = strtod(p, &end);
 			if (end == p) { /* true, false, null */
+				if (!strcmp(key, "ready"))
+					j->ready = !strncmp(p, "true", 4);
 				while (isalpha((unsigned char)*p))
 					p++;
 				v = NAN;
@@ -393,8 +491,45 @@ static int parse_line(const char *line, struct jrec *j)
 
 /* ---- records from a peer's lines ---- */
 
+/* j's answer for kernel k into rec (initialised by the caller): samples appended and the value
+ * checked against the reference, or rec marked skipped or failed. */
+static void rec_from_jrec(const struct jrec *j, const struct bench_refs *refs, int workers,
+			  struct bench_rec *rec)
+{
+	if (j->skipped[0]) {
+		bench_rec_fail(rec, BS_SKIPPED, "%s", j->skipped);
+		return;
+	}
+	if (j->error[0]) {
+		bench_rec_fail(rec, BS_FAILED, "%s", j->error);
+		return;
+	}
+	if (!j->nsamples) {
+		bench_rec_fail(rec, BS_FAILED, "no samples");
+		return;
+	}
+	if (j->n > 0)
+		rec->n = (size_t)j->n;
+	double want = bench_refs_value(refs, rec->kernel, rec->n);
+	if (!isnan(want) && (!j->has_value || !bench_value_ok(j->value, want))) {
+		bench_rec_fail(rec, BS_FAILED, "WRONG RESULT: %.17g, serial loop gives %.17g",
+			       j->value, want);
+		return;
+	}
+	for (int i = 0; i < j->nsamples && rec->nsamples < BENCH_MAX_SAMPLES; i++)
+		rec->samples[rec->nsamples++] = j->samples[i];
+	rec->has_value = j->has_value;
+	rec->value = j->value;
+	if (j->note[0])
+		snprintf(rec->note, sizeof rec->note, "%s", j->note);
+	if (j->threads > 0 && (int)j->threads != workers)
+		snprintf(rec->note, sizeof rec->note, "ran %d threads, not %d", (int)j->threads,
+			 workers);
+	rec->status = BS_OK;
+}
+
+/* A run of a Python Pool peer: the kernels asked for and those answered. */
 struct peer_run {
-	const struct bench_config *cfg;
 	const struct bench_refs *refs;
 	struct bench_results *res;
 	int impl, workers;
@@ -404,10 +539,10 @@ struct peer_run {
 static void peer_line(const char *line, void *userdata)
 {
 	struct peer_run *pr = userdata;
-	const char *iname = bench_impl_names[pr->impl];
 	struct jrec j;
 	if (parse_line(line, &j)) {
-		bench_progress("%s: ignoring a line it printed: %.80s", iname, line);
+		bench_progress("%s: ignoring a line it printed: %.80s", bench_impl_names[pr->impl],
+			       line);
 		return;
 	}
 	int k = bench_kernel_find(j.kernel);
@@ -419,61 +554,18 @@ static void peer_line(const char *line, void *userdata)
 			struct bench_rec rec;
 			bench_rec_init(&rec, i, pr->impl, pr->workers, 0);
 			bench_rec_fail(&rec, BS_FAILED, "%s", j.error[0] ? j.error : "bad record");
-			bench_results_add(pr->res, &rec);
+			bench_report(pr->res, &rec, BENCH_WRONG);
 			pr->got[i] = 1;
-			pr->res->failures++;
 		}
 		return;
 	}
 	pr->got[k] = 1;
 	struct bench_rec rec;
-	bench_rec_init(&rec, k, pr->impl, pr->workers, j.n > 0 ? (size_t)j.n : 0);
-	if (j.skipped[0]) {
-		bench_rec_fail(&rec, BS_SKIPPED, "%s", j.skipped);
-		bench_progress("%-15s %-13s %d worker(s): skipped: %s", iname, j.kernel,
-			       pr->workers, j.skipped);
-		bench_results_add(pr->res, &rec);
-		return;
-	}
-	if (j.error[0]) {
-		bench_rec_fail(&rec, BS_FAILED, "%s", j.error);
-		pr->res->failures++;
-		bench_progress("%-15s %-13s %d worker(s): FAILED: %s", iname, j.kernel, pr->workers,
-			       j.error);
-		bench_results_add(pr->res, &rec);
-		return;
-	}
-	memcpy(rec.samples, j.samples, sizeof j.samples);
-	rec.nsamples = j.nsamples;
-	rec.has_value = j.has_value;
-	rec.value = j.value;
-	if (j.note[0])
-		snprintf(rec.note, sizeof rec.note, "%s", j.note);
-	if (j.threads > 0 && (int)j.threads != pr->workers)
-		snprintf(rec.note, sizeof rec.note, "ran %d threads, not %d", (int)j.threads,
-			 pr->workers);
-	double want = bench_refs_value(pr->refs, k, rec.n);
-	if (!rec.nsamples) {
-		bench_rec_fail(&rec, BS_FAILED, "no samples");
-		pr->res->failures++;
-	} else if (!isnan(want) && (!rec.has_value || !bench_value_ok(rec.value, want))) {
-		bench_rec_fail(&rec, BS_FAILED, "WRONG RESULT: %.17g, serial loop gives %.17g",
-			       rec.value, want);
-		pr->res->failures++;
-	} else {
+	bench_rec_init(&rec, k, pr->impl, pr->workers, 0);
+	rec_from_jrec(&j, pr->refs, pr->workers, &rec);
+	if (rec.status == BS_OK)
 		bench_rec_finish(&rec);
-	}
-	if (rec.status == BS_OK) {
-		char t[32];
-		bench_format_time(t, sizeof t, rec.median_s);
-		bench_progress("%-15s %-13s %d worker(s): %s, %.4g %s", iname, j.kernel,
-			       pr->workers, t, rec.rate,
-			       bench_metric_unit(bench_kernels[k].metric));
-	} else {
-		bench_progress("%-15s %-13s %d worker(s): FAILED: %s", iname, j.kernel, pr->workers,
-			       rec.note);
-	}
-	bench_results_add(pr->res, &rec);
+	bench_report(pr->res, &rec, rec.status == BS_FAILED ? BENCH_WRONG : 0);
 }
 
 /* ---- Python ---- */
@@ -520,13 +612,236 @@ int bench_python_probe(char *info, size_t len)
 	return py_state;
 }
 
-/* ---- one implementation at one worker count ---- */
+/* ---- the peers' command lines, environments and cores ---- */
+
+int bench_peer_serves(int impl)
+{
+	return impl == BI_SERIAL || impl == BI_OPENMP || impl == BI_OPENBLAS || impl == BI_NUMPY;
+}
+
+static int impl_python(int impl)
+{
+	return impl == BI_NUMPY || impl == BI_PICKLE || impl == BI_SHM;
+}
+
+/* Where impl's peer is (the helper, or peers.py): 0, or -1 after a note (and a failure when
+ * brigade's own helper is missing) in res. */
+static int peer_path(int impl, struct bench_results *res, const char **path)
+{
+	if (impl_python(impl)) {
+		char info[256];
+		if (bench_python_probe(info, sizeof info) != 1) {
+			bench_note(res, "Python peers skipped: %s", info);
+			return -1;
+		}
+		*path = bench_peers_py_path();
+		return 0;
+	}
+	*path = bench_peer_helper_path();
+	if (*path)
+		return 0;
+	bench_note(res, "serial/openmp/openblas peers skipped: brigade-bench-peer not found (set "
+			"BRG_BENCH_PEER to its path)");
+	res->failures++;
+	return -1;
+}
+
+/* The strings of one peer's command line and environment. */
+struct peer_args {
+	char *argv[40];
+	char *env_ours[4];
+	char num[12][24];
+	char e_omp[40], e_blas[40];
+};
+
+static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg, int impl,
+			    int workers, const char *path, const char *kernels)
+{
+	int python = impl_python(impl), ac = 0, nn = 0;
+	if (python) {
+		pa->argv[ac++] = (char *)PYTHON;
+		pa->argv[ac++] = (char *)path;
+	} else {
+		pa->argv[ac++] = (char *)"brigade-bench-peer";
+	}
+#define OPT(name, fmt, val)                                                                        \
+	do {                                                                                       \
+		snprintf(pa->num[nn], sizeof pa->num[nn], fmt, val);                               \
+		pa->argv[ac++] = (char *)(name);                                                   \
+		pa->argv[ac++] = pa->num[nn++];                                                    \
+	} while (0)
+	pa->argv[ac++] = (char *)"--impl";
+	pa->argv[ac++] = (char *)bench_impl_names[impl];
+	OPT("--workers", "%d", workers);
+	OPT("--n", "%zu", impl == BI_PICKLE || impl == BI_SHM ? cfg->py_n : cfg->n);
+	OPT("--gemm-n", "%zu", cfg->gemm_n);
+	/* A Python round trip costs some 100 us, an OpenMP region a few: similar batch times. */
+	OPT("--empty-batch", "%d",
+	    python ? (cfg->empty_batch / 10 ? cfg->empty_batch / 10 : 1) : cfg->empty_batch);
+	if (python) {
+		if (kernels) {
+			pa->argv[ac++] = (char *)"--kernels";
+			pa->argv[ac++] = (char *)kernels;
+			OPT("--repeat", "%d", cfg->repeat);
+			OPT("--repeat-pool", "%d", cfg->repeat_pool);
+		}
+	} else {
+		OPT("--rows", "%zu", cfg->rows);
+		OPT("--cols", "%zu", cfg->cols);
+		OPT("--claim-n", "%zu", cfg->claim_n);
+	}
+#undef OPT
+	pa->argv[ac] = NULL;
+
+	/* Threads of OpenMP and OpenBLAS: one per core of the pool's cores, OpenMP bound like
+	 * brigade's compact placement.  The Python Pools run one process per core, each with
+	 * single-threaded BLAS; numpy's own np.dot and @ get all the cores.  Only the OpenMP
+	 * peer gets OMP_PROC_BIND and OMP_PLACES: with either set, libgomp binds the initial
+	 * thread to one core as the process starts, and OpenBLAS, counting the CPUs it may use,
+	 * would then start a single thread. */
+	int threads = impl == BI_PICKLE || impl == BI_SHM ? 1 : workers;
+	snprintf(pa->e_omp, sizeof pa->e_omp, "OMP_NUM_THREADS=%d", threads);
+	snprintf(pa->e_blas, sizeof pa->e_blas, "OPENBLAS_NUM_THREADS=%d", threads);
+	pa->env_ours[0] = pa->e_omp;
+	pa->env_ours[1] = pa->e_blas;
+	pa->env_ours[2] = (char *)(impl == BI_OPENMP ? "OMP_PROC_BIND=close" : "OMP_PROC_BIND");
+	pa->env_ours[3] = (char *)(impl == BI_OPENMP ? "OMP_PLACES=cores" : "OMP_PLACES");
+}
+
+/* ---- a peer that serves commands ---- */
+
+struct bench_peer {
+	int impl, workers;
+	double timeout; /* seconds an answer may take */
+	int broken;	/* gone or killed: later commands fail at once */
+	char why[200];
+	struct child c;
+};
+
+int bench_peer_pid(const struct bench_peer *p)
+{
+	return p->c.pid;
+}
+
+int bench_peer_impl(const struct bench_peer *p)
+{
+	return p->impl;
+}
+
+struct bench_peer *bench_peer_start(const struct bench_config *cfg, int impl, int workers,
+				    struct bench_results *res)
+{
+	const char *iname = bench_impl_names[impl], *path;
+	if (peer_path(impl, res, &path))
+		return NULL;
+	/* A peer that dies between commands must not take the bench with it. */
+	signal(SIGPIPE, SIG_IGN);
+	struct bench_peer *p = calloc(1, sizeof *p);
+	struct peer_args pa;
+	cpu_set_t cpus;
+	char **envp = NULL, why[256];
+	int r = p ? pool_cpus(workers, &cpus) : -ENOMEM;
+	if (!r) {
+		peer_args_build(&pa, cfg, impl, workers, path, NULL);
+		envp = child_env(pa.env_ours, 4);
+		r = envp ? 0 : -ENOMEM;
+	}
+	if (r) {
+		bench_note(res, "%s at %d workers not run: %s", iname, workers, brg_strerror(r));
+		res->failures++;
+		free(envp);
+		free(p);
+		return NULL;
+	}
+	p->impl = impl;
+	p->workers = workers;
+	p->timeout = cfg->quick ? 120 : 600;
+	r = child_spawn(&p->c, impl_python(impl) ? PYTHON : path, pa.argv, envp, &cpus, why,
+			sizeof why);
+	free(envp);
+	if (r == 0) {
+		/* Its first line says it is ready: started, its threads made, numpy imported. */
+		struct jrec j;
+		int got = child_getline(&p->c, bench_now() + 120);
+		if (got > 0 && !parse_line(p->c.line, &j) && j.ready)
+			return p;
+		snprintf(why, sizeof why, "%s",
+			 got < 0	      ? "not ready after 120 s"
+			 : got == 0	      ? "ended before it was ready"
+			 : !parse_line(p->c.line, &j) && j.error[0] ? j.error
+								     : "did not say it was ready");
+		char end[128];
+		child_end(&p->c, 10, got < 0, end, sizeof end);
+	}
+	bench_note(res, "%s at %d workers: %s %s", iname, workers, path, why);
+	res->failures++;
+	free(p);
+	return NULL;
+}
+
+void bench_peer_run(struct bench_peer *p, const struct bench_refs *refs, int kernel, int repeat,
+		    struct bench_rec *rec)
+{
+	const char *kname = bench_kernels[kernel].name;
+	if (p->broken) {
+		bench_rec_fail(rec, BS_FAILED, "the peer process is gone (%s)", p->why);
+		return;
+	}
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "%s %d\n", kname, repeat);
+	if (child_send(&p->c, cmd)) {
+		p->broken = 1;
+		snprintf(p->why, sizeof p->why, "it ended");
+		bench_rec_fail(rec, BS_FAILED, "the peer process is gone (%s)", p->why);
+		return;
+	}
+	double deadline = bench_now() + p->timeout;
+	for (;;) {
+		int got = child_getline(&p->c, deadline);
+		if (got <= 0) {
+			p->broken = 1;
+			if (got < 0) {
+				kill(p->c.pid, SIGKILL);
+				snprintf(p->why, sizeof p->why, "no answer in %.0f s, killed",
+					 p->timeout);
+			} else {
+				snprintf(p->why, sizeof p->why, "it ended");
+			}
+			bench_rec_fail(rec, BS_FAILED, "the peer process is gone (%s)", p->why);
+			return;
+		}
+		struct jrec j;
+		if (parse_line(p->c.line, &j)) {
+			bench_progress("%s: ignoring a line it printed: %.80s",
+				       bench_impl_names[p->impl], p->c.line);
+			continue;
+		}
+		if (!strcmp(j.kernel, kname) || !strcmp(j.kernel, "?")) {
+			rec_from_jrec(&j, refs, p->workers, rec);
+			return;
+		}
+	}
+}
+
+void bench_peer_stop(struct bench_peer *p, struct bench_results *res)
+{
+	if (!p)
+		return;
+	char why[128];
+	/* A peer frees hundreds of MiB as it exits: seconds at most. */
+	if (child_end(&p->c, 60, 0, why, sizeof why) && !p->broken) {
+		bench_note(res, "%s at %d workers: %s", bench_impl_names[p->impl], p->workers, why);
+		res->failures++;
+	}
+	free(p);
+}
+
+/* ---- a Python Pool peer, run once through ---- */
 
 void bench_run_peer(const struct bench_config *cfg, const struct bench_refs *refs, int impl,
 		    int workers, struct bench_results *res)
 {
-	struct peer_run pr = {
-		.cfg = cfg, .refs = refs, .res = res, .impl = impl, .workers = workers};
+	struct peer_run pr = {.refs = refs, .res = res, .impl = impl, .workers = workers};
 	char list[256] = "";
 	const char *iname = bench_impl_names[impl];
 	for (int k = 0; k < BK_COUNT; k++) {
@@ -542,92 +857,12 @@ void bench_run_peer(const struct bench_config *cfg, const struct bench_refs *ref
 		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
 			 list[0] ? "," : "", bench_kernels[k].name);
 	}
-	if (!list[0])
-		return;
-
-	int python = impl == BI_NUMPY || impl == BI_PICKLE || impl == BI_SHM;
 	const char *path;
-	char why[256];
-	if (python) {
-		char info[256];
-		if (bench_python_probe(info, sizeof info) != 1) {
-			bench_note(res, "Python peers skipped: %s", info);
-			return;
-		}
-		path = bench_peers_py_path();
-	} else {
-		path = bench_peer_helper_path();
-		if (!path) {
-			bench_note(res,
-				   "serial/openmp/openblas peers skipped: brigade-bench-peer not "
-				   "found (set BRG_BENCH_PEER to its path)");
-			res->failures++;
-			return;
-		}
-	}
-
-	char a_workers[24], a_n[24], a_rows[24], a_cols[24], a_gemm[24], a_rep[24], a_repg[24],
-		a_repp[24], a_claim[24], a_batch[24];
-	snprintf(a_workers, sizeof a_workers, "%d", workers);
-	snprintf(a_n, sizeof a_n, "%zu", impl == BI_PICKLE || impl == BI_SHM ? cfg->py_n : cfg->n);
-	snprintf(a_rows, sizeof a_rows, "%zu", cfg->rows);
-	snprintf(a_cols, sizeof a_cols, "%zu", cfg->cols);
-	snprintf(a_gemm, sizeof a_gemm, "%zu", cfg->gemm_n);
-	snprintf(a_rep, sizeof a_rep, "%d", cfg->repeat);
-	snprintf(a_repg, sizeof a_repg, "%d", cfg->repeat_gemm);
-	snprintf(a_repp, sizeof a_repp, "%d", cfg->repeat_pool);
-	snprintf(a_claim, sizeof a_claim, "%zu", cfg->claim_n);
-	/* A Python round trip costs some 100 us, an OpenMP region a few: similar batch times. */
-	snprintf(a_batch, sizeof a_batch, "%d",
-		 python ? (cfg->empty_batch / 10 ? cfg->empty_batch / 10 : 1) : cfg->empty_batch);
-	char *argv[32];
-	int ac = 0;
-	if (python) {
-		argv[ac++] = (char *)PYTHON;
-		argv[ac++] = (char *)path;
-	} else {
-		argv[ac++] = (char *)"brigade-bench-peer";
-	}
-	char *const opts[][2] = {
-		{"--impl", (char *)iname}, {"--workers", a_workers},
-		{"--kernels", list},	   {"--n", a_n},
-		{"--gemm-n", a_gemm},	   {"--repeat", a_rep},
-		{"--repeat-gemm", a_repg}, {"--empty-batch", a_batch},
-	};
-	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
-		argv[ac++] = opts[i][0];
-		argv[ac++] = opts[i][1];
-	}
-	if (python) {
-		argv[ac++] = (char *)"--repeat-pool";
-		argv[ac++] = a_repp;
-	} else {
-		argv[ac++] = (char *)"--rows";
-		argv[ac++] = a_rows;
-		argv[ac++] = (char *)"--cols";
-		argv[ac++] = a_cols;
-		argv[ac++] = (char *)"--claim-n";
-		argv[ac++] = a_claim;
-	}
-	argv[ac] = NULL;
-
-	/* Threads of OpenMP and OpenBLAS: one per core of the pool's cores, OpenMP bound like
-	 * brigade's compact placement.  The Python Pools run one process per core, each with
-	 * single-threaded BLAS; numpy's own np.dot and @ get all the cores.  Only the OpenMP
-	 * peer gets OMP_PROC_BIND and OMP_PLACES: with either set, libgomp binds the initial
-	 * thread to one core as the process starts, and OpenBLAS, counting the CPUs it may use,
-	 * would then start a single thread. */
-	char e_omp[40], e_blas[40];
-	int threads = impl == BI_PICKLE || impl == BI_SHM ? 1 : workers;
-	snprintf(e_omp, sizeof e_omp, "OMP_NUM_THREADS=%d", threads);
-	snprintf(e_blas, sizeof e_blas, "OPENBLAS_NUM_THREADS=%d", threads);
-	char *ours[] = {
-		e_omp,
-		e_blas,
-		(char *)(impl == BI_OPENMP ? "OMP_PROC_BIND=close" : "OMP_PROC_BIND"),
-		(char *)(impl == BI_OPENMP ? "OMP_PLACES=cores" : "OMP_PLACES"),
-	};
-	char **envp = child_env(ours, 4);
+	if (!list[0] || peer_path(impl, res, &path))
+		return;
+	struct peer_args pa;
+	peer_args_build(&pa, cfg, impl, workers, path, list);
+	char **envp = child_env(pa.env_ours, 4), why[256];
 	cpu_set_t cpus;
 	int r = pool_cpus(workers, &cpus);
 	if (!envp || r) {
@@ -638,8 +873,7 @@ void bench_run_peer(const struct bench_config *cfg, const struct bench_refs *ref
 		return;
 	}
 	double timeout = cfg->quick ? 120 : 600;
-	if (run_child(python ? PYTHON : path, argv, envp, &cpus, timeout, peer_line, &pr, why,
-		      sizeof why)) {
+	if (run_child(PYTHON, pa.argv, envp, &cpus, timeout, peer_line, &pr, why, sizeof why)) {
 		bench_note(res, "%s at %d workers: %s %s", iname, workers, path, why);
 		res->failures++;
 	}

@@ -3,13 +3,17 @@
 Pools that move data by pickling slices or share it through multiprocessing.shared_memory.
 
 usage: peers.py --probe
-       peers.py --impl numpy|py-pool-pickle|py-pool-shm --workers N --kernels K1,K2...
-                [--n N] [--gemm-n N] [--repeat R] [--repeat-gemm R] [--empty-batch B]
+       peers.py --impl numpy --workers N [--n N] [--gemm-n N]
+       peers.py --impl py-pool-pickle|py-pool-shm --workers N --kernels K1,K2...
+                [--n N] [--repeat R] [--repeat-pool R] [--empty-batch B]
 
-Prints one JSON object per line on stdout for each kernel (the format of brigade-bench-peer):
-kernel, impl, workers, n, samples (seconds per operation, after one warm-up run), value (the
-result, or the sum of the output, for the caller's check); or kernel and error.  The data are
-the formulas of bench/loops.h.  The caller sets the CPU affinity and OPENBLAS_NUM_THREADS.
+numpy serves commands as brigade-bench-peer does: a line {"ready": true}, then for each line
+"KERNEL REPEAT" of stdin (triad dot sumsq dgemm) one warm-up run, REPEAT timed ones and one
+JSON line.  The Pools run the kernels listed, each once untimed and `--repeat-pool` times
+timed (empty and start: `--repeat`), a JSON line each, and exit.  A line holds kernel, impl,
+workers, n, samples (seconds per operation), value (the result, or the sum of the output, for
+the caller's check); or kernel and error.  The data are the formulas of bench/loops.h.  The
+caller sets the CPU affinity and OPENBLAS_NUM_THREADS.
 """
 import argparse
 import json
@@ -80,28 +84,68 @@ def ranges(n, parts):
 
 # ---- numpy: one process; elementwise work is single-threaded, np.dot and @ call OpenBLAS ----
 
-def run_numpy(args, kernels):
-    n = args.n
-    if {"triad", "dot", "sumsq"} & kernels:
-        a, b, c = stream_arrays(n)
+class NumpyPeer:
+    """Serves "KERNEL REPEAT" commands, as brigade-bench-peer does: the data a kernel needs are
+    made on its first command and kept until a command needs other data."""
 
-        def triad():
-            # Two passes (five streams); STREAM counting stays at 24 bytes per element.
-            np.multiply(c, SCALAR, out=a)
-            np.add(a, b, out=a)
+    def __init__(self, args):
+        self.args = args
+        self.kind = None
+        self.data = None
 
-        run_stream(kernels, (("triad", triad),
-                             ("dot", lambda: float(np.dot(b, c))),
-                             ("sumsq", lambda: float(np.dot(b, b)))), args.repeat, a, n)
-        del a, b, c
-    if "dgemm" in kernels:
-        g = args.gemm_n
-        i = np.arange(g, dtype=np.int64)[:, None]
-        j = np.arange(g, dtype=np.int64)[None, :]
-        A = 0.125 * (((3 * i + j) % 7) - 3)
-        B = 0.25 * (((i + 2 * j) % 5) - 2)
-        samples, C = timed(lambda: A @ B, args.repeat_gemm)
-        emit(dict(kernel="dgemm", n=g, samples=samples, value=float(C.sum())))
+    def need(self, kind):
+        if self.kind == kind:
+            return self.data
+        self.kind = self.data = None  # the old data go before the new are made
+        if kind == "stream":
+            self.data = stream_arrays(self.args.n)
+        else:
+            g = self.args.gemm_n
+            i = np.arange(g, dtype=np.int64)[:, None]
+            j = np.arange(g, dtype=np.int64)[None, :]
+            self.data = (0.125 * (((3 * i + j) % 7) - 3), 0.25 * (((i + 2 * j) % 5) - 2))
+        self.kind = kind
+        return self.data
+
+    def run(self, kernel, repeat):
+        if kernel in ("triad", "dot", "sumsq"):
+            a, b, c = self.need("stream")
+
+            def triad():
+                # Two passes (five streams); STREAM counting stays at 24 bytes per element.
+                np.multiply(c, SCALAR, out=a)
+                np.add(a, b, out=a)
+
+            fn = {"triad": triad,
+                  "dot": lambda: float(np.dot(b, c)),
+                  "sumsq": lambda: float(np.dot(b, b))}[kernel]
+            samples, value = timed(fn, repeat)
+            if kernel == "triad":
+                value = float(a.sum())
+            emit(dict(kernel=kernel, n=self.args.n, samples=samples, value=value))
+        elif kernel == "dgemm":
+            A, B = self.need("gemm")
+            samples, C = timed(lambda: A @ B, repeat)
+            emit(dict(kernel=kernel, n=self.args.gemm_n, samples=samples,
+                      value=float(C.sum())))
+        else:
+            emit(dict(kernel=kernel, error="the numpy peer has no %s" % kernel))
+
+
+def serve_numpy(args):
+    peer = NumpyPeer(args)
+    emit(dict(ready=True))
+    for line in iter(sys.stdin.readline, ""):
+        words = line.split()
+        if len(words) != 2 or not words[1].isdigit() or not 1 <= int(words[1]) <= 64:
+            emit(dict(kernel="?", error="bad command (want: KERNEL REPEAT, REPEAT 1 to 64)"))
+            continue
+        try:
+            peer.run(words[0], int(words[1]))
+        except Exception as e:  # this command's record says what broke; the next may run
+            traceback.print_exc()
+            emit(dict(kernel=words[0], error="%s: %s" % (type(e).__name__, e)))
+    return 0
 
 
 # ---- py-pool-pickle: slices travel to the workers and results back, pickled ----
@@ -258,7 +302,6 @@ def main():
     ap.add_argument("--n", type=int, default=1 << 22)
     ap.add_argument("--gemm-n", type=int, default=1024)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--repeat-gemm", type=int, default=3)
     ap.add_argument("--repeat-pool", type=int, default=2)
     ap.add_argument("--empty-batch", type=int, default=200)
     args = ap.parse_args()
@@ -268,10 +311,10 @@ def main():
         ap.error("--impl is required, and numpy must be installed")
     kernels = set(k for k in args.kernels.split(",") if k)
     BASE.update(impl=args.impl, workers=args.workers)
+    if args.impl == "numpy":
+        return serve_numpy(args)
     try:
-        if args.impl == "numpy":
-            run_numpy(args, kernels)
-        elif args.impl == "py-pool-pickle":
+        if args.impl == "py-pool-pickle":
             if "start" in kernels:
                 run_start(args)
             if kernels - {"start"}:
