@@ -105,6 +105,8 @@ struct bench_rec {
 	int workers;
 	size_t n;
 	int first; /* `start`: the first pool creation of the process (one sample) */
+	int turns; /* measured taking turns with brigade: samples[i] of every such record of
+		    * the kernel and worker count come from the same turn */
 	int nsamples;
 	double samples[BENCH_MAX_SAMPLES]; /* seconds per operation */
 	int nrounds;

@@ -150,41 +150,57 @@ void bench_derive(const struct bench_config *cfg, struct bench_results *res)
 	}
 }
 
+/* How the ratio to brigade was taken. */
+enum pairing { PAIR_NONE, PAIR_TURNS, PAIR_ROUNDS };
+static const char *const pairing_names[] = {"none", "turns", "rounds"};
+
 /* How many times faster brigade is than r at r's worker count; NAN when not comparable.
- * Where both were measured in the same rounds, the median of the rounds' own ratios: each
- * compares runs seconds apart, so a slow spell of the machine falls on both sides of it.
- * Otherwise the ratio of the pooled medians.  rounds (may be NULL) gets the per-round
- * ratios, *nrounds their count (0 when unpaired). */
-static double vs_brigade_rounds(const struct bench_results *res, const struct bench_rec *r,
-				double *rounds, int *nrounds)
+ * Where both took turns with the same number of timed runs: the median of the ratios of the
+ * runs of the same turn, milliseconds apart.  Else, where both were measured in the same
+ * rounds: the median of the rounds' own ratios, seconds apart.  Either way a slow spell of
+ * the machine falls on both sides of a ratio.  Otherwise the ratio of the pooled medians.
+ * pairs (may be NULL, BENCH_MAX_SAMPLES long) gets the ratios the median was taken of,
+ * *npairs their count, *how the pairing. */
+static double vs_brigade_pairs(const struct bench_results *res, const struct bench_rec *r,
+			       double *pairs, int *npairs, enum pairing *how)
 {
-	if (nrounds)
-		*nrounds = 0;
-	if (r->impl == BI_BRIGADE || r->status != BS_OK || r->first)
-		return NAN;
-	const struct bench_rec *b = bench_results_find(res, r->kernel, BI_BRIGADE, r->workers);
-	if (!b)
-		return NAN;
-	int latency = bench_metric_latency(bench_kernels[r->kernel].metric);
-	if (b->nrounds == r->nrounds && r->nrounds > 1) {
-		double v[BENCH_MAX_ROUNDS];
-		for (int i = 0; i < r->nrounds; i++)
-			v[i] = latency ? r->round_rate[i] / b->round_rate[i]
-				       : b->round_rate[i] / r->round_rate[i];
-		if (rounds && nrounds) {
-			memcpy(rounds, v, (size_t)r->nrounds * sizeof *v);
-			*nrounds = r->nrounds;
+	double v[BENCH_MAX_SAMPLES];
+	int n = 0;
+	enum pairing h = PAIR_NONE;
+	double ratio = NAN;
+	const struct bench_rec *b = NULL;
+	if (r->impl != BI_BRIGADE && r->status == BS_OK && !r->first)
+		b = bench_results_find(res, r->kernel, BI_BRIGADE, r->workers);
+	if (b) {
+		int latency = bench_metric_latency(bench_kernels[r->kernel].metric);
+		if (b->turns && r->turns && b->nsamples == r->nsamples && r->nsamples > 1) {
+			/* Same n on both sides: the ratio of times is the ratio of rates. */
+			h = PAIR_TURNS;
+			for (n = 0; n < r->nsamples; n++)
+				v[n] = r->samples[n] / b->samples[n];
+		} else if (b->nrounds == r->nrounds && r->nrounds > 1) {
+			h = PAIR_ROUNDS;
+			for (n = 0; n < r->nrounds; n++)
+				v[n] = latency ? r->round_rate[n] / b->round_rate[n]
+					       : b->round_rate[n] / r->round_rate[n];
+		} else {
+			ratio = latency ? r->median_s / b->median_s : b->rate / r->rate;
 		}
-		return bench_median(v, r->nrounds);
+		if (n && pairs)
+			memcpy(pairs, v, (size_t)n * sizeof *v);
+		if (n)
+			ratio = bench_median(v, n);
 	}
-	if (latency)
-		return r->median_s / b->median_s;
-	return b->rate / r->rate;
+	if (npairs)
+		*npairs = pairs ? n : 0;
+	if (how)
+		*how = h;
+	return ratio;
 }
 
 static double vs_brigade(const struct bench_results *res, const struct bench_rec *r)
 {
-	return vs_brigade_rounds(res, r, NULL, NULL);
+	return vs_brigade_pairs(res, r, NULL, NULL, NULL);
 }
 
 /* ---- tables ---- */
@@ -478,9 +494,11 @@ static const char legend[] =
 	"speedup: rate / the same implementation's rate at 1 worker; efficiency:\n"
 	"  speedup / workers.\n"
 	"vs brigade: brigade's rate / this row's rate at the same worker count (latencies:\n"
-	"  this row's time / brigade's time); > 1 means brigade is faster.  Where both were\n"
-	"  measured in every round: the median of the rounds' own ratios, each between runs\n"
-	"  seconds apart (paired), so a slow spell of the machine falls on both sides.\n"
+	"  this row's time / brigade's time); > 1 means brigade is faster.  Where both took\n"
+	"  turns: the median of the ratios of the runs of the same turn, milliseconds apart;\n"
+	"  else, where both ran in every round, the median of the rounds' own ratios; so a\n"
+	"  slow spell of the machine falls on both sides; otherwise (the Python Pools, which\n"
+	"  skip the later rounds) the ratio of the medians.\n"
 	"of limit: rate / the limit at that many cores.  Bandwidth limit = the best triad\n"
 	"  GB/s any implementation reached at that many cores in its fastest run (a measured\n"
 	"  ceiling, not the hardware's; read-only kernels can exceed it: they write no\n"
@@ -531,8 +549,10 @@ static void print_machine(FILE *out, const struct bench_config *cfg, const struc
 		m->numpy);
 	int full = bench_full_rounds(cfg);
 	fprintf(out,
-		"%sruns: %d round%s of %d timed (dgemm %d, Python Pools %d, both in the first %d"
-		" round%s only), each after 1 warm-up; workers:",
+		"%sruns: %d round%s of %d turns of 1 timed run after 1 warm-up, brigade and the"
+		" serial, OpenMP, OpenBLAS and numpy peers taking turns, each turn once every"
+		" process of theirs is quiet (dgemm: 1 turn of %d; Python Pools: %d, alone; both"
+		" in the first %d round%s only); workers:",
 		bullet, cfg->rounds, cfg->rounds == 1 ? "" : "s", cfg->repeat, cfg->repeat_gemm,
 		cfg->repeat_pool, full, full == 1 ? "" : "s");
 	for (int i = 0; i < cfg->nworkers; i++)
@@ -605,14 +625,16 @@ static void json_rec(FILE *out, const struct bench_results *res, const struct be
 	json_num(out, r->speedup, "%.4g");
 	fputs(", \"efficiency\": ", out);
 	json_num(out, r->efficiency, "%.4g");
-	double rounds[BENCH_MAX_ROUNDS];
-	int nrounds;
+	double pairs[BENCH_MAX_SAMPLES];
+	int npairs;
+	enum pairing how;
 	fputs(", \"vs_brigade\": ", out);
-	json_num(out, vs_brigade_rounds(res, r, rounds, &nrounds), "%.4g");
-	fputs(", \"vs_brigade_rounds\": [", out);
-	for (int i = 0; i < nrounds; i++) {
+	json_num(out, vs_brigade_pairs(res, r, pairs, &npairs, &how), "%.4g");
+	fprintf(out, ", \"vs_brigade_pairing\": \"%s\", \"vs_brigade_pairs\": [",
+		pairing_names[how]);
+	for (int i = 0; i < npairs; i++) {
 		fputs(i ? ", " : "", out);
-		json_num(out, rounds[i], "%.4g");
+		json_num(out, pairs[i], "%.4g");
 	}
 	fputs("], \"round_rates\": [", out);
 	for (int i = 0; i < r->nrounds; i++) {

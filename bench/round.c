@@ -143,6 +143,7 @@ static void run_kernel(struct round *R, int kernel, const struct bench_group *g,
 		memset(d, 0, sizeof *d);
 		g->job(data, kernel, &d->job);
 		bench_rec_init(&d->rec, kernel, BI_BRIGADE, R->workers, d->job.n);
+		d->rec.turns = 1;
 	}
 	for (int impl = 0; impl < BI_COUNT; impl++) {
 		const char *why;
@@ -158,6 +159,7 @@ static void run_kernel(struct round *R, int kernel, const struct bench_group *g,
 		d->peer = R->peers[impl];
 		/* The serial loop runs on the first core whatever the pool's size. */
 		bench_rec_init(&d->rec, kernel, impl, impl == BI_SERIAL ? 1 : R->workers, 0);
+		d->rec.turns = 1;
 	}
 	int turns = kernel == BK_DGEMM ? 1 : cfg->repeat;
 	int count = kernel == BK_DGEMM ? cfg->repeat_gemm : 1;

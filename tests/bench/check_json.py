@@ -50,24 +50,28 @@ by = {(r["kernel"], r["impl"]): r for r in recs if not r.get("first")}
 for (k, impl), r in sorted(by.items()):
     if r.get("status") != "ok" or k == "start":
         continue
-    want = 2 if impl.startswith("py-pool") else 3
+    pools = impl.startswith("py-pool")
+    want = 2 if pools else 3
     check(len(r.get("round_rates", [])) == want,
           "%s/%s: one rate per round it ran in (%d)" % (k, impl, want))
     if impl == "brigade":
         continue
     b = by[(k, "brigade")]
-    pairs = r.get("vs_brigade_rounds")
-    if want == 3:
-        lat = r["unit"] in ("us", "ns")
-        exp = [(p / q if lat else q / p) for p, q in zip(r["round_rates"], b["round_rates"])]
-        check(isinstance(pairs, list) and len(pairs) == 3
+    pairs = r.get("vs_brigade_pairs")
+    if not pools:
+        # brigade and the peer took turns: run i of one and run i of the other are a pair.
+        exp = [p / q for p, q in zip(r["samples"], b["samples"])]
+        check(r.get("vs_brigade_pairing") == "turns" and len(r["samples"]) == len(b["samples"])
+              and isinstance(pairs, list) and len(pairs) == len(exp)
               and all(abs(x - y) <= 1e-3 * abs(y) for x, y in zip(pairs, exp))
               and abs(r["vs_brigade"] - median(exp)) <= 1e-3 * median(exp),
-              "%s/%s: vs_brigade is the median of the paired per-round ratios" % (k, impl))
+              "%s/%s: vs_brigade is the median of the ratios of runs of the same turn"
+              % (k, impl))
     else:
         exp = r["median_s"] / b["median_s"] if r["unit"] in ("us", "ns") else b["rate"] / r["rate"]
-        check(pairs == [] and abs(r["vs_brigade"] - exp) <= 1e-3 * exp,
-              "%s/%s: unpaired, vs_brigade from the pooled medians" % (k, impl))
+        check(r.get("vs_brigade_pairing") == "none" and pairs == []
+              and abs(r["vs_brigade"] - exp) <= 1e-3 * exp,
+              "%s/%s: unpaired, vs_brigade from the medians" % (k, impl))
 kinds = {(r["kernel"], r["impl"]) for r in recs}
 for k in ("triad", "empty", "claim", "start"):
     check((k, "brigade") in kinds, "a brigade record for " + k)
