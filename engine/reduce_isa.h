@@ -3,10 +3,11 @@
  * reduce_tmpl.h includes it once per level with ISA (name suffix) and ISA_ATTR (a target
  * attribute, or nothing) defined, on top of its own T, SUF, RK and IT.
  *
- * Every loop keeps NACC independent accumulators and combines them in a fixed order; with
- * no reassociation and no contraction allowed, the vector width of the instruction set
- * changes how many accumulators one instruction updates, never the arithmetic, so every
- * level gives the same bits (tests/kernels/test_reduce_k.c compares them). */
+ * Every loop keeps NACC independent accumulators (dot: NACC_DOT) and combines them in a
+ * fixed order; with no reassociation and no contraction allowed, the vector width of the
+ * instruction set changes how many accumulators one instruction updates, never the
+ * arithmetic, so every level gives the same bits (tests/kernels/test_reduce_k.c compares
+ * them). */
 
 #define BFN(op) BRG__CAT(BRG__CAT3(rb_, op, _), BRG__CAT3(SUF, _, ISA))
 
@@ -59,7 +60,7 @@ ISA_ATTR static void BFN(sumsq)(const void *xv, const void *yv, size_t n, size_t
 		double v = (double)x[i];
 		s[j] += v * v;
 	}
-	dsum_finish(s, partial);
+	dsum_finish(s, NACC, partial);
 }
 
 ISA_ATTR static void BFN(dot)(const void *xv, const void *yv, size_t n, size_t base,
@@ -67,14 +68,14 @@ ISA_ATTR static void BFN(dot)(const void *xv, const void *yv, size_t n, size_t b
 {
 	const T *restrict x = xv;
 	const T *restrict y = yv;
-	double s[NACC] = {0};
+	double s[NACC_DOT] = {0};
 	size_t i = 0;
-	for (; i + NACC <= n; i += NACC)
-		for (int j = 0; j < NACC; j++)
+	for (; i + NACC_DOT <= n; i += NACC_DOT)
+		for (int j = 0; j < NACC_DOT; j++)
 			s[j] += (double)x[i + j] * (double)y[i + j];
 	for (int j = 0; i < n; i++, j++)
 		s[j] += (double)x[i] * (double)y[i];
-	dsum_finish(s, partial);
+	dsum_finish(s, NACC_DOT, partial);
 }
 
 ISA_ATTR static void BFN(norm2)(const void *xv, const void *yv, size_t n, size_t base,
@@ -130,9 +131,9 @@ ISA_ATTR static void BFN(norm2)(const void *xv, const void *yv, size_t n, size_t
 		med[j] += m * m;
 	}
 	memset(p, 0, BRG_SCRATCH_BYTES);
-	p->sml = tree_sum(sml);
-	p->med = tree_sum(med);
-	p->big = tree_sum(big);
+	p->sml = tree_sum(sml, NACC);
+	p->med = tree_sum(med, NACC);
+	p->big = tree_sum(big, NACC);
 #else
 	/* f32: squares in double can neither overflow nor underflow. */
 	BFN(sumsq)(xv, yv, n, base, partial);
