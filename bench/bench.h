@@ -245,6 +245,10 @@ void bench_array_destroy(brg_array *a);
 /* The share of the array's mapping in this process that the kernel maps with 2 MiB pages
  * (0 to 1), or -1 when /proc/self/smaps cannot tell. */
 double bench_huge_share(const brg_array *a);
+/* A note with the least share of 2 MiB pages among arrays (the same note each round is
+ * printed once; a round that differs adds its own). */
+void bench_note_pages(struct bench_results *res, const char *what, brg_array *const *arrays,
+		      int n);
 enum { BENCH_FILL_STREAM, BENCH_FILL_IMAGE, BENCH_FILL_GEMM };
 /* Writes the formulas of loops.h into arrays with a static job over [0, n): STREAM arrays
  * (a, b, c), IMAGE (in; rows x cols), GEMM (A, B, C; cols = order).  Returns the job's status. */

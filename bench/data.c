@@ -194,3 +194,21 @@ int bench_value_ok(double got, double want)
 	 * should an implementation ever round an intermediate. */
 	return fabs(got - want) <= 1e-9 * fmax(1.0, fabs(want));
 }
+
+void bench_note_pages(struct bench_results *res, const char *what, brg_array *const *arrays,
+		      int n)
+{
+	double share = 1;
+	for (int i = 0; i < n; i++) {
+		double h = bench_huge_share(arrays[i]);
+		share = h < share ? h : share;
+	}
+	if (share >= 0)
+		bench_note(res,
+			   "pages: brigade's %s had %.0f%% of their mapping on 2 MiB pages (the "
+			   "least of the %d)%s",
+			   what, share * 100, n,
+			   share < 0.99 ? "; the kernel made no more (old kernel? no free 2 MiB "
+					  "blocks? shmem_enabled = deny?)"
+					: "");
+}

@@ -80,7 +80,6 @@ static void gemm_close(void *p)
 static int gemm_open(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
 		     struct bench_results *res, void **data, const char **what)
 {
-	(void)res;
 	struct gemm_ctx *x = calloc(1, sizeof *x);
 	if (!x) {
 		*what = "calloc";
@@ -99,6 +98,7 @@ static int gemm_open(const struct bench_config *cfg, const struct bench_refs *re
 	*what = "filling the matrices";
 	if ((r = bench_fill(pool, BENCH_FILL_GEMM, arrays, 3, n * n, n, n)))
 		goto fail;
+	bench_note_pages(res, "matrices", arrays, 3);
 	*data = x;
 	return 0;
 fail:

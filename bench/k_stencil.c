@@ -63,7 +63,6 @@ static int stencil_open(const struct bench_config *cfg, const struct bench_refs 
 			brg_pool *pool, struct bench_results *res, void **data, const char **what)
 {
 	(void)refs;
-	(void)res;
 	struct stencil_ctx *x = calloc(1, sizeof *x);
 	if (!x) {
 		*what = "calloc";
@@ -80,6 +79,8 @@ static int stencil_open(const struct bench_config *cfg, const struct bench_refs 
 	if ((r = bench_fill(pool, BENCH_FILL_IMAGE, &x->in, 1, cfg->rows * cfg->cols, cfg->rows,
 			    cfg->cols)))
 		goto fail;
+	brg_array *arrays[2] = {x->in, x->out};
+	bench_note_pages(res, "images", arrays, 2);
 	*data = x;
 	return 0;
 fail:

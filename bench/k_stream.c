@@ -99,16 +99,7 @@ static int stream_open(const struct bench_config *cfg, const struct bench_refs *
 	*what = "filling the arrays";
 	if ((r = bench_fill(pool, BENCH_FILL_STREAM, arrays, 3, cfg->n, 0, 0)))
 		goto fail;
-	double share = 1;
-	for (int i = 0; i < 3; i++) {
-		double h = bench_huge_share(arrays[i]);
-		share = h < share ? h : share;
-	}
-	if (share >= 0)
-		bench_note(res, "pages: brigade's stream arrays had %.0f%% of their mapping on 2 MiB "
-				"pages (the least of the three)%s", share * 100,
-			   share < 0.99 ? "; the kernel made no more (old kernel? no free 2 MiB "
-					  "blocks? shmem_enabled = deny?)" : "");
+	bench_note_pages(res, "stream arrays", arrays, 3);
 	*data = x;
 	return 0;
 fail:
