@@ -105,8 +105,9 @@ struct bench_rec {
 	int workers;
 	size_t n;
 	int first; /* `start`: the first pool creation of the process (one sample) */
-	int turns; /* measured taking turns with brigade: samples[i] of every such record of
-		    * the kernel and worker count come from the same turn */
+	int turns; /* measured taking turns with brigade at this worker count: samples[i] of
+		    * every such record of the kernel and count come from the same turn
+		    * (dgemm: the i-th run of each side's one turn a round) */
 	int nsamples;
 	double samples[BENCH_MAX_SAMPLES]; /* seconds per operation */
 	int nrounds;

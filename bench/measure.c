@@ -133,6 +133,13 @@ struct bench_rec *bench_results_add(struct bench_results *res, const struct benc
 			return r;
 		}
 	}
+	/* A skip says the same in every round: once is enough. */
+	for (size_t i = 0; rec->status == BS_SKIPPED && i < res->n; i++) {
+		struct bench_rec *r = &res->v[i];
+		if (r->status == BS_SKIPPED && r->kernel == rec->kernel && r->impl == rec->impl &&
+		    r->workers == rec->workers && !strcmp(r->note, rec->note))
+			return r;
+	}
 	if (res->n == res->cap) {
 		size_t ncap = res->cap ? 2 * res->cap : 64;
 		struct bench_rec *nv = realloc(res->v, ncap * sizeof *nv);

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -209,11 +211,20 @@ static int child_spawn(struct child *c, const char *path, char *const argv[], ch
 		if (getppid() != parent)
 			_exit(127);
 		struct sigaction dfl = {.sa_handler = SIG_DFL};
-		sigaction(SIGPIPE, &dfl, NULL); /* the bench ignores it; exec would keep that */
+		sigaction(SIGPIPE, &dfl, NULL); /* ignored by whoever started the bench? */
 		if (cpus)
 			sched_setaffinity(0, sizeof *cpus, cpus);
-		dup2(in[0], STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
+		/* With the bench's stdin closed, the pipe's read end is fd 0 already: dup2 would
+		 * do nothing and leave it close-on-exec.  (The pipe to stdin is made first, so
+		 * out[1] is never 0.) */
+		if (in[0] == STDIN_FILENO)
+			fcntl(in[0], F_SETFD, 0);
+		else
+			dup2(in[0], STDIN_FILENO);
+		if (out[1] == STDOUT_FILENO)
+			fcntl(out[1], F_SETFD, 0);
+		else
+			dup2(out[1], STDOUT_FILENO);
 		execve(path, argv, envp);
 		_exit(127);
 	}
@@ -262,19 +273,37 @@ static int child_getline(struct child *c, double deadline)
 	}
 }
 
-/* Writes a whole command line; 0, or -1 (the child has gone). */
+/* Writes a whole command line; 0, or -1 (the child has gone).  A child gone raises SIGPIPE in
+ * this thread: it is blocked around the write and a pending one is taken, so the bench
+ * lives on and keeps whatever disposition it had. */
 static int child_send(struct child *c, const char *text)
 {
 	size_t len = strlen(text), done = 0;
-	while (c->to >= 0 && done < len) {
+	sigset_t pipe_set, old;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigset_t pending;
+	sigpending(&pending);
+	int was_pending = sigismember(&pending, SIGPIPE) == 1;
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	int r = c->to >= 0 ? 0 : -1;
+	while (!r && done < len) {
 		ssize_t w = write(c->to, text + done, len - done);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
-			return -1;
+		if (w <= 0) {
+			if (w < 0 && errno == EPIPE && !was_pending) {
+				struct timespec zero = {0, 0};
+				while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+					;
+			}
+			r = -1;
+			break;
+		}
 		done += (size_t)w;
 	}
-	return c->to >= 0 ? 0 : -1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
 }
 
 /* Ends stdin, drops what the child still prints, kills it when it has not exited within
@@ -734,8 +763,6 @@ struct bench_peer *bench_peer_start(const struct bench_config *cfg, int impl, in
 	const char *iname = bench_impl_names[impl], *path;
 	if (peer_path(impl, res, &path))
 		return NULL;
-	/* A peer that dies between commands must not take the bench with it. */
-	signal(SIGPIPE, SIG_IGN);
 	struct bench_peer *p = calloc(1, sizeof *p);
 	struct peer_args pa;
 	cpu_set_t cpus;
@@ -884,6 +911,6 @@ void bench_run_peer(const struct bench_config *cfg, const struct bench_refs *ref
 		struct bench_rec rec;
 		bench_rec_init(&rec, k, impl, workers, 0);
 		bench_rec_fail(&rec, BS_FAILED, "the peer process ended without a result");
-		bench_results_add(res, &rec);
+		bench_report(res, &rec, BENCH_WRONG);
 	}
 }

@@ -156,7 +156,8 @@ static const char *const pairing_names[] = {"none", "turns", "rounds"};
 
 /* How many times faster brigade is than r at r's worker count; NAN when not comparable.
  * Where both took turns with the same number of timed runs: the median of the ratios of the
- * runs of the same turn, milliseconds apart.  Else, where both were measured in the same
+ * runs of the same turn, milliseconds apart (dgemm, a turn of several runs a side: run i with
+ * run i, seconds apart).  Else, where both were measured in the same
  * rounds: the median of the rounds' own ratios, seconds apart.  Either way a slow spell of
  * the machine falls on both sides of a ratio.  Otherwise the ratio of the pooled medians.
  * pairs (may be NULL, BENCH_MAX_SAMPLES long) gets the ratios the median was taken of,
@@ -495,7 +496,8 @@ static const char legend[] =
 	"  speedup / workers.\n"
 	"vs brigade: brigade's rate / this row's rate at the same worker count (latencies:\n"
 	"  this row's time / brigade's time); > 1 means brigade is faster.  Where both took\n"
-	"  turns: the median of the ratios of the runs of the same turn, milliseconds apart;\n"
+	"  turns: the median of the ratios of the runs of the same turn, milliseconds apart\n"
+	"  (dgemm, one turn of several runs a side, seconds apart);\n"
 	"  else, where both ran in every round, the median of the rounds' own ratios; so a\n"
 	"  slow spell of the machine falls on both sides; otherwise (the Python Pools, which\n"
 	"  skip the later rounds) the ratio of the medians.\n"

@@ -157,9 +157,11 @@ static void run_kernel(struct round *R, int kernel, const struct bench_group *g,
 		struct side *d = &sides[n++];
 		memset(d, 0, sizeof *d);
 		d->peer = R->peers[impl];
-		/* The serial loop runs on the first core whatever the pool's size. */
-		bench_rec_init(&d->rec, kernel, impl, impl == BI_SERIAL ? 1 : R->workers, 0);
-		d->rec.turns = 1;
+		/* The serial loop runs on the first core whatever the pool's size; it takes turns
+		 * with brigade at 1 worker only when that is this round's count. */
+		int w = impl == BI_SERIAL ? 1 : R->workers;
+		bench_rec_init(&d->rec, kernel, impl, w, 0);
+		d->rec.turns = w == R->workers;
 	}
 	int turns = kernel == BK_DGEMM ? 1 : cfg->repeat;
 	int count = kernel == BK_DGEMM ? cfg->repeat_gemm : 1;

@@ -28,7 +28,15 @@ check(isinstance(doc.get("machine"), dict) and doc["machine"].get("cores", 0) >=
       "machine: an object with cores")
 recs = doc.get("records", [])
 check(len(recs) > 0, "records: not empty")
+seen = set()
 for r in recs:
+    ident = (r.get("kernel"), r.get("impl"), r.get("first"), r.get("status"))
+    check(ident not in seen, "record %s/%s (%s): once" % (ident[0], ident[1], ident[3]))
+    seen.add(ident)
+    if r.get("status") == "skipped":  # e.g. the OpenMP peer of a build without OpenMP
+        check(r.get("kernel") in KERNELS and bool(r.get("note")),
+              "skipped record %s/%s: says why" % (r.get("kernel"), r.get("impl")))
+        continue
     ok = (r.get("kernel") in KERNELS and r.get("impl", "").split(" ")[0] in IMPLS
           and r.get("workers") == 1 and r.get("unit") in UNITS
           and all(isinstance(r.get(k), (int, float)) for k in ("n", "median_s", "min_s",

@@ -40,16 +40,27 @@ env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 for impl in ("serial", "openmp", "openblas"):
     rc, lines = serve([helper, "--impl", impl, "--workers", "1", "--n", str(n), "--rows", "8",
                        "--cols", "16", "--gemm-n", "8", "--claim-n", "100", "--empty-batch", "2"],
-                      ["dot 3", "triad 2", "dot 1", "bogus 1", "dot 0", "dot", "stencil3 1"],
+                      ["dot 3", "triad 2", "dot 1", "bogus 1", "dot 0", "dot", "stencil3 1",
+                       "empty 2", "claim 1"],
                       env)
     check(rc == 0, "%s: exits 0 at the end of its stdin" % impl)
-    check(len(lines) == 8 and lines[0].get("ready") is True,
+    check(len(lines) == 10 and lines[0].get("ready") is True,
           "%s: a ready line, then one line per command (%d lines)" % (impl, len(lines)))
-    if len(lines) != 8:
+    if len(lines) != 10:
         continue
     ans = lines[1:]
     if "OpenMP" in ans[0].get("skipped", ""):
-        continue  # built without OpenMP: every command is skipped
+        # Built without OpenMP: every well-formed command is skipped, none is an error.
+        check(all("skipped" in ans[i] for i in (0, 1, 2, 3, 6, 7, 8)),
+              "openmp without OpenMP: every well-formed command is skipped")
+        continue
+    if impl == "openmp":
+        check(ans[7].get("kernel") == "empty" and len(ans[7].get("samples", [])) == 2
+              and ans[8].get("kernel") == "claim" and len(ans[8].get("samples", [])) == 1,
+              "openmp: empty and claim answer their samples")
+    else:
+        check("error" in ans[7] and "error" in ans[8],
+              "%s: empty and claim are the OpenMP peer's only (error lines)" % impl)
     check(ans[0].get("kernel") == "dot" and len(ans[0].get("samples", [])) == 3
           and abs(ans[0]["value"] - want_dot) <= 1e-9 * want_dot,
           "%s: 'dot 3' answers three samples and the dot product" % impl)
@@ -133,6 +144,18 @@ with tempfile.TemporaryDirectory() as tmp:
             if by.get(i, {}).get("status") == "failed" and "gone" in by[i].get("note", "")]
     check(len(gone) == 3, "a peer gone mid-round: each C peer's record says it is gone (%s)"
           % ", ".join(gone))
+
+# ---- the bench run with its stdin closed: the peers' stdin pipe must still reach them ----
+p = subprocess.run([brigade, "bench", "--quick", "--json", "--workers", "1", "--kernels", "dot",
+                    "--rounds", "1"], preexec_fn=lambda: os.close(0), stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, text=True, timeout=240)
+try:
+    recs = json.loads(p.stdout)["records"]
+except (ValueError, KeyError):
+    recs = []
+ok = [r["impl"] for r in recs if r["kernel"] == "dot" and r["status"] in ("ok", "skipped")]
+check(p.returncode == 0 and {"serial", "openmp", "openblas"} <= set(ok),
+      "stdin closed: the bench exits 0 and the C peers answer (%s)" % ", ".join(ok))
 
 print("%d checks failed" % failed)
 sys.exit(1 if failed else 0)
