@@ -236,25 +236,28 @@ void bench_run_round(const struct bench_config *cfg, const struct bench_refs *re
 int bench_wait_quiet(const int *pids, int npids, double max_s);
 
 /* ---- data.c: brigade arrays for the bench ---- */
-/* A unique array name for this process: "brg-bench-<pid>-<counter>-<what>". */
-void bench_array_name(char *buf, size_t len, const char *what);
-/* brg_pool_array_create under a unique name; returns what it returns. */
-int bench_array_create(brg_pool *pool, brg_array **out, const char *what, brg_dtype dtype, int ndim,
-		       const size_t *shape);
-/* Removes the segment and closes the handle; NULL is accepted. */
-void bench_array_destroy(brg_array *a);
-/* The share of the array's mapping in this process that the kernel maps with 2 MiB pages
- * (0 to 1), or -1 when /proc/self/smaps cannot tell. */
-double bench_huge_share(const brg_array *a);
-/* A note with the least share of 2 MiB pages among arrays (the same note each round is
- * printed once; a round that differs adds its own). */
-void bench_note_pages(struct bench_results *res, const char *what, brg_array *const *arrays,
-		      int n);
 enum { BENCH_FILL_STREAM, BENCH_FILL_IMAGE, BENCH_FILL_GEMM };
-/* Writes the formulas of loops.h into arrays with a static job over [0, n): STREAM arrays
- * (a, b, c), IMAGE (in; rows x cols), GEMM (A, B, C; cols = order).  Returns the job's status. */
-int bench_fill(brg_pool *pool, int what, brg_array *const *arrays, int narrays, size_t n,
-	       size_t rows, size_t cols);
+#define BENCH_MAX_ARRAYS 3
+/* The arrays of a group of kernels: one dtype and shape, made on a pool under unique names
+ * ("brg-bench-<pid>-<counter>-<name>"). */
+struct bench_arrays {
+	int n;					/* arrays, at most BENCH_MAX_ARRAYS */
+	const char *names[BENCH_MAX_ARRAYS];
+	brg_dtype dtype;
+	int ndim; /* 1 or 2 */
+	size_t shape[2];
+	int fill, nfill; /* the formulas of loops.h (BENCH_FILL_*) into the first nfill:
+			  * STREAM a, b, c; IMAGE in; GEMM A, B, C */
+	const char *what; /* in the note on their pages: "stream arrays" */
+	brg_array *v[BENCH_MAX_ARRAYS];
+};
+/* Creates and fills s->v with static jobs (each participant writes the pages it first
+ * touched), then notes their share of 2 MiB pages.  0, or an error and *step (the failed
+ * step), with whatever was made removed. */
+int bench_arrays_make(brg_pool *pool, struct bench_arrays *s, struct bench_results *res,
+		      const char **step);
+/* Removes the segments and closes the handles of s->v that exist. */
+void bench_arrays_drop(struct bench_arrays *s);
 
 /* ---- peers.c: the other implementations, in their own processes ---- */
 /* Which kernels impl has a peer for (1) or skips with a reason (*why). */

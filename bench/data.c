@@ -22,21 +22,9 @@
 #undef BENCH_PAR_FOR
 #undef BENCH_PAR_FOR_SUM8
 
-void bench_array_name(char *buf, size_t len, const char *what)
-{
-	static unsigned counter;
-	snprintf(buf, len, "brg-bench-%d-%u-%s", (int)getpid(), counter++, what);
-}
-
-int bench_array_create(brg_pool *pool, brg_array **out, const char *what, brg_dtype dtype, int ndim,
-		       const size_t *shape)
-{
-	char name[BRG_NAME_MAX + 1];
-	bench_array_name(name, sizeof name, what);
-	return brg_pool_array_create(pool, out, name, dtype, ndim, shape, NULL);
-}
-
-double bench_huge_share(const brg_array *a)
+/* The share of the array's mapping in this process that the kernel maps with 2 MiB pages
+ * (0 to 1), or -1 when /proc/self/smaps cannot tell. */
+static double huge_share(const brg_array *a)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
 	if (!f)
@@ -57,14 +45,6 @@ double bench_huge_share(const brg_array *a)
 	}
 	fclose(f);
 	return size > 0 && pmd >= 0 ? (double)pmd / (double)size : -1;
-}
-
-void bench_array_destroy(brg_array *a)
-{
-	if (!a)
-		return;
-	brg_segment_unlink(brg_array_name(a));
-	brg_array_close(a);
 }
 
 struct fill_args {
@@ -96,21 +76,77 @@ static int fill_kernel(const brg_task *t)
 
 static const brg_kernel fill = {"brg_bench_fill", fill_kernel, BRG_KERNEL_IDEMPOTENT};
 
-int bench_fill(brg_pool *pool, int what, brg_array *const *arrays, int narrays, size_t n,
-	       size_t rows, size_t cols)
+/* Writes the formulas of loops.h with a static job over the elements (image: pixels, gemm:
+ * matrix entries). */
+static int fill_arrays(brg_pool *pool, const struct bench_arrays *s)
 {
-	struct fill_args args = {what, cols, rows};
+	size_t rows = s->shape[0], cols = s->ndim == 2 ? s->shape[1] : 1;
+	struct fill_args args = {s->fill, cols, rows};
 	brg_job_desc d = {
 		.size = sizeof d,
 		.kernel = &fill,
-		.n = n,
+		.n = rows * cols,
 		.sched = {BRG_SCHED_STATIC, 0},
 		.args = &args,
 		.args_size = sizeof args,
-		.arrays = arrays,
-		.narrays = narrays,
+		.arrays = (brg_array **)s->v,
+		.narrays = s->nfill,
 	};
 	return brg_pool_run(pool, &d, NULL);
+}
+
+/* A note with the least share of 2 MiB pages among the set (the same note each round is
+ * printed once; a round that differs adds its own). */
+static void note_pages(struct bench_results *res, const struct bench_arrays *s)
+{
+	double share = 1;
+	for (int i = 0; i < s->n; i++) {
+		double h = huge_share(s->v[i]);
+		share = h < share ? h : share;
+	}
+	if (share >= 0)
+		bench_note(res,
+			   "pages: brigade's %s had %.0f%% of their mapping on 2 MiB pages (the "
+			   "least of the %d)%s",
+			   s->what, share * 100, s->n,
+			   share < 0.99 ? "; the kernel made no more (old kernel? no free 2 MiB "
+					  "blocks? shmem_enabled = deny?)"
+					: "");
+}
+
+int bench_arrays_make(brg_pool *pool, struct bench_arrays *s, struct bench_results *res,
+		      const char **step)
+{
+	static unsigned counter;
+	int r = 0;
+	*step = "brg_pool_array_create";
+	for (int i = 0; i < s->n && !r; i++) {
+		char name[BRG_NAME_MAX + 1];
+		snprintf(name, sizeof name, "brg-bench-%d-%u-%s", (int)getpid(), counter++,
+			 s->names[i]);
+		r = brg_pool_array_create(pool, &s->v[i], name, s->dtype, s->ndim, s->shape, NULL);
+	}
+	if (!r) {
+		*step = "filling the arrays";
+		r = fill_arrays(pool, s);
+	}
+	if (r) {
+		bench_arrays_drop(s);
+		return r;
+	}
+	note_pages(res, s);
+	return 0;
+}
+
+void bench_arrays_drop(struct bench_arrays *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		if (!s->v[i])
+			continue;
+		brg_segment_unlink(brg_array_name(s->v[i]));
+		brg_array_close(s->v[i]);
+		s->v[i] = NULL;
+	}
 }
 
 void bench_refs_compute(const struct bench_config *cfg, struct bench_refs *refs)
@@ -193,22 +229,4 @@ int bench_value_ok(double got, double want)
 	/* The data make every result exact; the margin only forgives a last-bit difference
 	 * should an implementation ever round an intermediate. */
 	return fabs(got - want) <= 1e-9 * fmax(1.0, fabs(want));
-}
-
-void bench_note_pages(struct bench_results *res, const char *what, brg_array *const *arrays,
-		      int n)
-{
-	double share = 1;
-	for (int i = 0; i < n; i++) {
-		double h = bench_huge_share(arrays[i]);
-		share = h < share ? h : share;
-	}
-	if (share >= 0)
-		bench_note(res,
-			   "pages: brigade's %s had %.0f%% of their mapping on 2 MiB pages (the "
-			   "least of the %d)%s",
-			   what, share * 100, n,
-			   share < 0.99 ? "; the kernel made no more (old kernel? no free 2 MiB "
-					  "blocks? shmem_enabled = deny?)"
-					: "");
 }

@@ -6,17 +6,19 @@
 
 #include "bench.h"
 
+enum { A, B, C }; /* C = A B */
+
 struct gemm_ctx {
 	brg_pool *pool;
-	brg_array *a, *b, *c;
-	size_t n;
+	struct bench_arrays arr; /* n x n each: arr.shape[0] */
 	const struct bench_refs *refs;
 };
 
 static int op_gemm(void *p)
 {
 	struct gemm_ctx *x = p;
-	return brg_blas_gemm(x->pool, BRG_NOTRANS, BRG_NOTRANS, 1.0, x->a, x->b, 0.0, x->c);
+	return brg_blas_gemm(x->pool, BRG_NOTRANS, BRG_NOTRANS, 1.0, x->arr.v[A], x->arr.v[B], 0.0,
+			     x->arr.v[C]);
 }
 
 /* Three whole rows (first, middle, last: they fall to different participants) by the plain
@@ -24,9 +26,9 @@ static int op_gemm(void *p)
 static int check_gemm(void *p, struct bench_rec *rec)
 {
 	struct gemm_ctx *x = p;
-	size_t n = x->n;
-	const double *a = brg_array_data(x->a), *b = brg_array_data(x->b),
-		     *c = brg_array_data(x->c);
+	size_t n = x->arr.shape[0];
+	const double *a = brg_array_data(x->arr.v[A]), *b = brg_array_data(x->arr.v[B]),
+		     *c = brg_array_data(x->arr.v[C]);
 	double *want = malloc(n * sizeof *want);
 	if (!want)
 		return -ENOMEM;
@@ -69,40 +71,36 @@ static int check_gemm(void *p, struct bench_rec *rec)
 static void gemm_close(void *p)
 {
 	struct gemm_ctx *x = p;
-	if (!x)
-		return;
-	bench_array_destroy(x->a);
-	bench_array_destroy(x->b);
-	bench_array_destroy(x->c);
+	bench_arrays_drop(&x->arr);
 	free(x);
 }
 
 static int gemm_open(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
 		     struct bench_results *res, void **data, const char **what)
 {
-	struct gemm_ctx *x = calloc(1, sizeof *x);
+	struct gemm_ctx *x = malloc(sizeof *x);
 	if (!x) {
-		*what = "calloc";
+		*what = "malloc";
 		return -ENOMEM;
 	}
 	size_t n = cfg->gemm_n;
-	*x = (struct gemm_ctx){.pool = pool, .n = n, .refs = refs};
-	size_t shape[2] = {n, n};
-	int r;
-	*what = "brg_pool_array_create";
-	if ((r = bench_array_create(pool, &x->a, "A", BRG_F64, 2, shape)) ||
-	    (r = bench_array_create(pool, &x->b, "B", BRG_F64, 2, shape)) ||
-	    (r = bench_array_create(pool, &x->c, "C", BRG_F64, 2, shape)))
-		goto fail;
-	brg_array *arrays[3] = {x->a, x->b, x->c};
-	*what = "filling the matrices";
-	if ((r = bench_fill(pool, BENCH_FILL_GEMM, arrays, 3, n * n, n, n)))
-		goto fail;
-	bench_note_pages(res, "matrices", arrays, 3);
-	*data = x;
-	return 0;
-fail:
-	gemm_close(x);
+	*x = (struct gemm_ctx){
+		.pool = pool,
+		.arr = {.n = 3,
+			.names = {"A", "B", "C"},
+			.dtype = BRG_F64,
+			.ndim = 2,
+			.shape = {n, n},
+			.fill = BENCH_FILL_GEMM,
+			.nfill = 3,
+			.what = "matrices"},
+		.refs = refs,
+	};
+	int r = bench_arrays_make(pool, &x->arr, res, what);
+	if (r)
+		free(x);
+	else
+		*data = x;
 	return r;
 }
 
@@ -116,7 +114,7 @@ static void gemm_job(void *p, int kernel, struct bench_job *job)
 		.check = check_gemm,
 		.batch = 1,
 		.per = 1,
-		.n = x->n,
+		.n = x->arr.shape[0],
 	};
 }
 

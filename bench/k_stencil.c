@@ -6,23 +6,24 @@
 
 #include "bench.h"
 
+enum { IN, OUT };
+
 struct stencil_ctx {
 	brg_pool *pool;
-	brg_array *in, *out;
-	size_t rows, cols;
+	struct bench_arrays arr; /* rows x cols: arr.shape */
 };
 
 static int op_stencil(void *p)
 {
 	struct stencil_ctx *x = p;
-	return brg_stencil_conv(x->pool, x->out, x->in, 3, bench_stencil_w, BRG_BORDER_CLAMP);
+	return brg_stencil_conv(x->pool, x->arr.v[OUT], x->arr.v[IN], 3, bench_stencil_w, BRG_BORDER_CLAMP);
 }
 
 static int check_stencil(void *p, struct bench_rec *rec)
 {
 	struct stencil_ctx *x = p;
-	const float *in = brg_array_data(x->in), *out = brg_array_data(x->out);
-	size_t rows = x->rows, cols = x->cols;
+	const float *in = brg_array_data(x->arr.v[IN]), *out = brg_array_data(x->arr.v[OUT]);
+	size_t rows = x->arr.shape[0], cols = x->arr.shape[1];
 	float *want = malloc(cols * sizeof *want);
 	if (!want)
 		return -ENOMEM;
@@ -52,10 +53,7 @@ static int check_stencil(void *p, struct bench_rec *rec)
 static void stencil_close(void *p)
 {
 	struct stencil_ctx *x = p;
-	if (!x)
-		return;
-	bench_array_destroy(x->in);
-	bench_array_destroy(x->out);
+	bench_arrays_drop(&x->arr);
 	free(x);
 }
 
@@ -63,28 +61,27 @@ static int stencil_open(const struct bench_config *cfg, const struct bench_refs 
 			brg_pool *pool, struct bench_results *res, void **data, const char **what)
 {
 	(void)refs;
-	struct stencil_ctx *x = calloc(1, sizeof *x);
+	struct stencil_ctx *x = malloc(sizeof *x);
 	if (!x) {
-		*what = "calloc";
+		*what = "malloc";
 		return -ENOMEM;
 	}
-	*x = (struct stencil_ctx){.pool = pool, .rows = cfg->rows, .cols = cfg->cols};
-	size_t shape[2] = {cfg->rows, cfg->cols};
-	int r;
-	*what = "brg_pool_array_create";
-	if ((r = bench_array_create(pool, &x->in, "img", BRG_F32, 2, shape)) ||
-	    (r = bench_array_create(pool, &x->out, "conv", BRG_F32, 2, shape)))
-		goto fail;
-	*what = "filling the image";
-	if ((r = bench_fill(pool, BENCH_FILL_IMAGE, &x->in, 1, cfg->rows * cfg->cols, cfg->rows,
-			    cfg->cols)))
-		goto fail;
-	brg_array *arrays[2] = {x->in, x->out};
-	bench_note_pages(res, "images", arrays, 2);
-	*data = x;
-	return 0;
-fail:
-	stencil_close(x);
+	*x = (struct stencil_ctx){
+		.pool = pool,
+		.arr = {.n = 2,
+			.names = {"img", "conv"},
+			.dtype = BRG_F32,
+			.ndim = 2,
+			.shape = {cfg->rows, cfg->cols},
+			.fill = BENCH_FILL_IMAGE,
+			.nfill = 1, /* the output is first touched by the pool, not written */
+			.what = "images"},
+	};
+	int r = bench_arrays_make(pool, &x->arr, res, what);
+	if (r)
+		free(x);
+	else
+		*data = x;
 	return r;
 }
 
@@ -98,7 +95,7 @@ static void stencil_job(void *p, int kernel, struct bench_job *job)
 		.check = check_stencil,
 		.batch = 1,
 		.per = 1,
-		.n = x->rows * x->cols,
+		.n = x->arr.shape[0] * x->arr.shape[1],
 	};
 }
 
