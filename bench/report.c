@@ -567,13 +567,16 @@ static void print_machine(FILE *out, const struct bench_config *cfg, const struc
 		print_paragraph(out, bullet, method[i]);
 }
 
-void bench_print_tables(FILE *out, const struct bench_config *cfg, const struct bench_machine *m,
-			const struct bench_results *res)
+/* The tables and notes, as text (md 0) or Markdown (md 1, with the chart when not NULL). */
+static void print_doc(FILE *out, const struct bench_config *cfg, const struct bench_machine *m,
+		      const struct bench_results *res, int md, const char *chart)
 {
-	fputc('\n', out);
-	print_machine(out, cfg, m, "");
+	fputs(md ? "# brigade bench\n\n" : "\n", out);
+	print_machine(out, cfg, m, md ? "- " : "");
 	fputc('\n', out);
 	fputs(legend, out);
+	if (chart)
+		fprintf(out, "\n![speedup and fraction of the limit](%s)\n", chart);
 	char line[1024];
 	for (int k = 0; k < BK_COUNT; k++) {
 		if (!cfg->kernels[k])
@@ -582,16 +585,30 @@ void bench_print_tables(FILE *out, const struct bench_config *cfg, const struct 
 		if (build_table(res, k, &t))
 			continue;
 		kernel_heading(line, sizeof line, cfg, k);
-		fprintf(out, "\n%s\n", line);
-		print_text_table(out, &t);
-		print_table_footer(out, cfg, res, k, &t, "  ", "\n", "", "  note: ");
+		if (md) {
+			char *colon = strchr(line, ':');
+			fprintf(out, "\n## %s\n\n%s\n\n", bench_kernels[k].name,
+				colon ? colon + 2 : line);
+			print_md_table(out, &t);
+			print_table_footer(out, cfg, res, k, &t, "\n", "\n", "\n", "- ");
+		} else {
+			fprintf(out, "\n%s\n", line);
+			print_text_table(out, &t);
+			print_table_footer(out, cfg, res, k, &t, "  ", "\n", "", "  note: ");
+		}
 		free(t.cell);
 	}
 	if (res->nnotes) {
-		fputs("\nnotes:\n", out);
+		fputs(md ? "\n## Notes\n\n" : "\nnotes:\n", out);
 		for (int i = 0; i < res->nnotes; i++)
-			fprintf(out, "  - %s\n", res->notes[i]);
+			fprintf(out, "%s%s\n", md ? "- " : "  - ", res->notes[i]);
 	}
+}
+
+void bench_print_tables(FILE *out, const struct bench_config *cfg, const struct bench_machine *m,
+			const struct bench_results *res)
+{
+	print_doc(out, cfg, m, res, 0, NULL);
 	fflush(out);
 }
 
@@ -798,34 +815,11 @@ static int write_csv(const struct bench_config *cfg, const struct bench_results 
 static int write_md(const struct bench_config *cfg, const struct bench_machine *m,
 		    const struct bench_results *res, const char *chart)
 {
-	char path[4096], line[1024];
+	char path[4096];
 	FILE *f = open_out(cfg, "results.md", path, sizeof path);
 	if (!f)
 		return -errno;
-	fputs("# brigade bench\n\n", f);
-	print_machine(f, cfg, m, "- ");
-	fputc('\n', f);
-	fputs(legend, f);
-	if (chart)
-		fprintf(f, "\n![speedup and fraction of the limit](%s)\n", chart);
-	for (int k = 0; k < BK_COUNT; k++) {
-		if (!cfg->kernels[k])
-			continue;
-		struct table t;
-		if (build_table(res, k, &t))
-			continue;
-		kernel_heading(line, sizeof line, cfg, k);
-		char *colon = strchr(line, ':');
-		fprintf(f, "\n## %s\n\n%s\n\n", bench_kernels[k].name, colon ? colon + 2 : line);
-		print_md_table(f, &t);
-		print_table_footer(f, cfg, res, k, &t, "\n", "\n", "\n", "- ");
-		free(t.cell);
-	}
-	if (res->nnotes) {
-		fputs("\n## Notes\n\n", f);
-		for (int i = 0; i < res->nnotes; i++)
-			fprintf(f, "- %s\n", res->notes[i]);
-	}
+	print_doc(f, cfg, m, res, 1, chart);
 	return close_out(f, path);
 }
 
