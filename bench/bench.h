@@ -169,11 +169,8 @@ typedef int (*bench_check_fn)(void *ctx, struct bench_rec *rec);
  * `repeat` timed runs of `batch` calls each, appending seconds per call divided by `per` to
  * rec->samples (as many as fit).  Returns 0, or the first error of op or check.
  */
-int bench_measure_more(struct bench_rec *rec, bench_op_fn op, void *ctx, bench_check_fn check,
-		       int repeat, int batch, double per);
-/* The same into an empty rec, then bench_rec_finish; rec is left without samples on error. */
 int bench_measure(struct bench_rec *rec, bench_op_fn op, void *ctx, bench_check_fn check,
-		  int repeat, int batch);
+		  int repeat, int batch, double per);
 
 /* ---- the reference values every implementation is checked against ---- */
 #include "loops.h"
@@ -195,7 +192,7 @@ double bench_refs_value(const struct bench_refs *refs, int kernel, size_t n);
 int bench_value_ok(double got, double want);
 
 /* ---- brigade's side (k_*.c): groups of kernels that share brigade's data ---- */
-/* One of brigade's kernels, ready to time with bench_measure_more. */
+/* One of brigade's kernels, ready to time with bench_measure. */
 struct bench_job {
 	bench_op_fn op;
 	void *ctx;
@@ -273,7 +270,6 @@ struct bench_peer;
 struct bench_peer *bench_peer_start(const struct bench_config *cfg, int impl, int workers,
 				    struct bench_results *res);
 int bench_peer_pid(const struct bench_peer *p);
-int bench_peer_impl(const struct bench_peer *p);
 /* One warm-up run and `repeat` timed ones of kernel: rec (initialised by the caller) gets the
  * samples appended and the value checked, or is marked failed or skipped.  A peer that does
  * not answer in time is killed, and its later commands fail at once. */

@@ -57,8 +57,8 @@ void bench_rec_finish(struct bench_rec *rec)
 	rec->status = BS_OK;
 }
 
-int bench_measure_more(struct bench_rec *rec, bench_op_fn op, void *ctx, bench_check_fn check,
-		       int repeat, int batch, double per)
+int bench_measure(struct bench_rec *rec, bench_op_fn op, void *ctx, bench_check_fn check,
+		  int repeat, int batch, double per)
 {
 	/* The warm-up maps pages, fills caches and TLBs and wakes sleeping workers; its result
 	 * is the one that is checked. */
@@ -75,19 +75,6 @@ int bench_measure_more(struct bench_rec *rec, bench_op_fn op, void *ctx, bench_c
 		if (rec->nsamples < BENCH_MAX_SAMPLES)
 			rec->samples[rec->nsamples++] = (bench_now() - t0) / batch / per;
 	}
-	return 0;
-}
-
-int bench_measure(struct bench_rec *rec, bench_op_fn op, void *ctx, bench_check_fn check,
-		  int repeat, int batch)
-{
-	rec->nsamples = 0;
-	int r = bench_measure_more(rec, op, ctx, check, repeat, batch, 1);
-	if (r) {
-		rec->nsamples = 0;
-		return r;
-	}
-	bench_rec_finish(rec);
 	return 0;
 }
 

@@ -752,11 +752,6 @@ int bench_peer_pid(const struct bench_peer *p)
 	return p->c.pid;
 }
 
-int bench_peer_impl(const struct bench_peer *p)
-{
-	return p->impl;
-}
-
 struct bench_peer *bench_peer_start(const struct bench_config *cfg, int impl, int workers,
 				    struct bench_results *res)
 {

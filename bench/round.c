@@ -102,7 +102,7 @@ static void take_turn(struct round *R, struct side *d, int kernel, int count, in
 {
 	wait_quiet(R);
 	if (!d->peer) {
-		int r = bench_measure_more(&d->rec, d->job.op, d->job.ctx,
+		int r = bench_measure(&d->rec, d->job.op, d->job.ctx,
 					   first ? d->job.check : NULL, count, d->job.batch,
 					   d->job.per);
 		if (r) {
