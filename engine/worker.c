@@ -101,18 +101,26 @@ struct jobcopy {
 static struct jobcopy snap;
 
 /* 1 when addr lies in a loaded object: a kernel address from shared memory is checked
- * before it is called (the last good one is remembered, so this costs once per kernel). */
+ * before it is called.  The last few good ones are remembered, so dladdr (a walk of the
+ * loaded objects under the loader's lock) runs once per function, not per job: a map job
+ * checks the pool's kernel and the user's function in turn, and jobs of different kernels
+ * alternate, which one remembered address missed every time.  A race between threads of
+ * the caller can only cost a dladdr. */
+#define CODE_OK_SLOTS 16
 int brg__code_address_ok(const void *addr)
 {
-	static const void *last_ok;
+	static const void *ok[CODE_OK_SLOTS];
+	static unsigned next;
 	if (!addr)
 		return 0;
-	if (addr == __atomic_load_n(&last_ok, __ATOMIC_RELAXED))
-		return 1;
+	for (int i = 0; i < CODE_OK_SLOTS; i++)
+		if (__atomic_load_n(&ok[i], __ATOMIC_RELAXED) == addr)
+			return 1;
 	Dl_info info;
 	if (!dladdr(addr, &info) || !info.dli_fbase)
 		return 0;
-	__atomic_store_n(&last_ok, addr, __ATOMIC_RELAXED);
+	unsigned slot = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % CODE_OK_SLOTS;
+	__atomic_store_n(&ok[slot], addr, __ATOMIC_RELAXED);
 	return 1;
 }
 
