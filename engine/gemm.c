@@ -133,7 +133,7 @@ int brg_blas_gemv(brg_pool *pool, int trans, double alpha, const brg_array *a,
 		return r;
 	if (brg__kcheck_alias(y, x) || brg__kcheck_alias(y, a))
 		return BRG_EALIAS;
-	if (!dims_fit(&d) || a->meta.lay.shape[1] > INT_MAX)
+	if (!dims_fit(&d)) /* d.m and d.k are A's two sides */
 		return BRG_EOVERFLOW;
 	if (d.m == 0)
 		return 0;

@@ -14,15 +14,14 @@ static void FN(scale_only)(T *y, size_t n, double beta)
 /* Rows [begin, end) of C: row i of op(A) times op(B), one single-threaded BLAS call. */
 static int FN(k_gemm)(const brg_task *t)
 {
-	if (!t->arrays || t->narrays < 3)
+	if (brg__ktask_arrays(t, 3, 1, DT))
 		return BRG_EPOOLSTATE;
 	const struct gemm_args *g = t->args;
 	brg_array *c = t->arrays[0];
 	const brg_array *a = t->arrays[1], *b = t->arrays[2];
 	struct dims d;
-	if ((g->ta != 0 && g->ta != 1) || (g->tb != 0 && g->tb != 1) || !c->writable ||
-	    c->meta.lay.dtype != DT || a->meta.lay.dtype != DT || b->meta.lay.dtype != DT ||
-	    gemm_dims(a, b, c, g->ta, g->tb, &d) || t->end > d.m || t->begin > t->end)
+	if ((g->ta != 0 && g->ta != 1) || (g->tb != 0 && g->tb != 1) ||
+	    gemm_dims(a, b, c, g->ta, g->tb, &d) || t->end > d.m)
 		return BRG_EPOOLSTATE;
 	size_t rows = t->end - t->begin;
 	T *C = (T *)brg_array_data(c) + t->begin * d.n;
@@ -41,15 +40,13 @@ static int FN(k_gemm)(const brg_task *t)
 /* Elements [begin, end) of y: rows of A for y = A x, columns of A for y = A^T x. */
 static int FN(k_gemv)(const brg_task *t)
 {
-	if (!t->arrays || t->narrays < 3)
+	if (brg__ktask_arrays(t, 3, 1, DT))
 		return BRG_EPOOLSTATE;
 	const struct gemv_args *g = t->args;
 	brg_array *y = t->arrays[0];
 	const brg_array *a = t->arrays[1], *x = t->arrays[2];
 	struct dims d;
-	if ((g->trans != 0 && g->trans != 1) || !y->writable || y->meta.lay.dtype != DT ||
-	    a->meta.lay.dtype != DT || x->meta.lay.dtype != DT || gemv_dims(a, x, y, g->trans, &d) ||
-	    t->end > d.m || t->begin > t->end)
+	if ((g->trans != 0 && g->trans != 1) || gemv_dims(a, x, y, g->trans, &d) || t->end > d.m)
 		return BRG_EPOOLSTATE;
 	/* d.m: length of y, d.k: length of x; A is rows x cols as stored. */
 	size_t cols = a->meta.lay.shape[1], len = t->end - t->begin;

@@ -68,17 +68,25 @@ int brg__kcheck_output(const brg_array *out)
 	return out->writable ? 0 : BRG_EREADONLY;
 }
 
-int brg__ktask_flat(const brg_task *t, int count, int nout, brg_dtype dt)
+int brg__ktask_arrays(const brg_task *t, int count, int nout, brg_dtype dt)
 {
-	if (!t->arrays || t->narrays < count || t->begin > t->end)
+	if (!t->arrays || t->narrays < count)
 		return BRG_EPOOLSTATE;
 	for (int i = 0; i < count; i++) {
 		const brg_array *a = t->arrays[i];
-		if (!a || (dt && a->meta.lay.dtype != dt) || a->meta.lay.count < t->end ||
-		    (i < nout && !a->writable))
+		if (!a || (dt && a->meta.lay.dtype != dt) || (i < nout && !a->writable))
 			return BRG_EPOOLSTATE;
 	}
 	return 0;
+}
+
+int brg__ktask_flat(const brg_task *t, int count, int nout, brg_dtype dt)
+{
+	int r = brg__ktask_arrays(t, count, nout, dt);
+	for (int i = 0; i < count && !r; i++)
+		if (t->arrays[i]->meta.lay.count < t->end)
+			r = BRG_EPOOLSTATE;
+	return r;
 }
 
 int brg__krun(brg_pool *pool, const brg_kernel *k, size_t n, const void *args,

@@ -47,8 +47,11 @@ int brg__kcheck_alias(const brg_array *a, const brg_array *b);
 int brg__kcheck_output(const brg_array *out);
 
 /* Worker side: the job came through shared memory, so a kernel checks that arrays
- * 0..count-1 exist, have dtype dt (0: any) and hold at least task->end elements, and that
- * the first nout of them are writable.  0 or BRG_EPOOLSTATE. */
+ * 0..count-1 exist and have dtype dt (0: any), and that the first nout of them are
+ * writable.  (The range itself, begin <= end <= n, the pool checked.)  0 or
+ * BRG_EPOOLSTATE. */
+int brg__ktask_arrays(const brg_task *t, int count, int nout, brg_dtype dt);
+/* The same, and each holds at least task->end elements: a range of flat indexes. */
 int brg__ktask_flat(const brg_task *t, int count, int nout, brg_dtype dt);
 
 /* Runs kernel over [0, n) elements on the static schedule: the ranges are those of

@@ -24,14 +24,11 @@ typedef void (*row_fn)(void *dst, const void *const *p, const float *w, float di
 /* Worker side: two 2-D arrays of dtype dt and one shape, out writable, rows in range. */
 static int stencil_task_check(const brg_task *t, brg_dtype dt, size_t *rows, size_t *cols)
 {
-	if (!t->arrays || t->narrays < 2)
+	if (brg__ktask_arrays(t, 2, 1, dt))
 		return BRG_EPOOLSTATE;
 	const brg_array *o = t->arrays[0], *in = t->arrays[1];
-	if (!o || !in || !o->writable || o->meta.lay.dtype != dt || in->meta.lay.dtype != dt ||
-	    o->meta.lay.ndim != 2 || in->meta.lay.ndim != 2 ||
-	    o->meta.lay.shape[0] != in->meta.lay.shape[0] ||
-	    o->meta.lay.shape[1] != in->meta.lay.shape[1] || t->end > in->meta.lay.shape[0] ||
-	    t->begin > t->end)
+	if (in->meta.lay.ndim != 2 || brg__kcheck_same_shape(o, in) ||
+	    t->end > in->meta.lay.shape[0])
 		return BRG_EPOOLSTATE;
 	const struct stencil_args *a = t->args;
 	if (a->k != 3 && a->k != 5)
@@ -43,9 +40,9 @@ static int stencil_task_check(const brg_task *t, brg_dtype dt, size_t *rows, siz
 
 /* Rows [t->begin, t->end) of out, each from the k source rows of its window: rows above
  * the top or below the bottom repeat the edge row (clamp), columns likewise inside row. */
-static int stencil_rows(const brg_task *t, const struct stencil_args *a, size_t rows,
-			size_t cols, const unsigned char *in, size_t esize, unsigned char *out,
-			row_fn row)
+static void stencil_rows(const brg_task *t, const struct stencil_args *a, size_t rows,
+			 size_t cols, const unsigned char *in, size_t esize, unsigned char *out,
+			 row_fn row)
 {
 	int k = a->k, h = k / 2;
 	const void *p[KMAX];
@@ -57,7 +54,6 @@ static int stencil_rows(const brg_task *t, const struct stencil_args *a, size_t 
 		}
 		row(out + i * cols * esize, p, a->w, a->div, k, cols);
 	}
-	return 0;
 }
 
 #define T uint8_t
