@@ -4,9 +4,11 @@
 #define BRG_TESTUTIL_H
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "brigade.h"
@@ -40,6 +42,10 @@ static inline const char *test_name(const char *tag)
 	/* The result is checked, which also tells gcc the truncation is handled. */
 	if (snprintf(out, BRG_NAME_MAX + 1, "brgt-%d-%s", (int)getpid(), tag) > BRG_NAME_MAX)
 		out[BRG_NAME_MAX] = 0;
+	/* Remembered once however often a tag is reused (the list is finite). */
+	for (int i = 0; i < test_nsegments; i++)
+		if (!strcmp(test_segments[i], out))
+			return out;
 	if (test_nsegments < TEST_MAX_SEGMENTS)
 		snprintf(test_segments[test_nsegments++], BRG_NAME_MAX + 1, "%.200s", out);
 	return out;
@@ -119,6 +125,68 @@ static inline int test_done(void)
 	if (test_failures)
 		fprintf(stderr, "%d check(s) failed\n", test_failures);
 	return test_failures ? 1 : 0;
+}
+
+/* ---- tests that make pools ---- */
+
+/* The hang guard fired: say so, remove our segments, and exit (our workers follow through
+ * PDEATHSIG).  Not strictly async-signal-safe (snprintf in the cleanup), but the process is
+ * stuck anyway and this is its last act. */
+static void test_on_alarm(int sig)
+{
+	static const char msg[] = "test still running after 100 s: giving up\n";
+	(void)sig;
+	if (write(2, msg, sizeof msg - 1) < 0) {
+	}
+	test_cleanup();
+	_exit(1);
+}
+
+/* test_init, a clean environment (the pool's overrides would change what a test asks for),
+ * a hang guard, no core files from workers a test crashes, and the seed printed. */
+static inline void test_init_pools(void)
+{
+	test_init();
+	unsetenv("BRG_WORKERS");
+	unsetenv("BRG_BIND");
+	unsetenv("BRG_WAIT");
+	/* Last resort: a hang fails the test instead of blocking CI.  Not inherited by fork. */
+	signal(SIGALRM, test_on_alarm);
+	alarm(100);
+	struct rlimit rl = {0, 0};
+	setrlimit(RLIMIT_CORE, &rl);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* TEST_FAIL_ prints the generator's state at the failure; this is the seed to rerun. */
+	printf("BRG_TEST_SEED=%llu\n", test_seed);
+}
+
+/* A fork pool of `workers` participants under a unique control block name (bind -1: the
+ * default). */
+static inline brg_pool *test_pool_new(int workers, int bind, const char *tag)
+{
+	brg_pool_opts o;
+	brg_pool_opts_init(&o);
+	o.workers = workers;
+	o.bind = bind;
+	o.name = test_name(tag);
+	brg_pool *p = NULL;
+	REQUIRE_EQ(brg_pool_create(&p, &o), 0);
+	REQUIRE_EQ(brg_pool_size(p), workers);
+	return p;
+}
+
+/* An array under a unique name (a dimension may be 0). */
+static inline brg_array *test_array_new_nd(const char *tag, brg_dtype dt, int ndim,
+					   const size_t *shape)
+{
+	brg_array *a = NULL;
+	REQUIRE_EQ(brg_array_create(&a, test_name(tag), dt, ndim, shape, NULL), 0);
+	return a;
+}
+
+static inline brg_array *test_array_new(const char *tag, brg_dtype dt, size_t n)
+{
+	return test_array_new_nd(tag, dt, 1, &n);
 }
 
 #endif

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* kutil.h - helpers the kernel tests share: pools and arrays with unique names, poisoning,
- * typed element access and random data from the printed seed. */
+/* kutil.h - helpers the kernel tests share beyond testutil.h's: the sizes, dtypes and pool
+ * sizes they run, poisoning, typed element access and random data from the printed seed. */
 #ifndef BRG_KUTIL_H
 #define BRG_KUTIL_H
 
 #include <math.h>
-#include <signal.h>
-#include <sys/resource.h>
 
 #include "testutil.h"
 
@@ -22,52 +20,12 @@ static const brg_dtype ku_dtypes[] = {BRG_F32, BRG_F64, BRG_I8,  BRG_I16, BRG_I3
 				      BRG_I64, BRG_U8,  BRG_U16, BRG_U32, BRG_U64};
 #define KU_NDTYPES 10
 
-static inline void ku_init(void)
-{
-	test_init();
-	unsetenv("BRG_WORKERS");
-	unsetenv("BRG_BIND");
-	unsetenv("BRG_WAIT");
-	alarm(110); /* a hang fails the test rather than the CI run */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-}
-
+/* A pool of `workers` with the default binding. */
 static inline brg_pool *ku_pool(int workers)
 {
 	char tag[32];
 	snprintf(tag, sizeof tag, "pool%d", workers);
-	brg_pool_opts o;
-	brg_pool_opts_init(&o);
-	o.workers = workers;
-	o.name = test_name(tag);
-	brg_pool *p = NULL;
-	REQUIRE_EQ(brg_pool_create(&p, &o), 0);
-	REQUIRE_EQ(brg_pool_size(p), workers);
-	return p;
-}
-
-/* test_name(tag), registered for cleanup once however often a tag is reused (the tests
- * make and drop arrays of one tag many times; the cleanup list is finite). */
-static inline const char *ku_name(const char *tag)
-{
-	static char buf[BRG_NAME_MAX + 1];
-	snprintf(buf, sizeof buf, "brgt-%d-%s", (int)getpid(), tag);
-	for (int i = 0; i < test_nsegments; i++)
-		if (!strcmp(test_segments[i], buf))
-			return buf;
-	return test_name(tag);
-}
-
-static inline brg_array *ku_array_nd(const char *tag, brg_dtype dt, int ndim, const size_t *shape)
-{
-	brg_array *a = NULL;
-	REQUIRE_EQ(brg_array_create(&a, ku_name(tag), dt, ndim, shape, NULL), 0);
-	return a;
-}
-
-static inline brg_array *ku_array(const char *tag, brg_dtype dt, size_t n)
-{
-	return ku_array_nd(tag, dt, 1, &n);
+	return test_pool_new(workers, -1, tag);
 }
 
 /* NaN in every float, 0xA5 in every integer byte: an element no kernel wrote stands out. */

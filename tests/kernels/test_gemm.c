@@ -88,9 +88,9 @@ static void small_gemm(brg_pool *pool)
 					size_t sa[2] = {ta ? k : m, ta ? m : k};
 					size_t sb[2] = {tb ? n : k, tb ? k : n};
 					size_t sc[2] = {m, n};
-					brg_array *a = ku_array_nd("ga", dts[d], 2, sa);
-					brg_array *b = ku_array_nd("gb", dts[d], 2, sb);
-					brg_array *c = ku_array_nd("gc", dts[d], 2, sc);
+					brg_array *a = test_array_new_nd("ga", dts[d], 2, sa);
+					brg_array *b = test_array_new_nd("gb", dts[d], 2, sb);
+					brg_array *c = test_array_new_nd("gc", dts[d], 2, sc);
 					fill(a);
 					fill(b);
 					double *c0 = malloc((m * n + 1) * sizeof *c0);
@@ -129,11 +129,11 @@ static void small_gemv(brg_pool *pool)
 		for (int s = 0; s < NSMALL; s++) {
 			size_t rows = small[s].m, cols = small[s].k;
 			size_t sa[2] = {rows, cols};
-			brg_array *a = ku_array_nd("va", dts[d], 2, sa);
+			brg_array *a = test_array_new_nd("va", dts[d], 2, sa);
 			fill(a);
 			for (int tr = 0; tr < 2; tr++) {
 				size_t xl = tr ? rows : cols, yl = tr ? cols : rows;
-				brg_array *x = ku_array("vx", dts[d], xl), *y = ku_array("vy", dts[d], yl);
+				brg_array *x = test_array_new("vx", dts[d], xl), *y = test_array_new("vy", dts[d], yl);
 				fill(x);
 				for (int bi = 0; bi < 2; bi++) {
 					double beta = bi ? -1.25 : 0.0, alpha = 0.5;
@@ -182,8 +182,8 @@ static void large_gemm(brg_pool *pool)
 	const size_t m = 512, n = 384, k = 256;
 	for (int ta = 0; ta < 2; ta++) {
 		size_t sa[2] = {ta ? k : m, ta ? m : k}, sb[2] = {k, n}, sc[2] = {m, n};
-		brg_array *a = ku_array_nd("La", BRG_F64, 2, sa), *b = ku_array_nd("Lb", BRG_F64, 2, sb);
-		brg_array *c = ku_array_nd("Lc", BRG_F64, 2, sc);
+		brg_array *a = test_array_new_nd("La", BRG_F64, 2, sa), *b = test_array_new_nd("Lb", BRG_F64, 2, sb);
+		brg_array *c = test_array_new_nd("Lc", BRG_F64, 2, sc);
 		fill(a);
 		fill(b);
 		fill(c);
@@ -222,7 +222,7 @@ static void large_gemm(brg_pool *pool)
 
 int main(void)
 {
-	ku_init();
+	test_init_pools();
 	openblas_set_num_threads(2);
 	int threads = openblas_get_num_threads();
 	for (int p = 0; p < KU_NPOOLS; p++) {

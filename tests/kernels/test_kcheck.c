@@ -63,11 +63,11 @@ static double twice(double v, const void *ud)
 
 static void vec_errors(brg_pool *pool)
 {
-	brg_array *x = ku_array("x", BRG_F64, 100), *y = ku_array("y", BRG_F64, 100);
-	brg_array *o = ku_array("o", BRG_F64, 100), *f = ku_array("f", BRG_F32, 100);
-	brg_array *shortv = ku_array("short", BRG_F64, 99), *xi = ku_array("xi", BRG_I32, 100);
-	brg_array *u8 = ku_array("u8", BRG_U8, 10), *i8 = ku_array("i8", BRG_I8, 10);
-	brg_array *u64 = ku_array("u64", BRG_U64, 10), *i64 = ku_array("i64", BRG_I64, 10);
+	brg_array *x = test_array_new("x", BRG_F64, 100), *y = test_array_new("y", BRG_F64, 100);
+	brg_array *o = test_array_new("o", BRG_F64, 100), *f = test_array_new("f", BRG_F32, 100);
+	brg_array *shortv = test_array_new("short", BRG_F64, 99), *xi = test_array_new("xi", BRG_I32, 100);
+	brg_array *u8 = test_array_new("u8", BRG_U8, 10), *i8 = test_array_new("i8", BRG_I8, 10);
+	brg_array *u64 = test_array_new("u64", BRG_U64, 10), *i64 = test_array_new("i64", BRG_I64, 10);
 	brg_array *ro = reopen(o, 0);               /* o mapped read-only */
 	brg_array *xa = reopen(x, BRG_OPEN_WRITE); /* x under a second handle */
 	ku_fill_random(x, 1);
@@ -132,7 +132,7 @@ static void vec_errors(brg_pool *pool)
 	EXPECT(o, BRG_EARGSIZE, brg_vec_map(pool, o, x, twice, big, sizeof big));
 
 	/* reductions */
-	brg_array *e = ku_array("empty", BRG_F64, 0);
+	brg_array *e = test_array_new("empty", BRG_F64, 0);
 	brg_scalar res;
 	EXPECT_R(-EINVAL, brg_reduce_sum(pool, x, NULL));
 	EXPECT_R(-EINVAL, brg_reduce_sum(NULL, x, &res));
@@ -163,9 +163,9 @@ static void vec_errors(brg_pool *pool)
 static void stencil_errors(brg_pool *pool)
 {
 	const size_t s56[2] = {5, 6}, s57[2] = {5, 7};
-	brg_array *in = ku_array_nd("img", BRG_U8, 2, s56), *out = ku_array_nd("imo", BRG_U8, 2, s56);
-	brg_array *fo = ku_array_nd("imf", BRG_F32, 2, s56), *d = ku_array_nd("imd", BRG_F64, 2, s56);
-	brg_array *wide = ku_array_nd("imw", BRG_U8, 2, s57), *flat = ku_array("imflat", BRG_U8, 30);
+	brg_array *in = test_array_new_nd("img", BRG_U8, 2, s56), *out = test_array_new_nd("imo", BRG_U8, 2, s56);
+	brg_array *fo = test_array_new_nd("imf", BRG_F32, 2, s56), *d = test_array_new_nd("imd", BRG_F64, 2, s56);
+	brg_array *wide = test_array_new_nd("imw", BRG_U8, 2, s57), *flat = test_array_new("imflat", BRG_U8, 30);
 	brg_array *ro = reopen(out, 0), *ina = reopen(in, BRG_OPEN_WRITE);
 	float w[25] = {0};
 	EXPECT(out, -EINVAL, brg_stencil_conv(pool, out, in, 3, NULL, BRG_BORDER_CLAMP));
@@ -193,11 +193,11 @@ static void stencil_errors(brg_pool *pool)
 static void blas_errors(brg_pool *pool)
 {
 	const size_t s43[2] = {4, 3}, s32[2] = {3, 2}, s42[2] = {4, 2}, s44[2] = {4, 4};
-	brg_array *a = ku_array_nd("A", BRG_F64, 2, s43), *b = ku_array_nd("B", BRG_F64, 2, s32);
-	brg_array *c = ku_array_nd("C", BRG_F64, 2, s42), *cw = ku_array_nd("Cw", BRG_F64, 2, s43);
-	brg_array *sq = ku_array_nd("S", BRG_F64, 2, s44), *af = ku_array_nd("Af", BRG_F32, 2, s43);
-	brg_array *x3 = ku_array("x3", BRG_F64, 3), *x4 = ku_array("x4", BRG_F64, 4);
-	brg_array *y4 = ku_array("y4", BRG_F64, 4), *y3 = ku_array("y3", BRG_F64, 3);
+	brg_array *a = test_array_new_nd("A", BRG_F64, 2, s43), *b = test_array_new_nd("B", BRG_F64, 2, s32);
+	brg_array *c = test_array_new_nd("C", BRG_F64, 2, s42), *cw = test_array_new_nd("Cw", BRG_F64, 2, s43);
+	brg_array *sq = test_array_new_nd("S", BRG_F64, 2, s44), *af = test_array_new_nd("Af", BRG_F32, 2, s43);
+	brg_array *x3 = test_array_new("x3", BRG_F64, 3), *x4 = test_array_new("x4", BRG_F64, 4);
+	brg_array *y4 = test_array_new("y4", BRG_F64, 4), *y3 = test_array_new("y3", BRG_F64, 3);
 	brg_array *ro = reopen(c, 0), *sqa = reopen(sq, BRG_OPEN_WRITE), *x4a = reopen(x4, BRG_OPEN_WRITE);
 	ku_fill_random(a, 1);
 	ku_fill_random(b, 1);
@@ -275,8 +275,8 @@ static void table_checks(void)
 	CHECK((k = find(t, n, "brg.gemm-b0.f64")) && (k->flags & BRG_KERNEL_IDEMPOTENT));
 
 	/* Worker side: a task that does not fit its arrays is refused, never run. */
-	brg_array *a = ku_array("wa", BRG_F64, 10), *b = ku_array("wb", BRG_F64, 10);
-	brg_array *f = ku_array("wf", BRG_F32, 10), *ro = reopen(a, 0);
+	brg_array *a = test_array_new("wa", BRG_F64, 10), *b = test_array_new("wb", BRG_F64, 10);
+	brg_array *f = test_array_new("wf", BRG_F32, 10), *ro = reopen(a, 0);
 	double s = 2;
 	brg_array *ok[] = {a, b, b}, *wrong[] = {a, f, b}, *rdonly[] = {ro, b, b};
 	brg_task task = {.begin = 0, .end = 10, .args = &s, .arrays = ok, .narrays = 3};
@@ -303,7 +303,7 @@ static void table_checks(void)
 
 int main(void)
 {
-	ku_init();
+	test_init_pools();
 	brg_pool *pool = ku_pool(2);
 	vec_errors(pool);
 	stencil_errors(pool);

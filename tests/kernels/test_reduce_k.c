@@ -155,7 +155,7 @@ static void check_all(brg_pool **pools)
 			char t1[64], t2[64];
 			snprintf(t1, sizeof t1, "r%d-%s-x", s, brg_dtype_name(dt));
 			snprintf(t2, sizeof t2, "r%d-%s-y", s, brg_dtype_name(dt));
-			brg_array *x = ku_array(t1, dt, n), *y = ku_array(t2, dt, n);
+			brg_array *x = test_array_new(t1, dt, n), *y = test_array_new(t2, dt, n);
 			/* Mixed magnitudes and signs make the order of additions visible. */
 			ku_fill_random(x, 1.0);
 			ku_fill_random(y, 1.0);
@@ -293,7 +293,7 @@ static double numpy_pairwise(const double *a, size_t n)
 static void check_accuracy(brg_pool *pool)
 {
 	const size_t n = 1000000, half = n / 2, pairs = half / 2;
-	brg_array *a = ku_array("acc", BRG_F64, n);
+	brg_array *a = test_array_new("acc", BRG_F64, n);
 	double *x = brg_array_data(a);
 	double *huge = malloc(pairs * sizeof *huge);
 	REQUIRE(huge);
@@ -332,7 +332,7 @@ static void check_accuracy(brg_pool *pool)
 static void check_corners(brg_pool **pools)
 {
 	const size_t n = 3 * 4096 + 5; /* several blocks */
-	brg_array *a = ku_array("cf", BRG_F64, n), *f = ku_array("cf32", BRG_F32, n);
+	brg_array *a = test_array_new("cf", BRG_F64, n), *f = test_array_new("cf32", BRG_F32, n);
 	double *x = brg_array_data(a);
 	float *xf = brg_array_data(f);
 	brg_scalar s;
@@ -406,7 +406,7 @@ static void check_corners(brg_pool **pools)
 	test_array_drop(f);
 
 	/* integer sums wrap modulo 2^64, and narrow ones do not wrap at their own width */
-	brg_array *u = ku_array("cu64", BRG_U64, 5), *i8 = ku_array("ci8", BRG_I8, 4097);
+	brg_array *u = test_array_new("cu64", BRG_U64, 5), *i8 = test_array_new("ci8", BRG_I8, 4097);
 	for (size_t i = 0; i < 5; i++)
 		((uint64_t *)brg_array_data(u))[i] = (1ull << 63) + 5;
 	memset(brg_array_data(i8), 0x80, 4097); /* -128 each */
@@ -424,7 +424,7 @@ static void check_corners(brg_pool **pools)
 
 int main(void)
 {
-	ku_init();
+	test_init_pools();
 	brg_pool *pools[NP];
 	for (int p = 0; p < NP; p++)
 		pools[p] = ku_pool(npools[p]);

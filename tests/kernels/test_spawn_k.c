@@ -15,7 +15,7 @@ static brg_pool *spawn_pool(int workers, const char *worker, const char *plugin)
 	o.start = BRG_START_SPAWN;
 	o.worker_path = worker;
 	o.plugin = plugin;
-	o.name = ku_name(workers == 2 ? "spawn2" : "spawn3");
+	o.name = test_name(workers == 2 ? "spawn2" : "spawn3");
 	brg_pool *p = NULL;
 	int r = brg_pool_create(&p, &o);
 	if (r == -ENOENT || r == -ENOEXEC) {
@@ -45,20 +45,20 @@ static void run_all(brg_pool *pool, brg_array **in, brg_array **out, brg_scalar 
 
 int main(int argc, char **argv)
 {
-	ku_init();
+	test_init_pools();
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s WORKER PLUGIN\n", argv[0]);
 		return 2;
 	}
 	const size_t n = 100003, img[2] = {67, 45}, mat[2] = {150, 70}, sq[2] = {150, 150};
-	brg_array *in[4] = {ku_array("x", BRG_F64, n), ku_array("y", BRG_F64, n),
-			    ku_array_nd("img", BRG_U8, 2, img), ku_array_nd("m", BRG_F64, 2, mat)};
+	brg_array *in[4] = {test_array_new("x", BRG_F64, n), test_array_new("y", BRG_F64, n),
+			    test_array_new_nd("img", BRG_U8, 2, img), test_array_new_nd("m", BRG_F64, 2, mat)};
 	for (int i = 0; i < 4; i++)
 		ku_fill_random(in[i], 1.0);
-	brg_array *ref[4] = {ku_array("r0", BRG_F64, n), ku_array("r1", BRG_F64, n),
-			     ku_array_nd("r2", BRG_U8, 2, img), ku_array_nd("r3", BRG_F64, 2, sq)};
-	brg_array *got[4] = {ku_array("g0", BRG_F64, n), ku_array("g1", BRG_F64, n),
-			     ku_array_nd("g2", BRG_U8, 2, img), ku_array_nd("g3", BRG_F64, 2, sq)};
+	brg_array *ref[4] = {test_array_new("r0", BRG_F64, n), test_array_new("r1", BRG_F64, n),
+			     test_array_new_nd("r2", BRG_U8, 2, img), test_array_new_nd("r3", BRG_F64, 2, sq)};
+	brg_array *got[4] = {test_array_new("g0", BRG_F64, n), test_array_new("g1", BRG_F64, n),
+			     test_array_new_nd("g2", BRG_U8, 2, img), test_array_new_nd("g3", BRG_F64, 2, sq)};
 	brg_scalar sref[3], sgot[3];
 
 	brg_pool *fork2 = ku_pool(2);
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		CHECK_EQ(brg_vec_map(sp, got[0], in[0], twice, NULL, 0), -ENOTSUP);
 		/* first touch by spawned workers */
 		brg_array *a = NULL;
-		CHECK_EQ(brg_pool_array_create(sp, &a, ku_name("spawn-ft"), BRG_F32, 1, &n, NULL), 0);
+		CHECK_EQ(brg_pool_array_create(sp, &a, test_name("spawn-ft"), BRG_F32, 1, &n, NULL), 0);
 		if (a) {
 			CHECK_EQ(brg_vec_fill(sp, a, 1.5), 0);
 			brg_scalar s;

@@ -71,7 +71,7 @@ static void check_image(const brg_array *out, const brg_array *in, int k, const 
 
 int main(void)
 {
-	ku_init();
+	test_init_pools();
 	brg_pool *pools[KU_NPOOLS];
 	for (int p = 0; p < KU_NPOOLS; p++)
 		pools[p] = ku_pool(ku_pools[p]);
@@ -81,8 +81,8 @@ int main(void)
 			char t1[64], t2[64];
 			snprintf(t1, sizeof t1, "s%d-%s-in", s, brg_dtype_name(dts[d]));
 			snprintf(t2, sizeof t2, "s%d-%s-out", s, brg_dtype_name(dts[d]));
-			brg_array *in = ku_array_nd(t1, dts[d], 2, shapes[s]);
-			brg_array *out = ku_array_nd(t2, dts[d], 2, shapes[s]);
+			brg_array *in = test_array_new_nd(t1, dts[d], 2, shapes[s]);
+			brg_array *out = test_array_new_nd(t2, dts[d], 2, shapes[s]);
 			size_t n = brg_array_count(in);
 			for (size_t i = 0; i < n; i++) {
 				if (dts[d] == BRG_U8)

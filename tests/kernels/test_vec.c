@@ -274,7 +274,7 @@ static void check_pool_array_create(brg_pool *pool)
 
 int main(void)
 {
-	ku_init();
+	test_init_pools();
 	brg_pool *pools[KU_NPOOLS];
 	for (int p = 0; p < KU_NPOOLS; p++)
 		pools[p] = ku_pool(ku_pools[p]);
@@ -289,8 +289,8 @@ int main(void)
 			snprintf(t1, sizeof t1, "%so", tag);
 			snprintf(t2, sizeof t2, "%sx", tag);
 			snprintf(t3, sizeof t3, "%sy", tag);
-			brg_array *o = ku_array(t1, dt, n), *x = ku_array(t2, dt, n),
-				  *y = ku_array(t3, dt, n);
+			brg_array *o = test_array_new(t1, dt, n), *x = test_array_new(t2, dt, n),
+				  *y = test_array_new(t3, dt, n);
 			for (int p = 0; p < KU_NPOOLS; p++) {
 				int before = test_failures;
 				check_fill(pools[p], o);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* poolutil.h - helpers the pool tests share: a clean environment, a hang guard, pools and
- * arrays with unique names, and a bounded wait on a condition. */
+/* poolutil.h - helpers the pool tests share beyond testutil.h's (which has the set-up, the
+ * hang guard, pools and arrays): a bounded wait on a condition, our segments in /dev/shm. */
 #ifndef BRG_POOLUTIL_H
 #define BRG_POOLUTIL_H
 
@@ -8,41 +8,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "testutil.h"
-
-/* The hang guard fired: say so, remove our segments, and exit (our workers follow through
- * PDEATHSIG).  Not strictly async-signal-safe (snprintf in the cleanup), but the process is
- * stuck anyway and this is its last act. */
-static void pu_on_alarm(int sig)
-{
-	static const char msg[] = "test still running after 100 s: giving up\n";
-	(void)sig;
-	if (write(2, msg, sizeof msg - 1) < 0) {
-	}
-	test_cleanup();
-	_exit(1);
-}
-
-/* Environment overrides of the pool options would change what the tests ask for. */
-static inline void pu_init(void)
-{
-	test_init();
-	unsetenv("BRG_WORKERS");
-	unsetenv("BRG_BIND");
-	unsetenv("BRG_WAIT");
-	/* Last resort: a hang fails the test instead of blocking CI.  Not inherited by fork. */
-	signal(SIGALRM, pu_on_alarm);
-	alarm(100);
-	/* Workers the fault tests crash must not write core files. */
-	struct rlimit rl = {0, 0};
-	setrlimit(RLIMIT_CORE, &rl);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* TEST_FAIL_ prints the generator's state at the failure; this is the seed to rerun. */
-	printf("BRG_TEST_SEED=%llu\n", test_seed);
-}
 
 static inline uint64_t pu_mono_ns(void)
 {
@@ -64,30 +32,6 @@ static inline int pu_wait_for(int (*cond)(void *arg), void *arg, long bound_ms)
 		struct timespec ts = {0, 100000};
 		nanosleep(&ts, NULL);
 	}
-}
-
-/* A fork pool of `workers` participants under a unique control block name. */
-static inline brg_pool *pu_pool(int workers, int bind, const char *tag)
-{
-	brg_pool_opts o;
-	brg_pool_opts_init(&o);
-	o.workers = workers;
-	o.bind = bind;
-	o.name = test_name(tag);
-	brg_pool *p = NULL;
-	int r = brg_pool_create(&p, &o);
-	REQUIRE_EQ(r, 0);
-	REQUIRE_EQ(brg_pool_size(p), workers);
-	return p;
-}
-
-/* A 1-d array of n elements under a unique name (dimension 0 allowed). */
-static inline brg_array *pu_array(const char *tag, brg_dtype dtype, size_t n)
-{
-	brg_array *a = NULL;
-	size_t shape[1] = {n};
-	REQUIRE_EQ(brg_array_create(&a, test_name(tag), dtype, 1, shape, NULL), 0);
-	return a;
 }
 
 /* Segments of this process ("brgt-<pid>-") still in /dev/shm: a test that cleaned up after

@@ -147,8 +147,8 @@ static void check_status_alive(brg_pool *pool, const char *when)
 static void test_kill_idempotent(void)
 {
 	make_ref();
-	brg_pool *pool = the_pool = pu_pool(3, BRG_BIND_COMPACT, "flt-idem");
-	brg_array *outa = pu_array("flt-idem-out", BRG_I64, N_ELEMS);
+	brg_pool *pool = the_pool = test_pool_new(3, BRG_BIND_COMPACT, "flt-idem");
+	brg_array *outa = test_array_new("flt-idem-out", BRG_I64, N_ELEMS);
 	int64_t *out = brg_array_data(outa);
 	int replaced0 = brg_pool_replaced(pool), ok = 0, died = 0, rangekilled = 0;
 	brg_schedule dyn = {BRG_SCHED_DYNAMIC, 1000};
@@ -213,7 +213,7 @@ static const brg_kernel gsum = {"gsum", gsum_kernel, BRG_KERNEL_IDEMPOTENT};
 
 static void test_kill_reduce(void)
 {
-	brg_pool *pool = the_pool = pu_pool(3, BRG_BIND_COMPACT, "flt-reduce");
+	brg_pool *pool = the_pool = test_pool_new(3, BRG_BIND_COMPACT, "flt-reduce");
 	brg_schedule mix[3] = {{BRG_SCHED_DYNAMIC, 1}, {BRG_SCHED_STATIC, 0}, {BRG_SCHED_GUIDED, 2}};
 	brg_job_desc d = {
 		.size = sizeof d,
@@ -264,9 +264,9 @@ static void test_kill_reduce(void)
 static void test_kill_nonidempotent(void)
 {
 	make_ref();
-	brg_pool *pool = the_pool = pu_pool(3, BRG_BIND_COMPACT, "flt-nonidem");
-	brg_array *arrays[2] = {pu_array("flt-ni-out", BRG_I64, N_ELEMS),
-				pu_array("flt-ni-visits", BRG_I32, N_ELEMS)};
+	brg_pool *pool = the_pool = test_pool_new(3, BRG_BIND_COMPACT, "flt-nonidem");
+	brg_array *arrays[2] = {test_array_new("flt-ni-out", BRG_I64, N_ELEMS),
+				test_array_new("flt-ni-visits", BRG_I32, N_ELEMS)};
 	int64_t *out = brg_array_data(arrays[0]);
 	int32_t *visits = brg_array_data(arrays[1]);
 	int replaced0 = brg_pool_replaced(pool), ok = 0, died = 0;
@@ -350,9 +350,9 @@ static int first_death(void *deaths)
 static void test_segv(void)
 {
 	make_ref();
-	brg_pool *pool = pu_pool(3, BRG_BIND_COMPACT, "flt-segv");
-	brg_array *arrays[2] = {pu_array("flt-segv-out", BRG_I64, N_ELEMS),
-				pu_array("flt-segv-deaths", BRG_I64, 1)};
+	brg_pool *pool = test_pool_new(3, BRG_BIND_COMPACT, "flt-segv");
+	brg_array *arrays[2] = {test_array_new("flt-segv-out", BRG_I64, N_ELEMS),
+				test_array_new("flt-segv-deaths", BRG_I64, 1)};
 	int64_t *out = brg_array_data(arrays[0]);
 	int64_t *deaths = brg_array_data(arrays[1]);
 	brg_schedule scheds[] = {{BRG_SCHED_DYNAMIC, 1000}, {BRG_SCHED_STATIC, 0},
@@ -405,8 +405,8 @@ static void test_segv(void)
 static void test_idle_kill(void)
 {
 	make_ref();
-	brg_pool *pool = pu_pool(4, BRG_BIND_COMPACT, "flt-idle");
-	brg_array *outa = pu_array("flt-idle-out", BRG_I64, N_ELEMS);
+	brg_pool *pool = test_pool_new(4, BRG_BIND_COMPACT, "flt-idle");
+	brg_array *outa = test_array_new("flt-idle-out", BRG_I64, N_ELEMS);
 	int64_t *out = brg_array_data(outa);
 	brg_schedule dyn = {BRG_SCHED_DYNAMIC, 5000};
 	for (int round = 0; round < 2; round++) {
@@ -467,8 +467,8 @@ static int reap_some(void *arg)
 static void test_replaced_status(void)
 {
 	make_ref();
-	brg_pool *pool = pu_pool(3, BRG_BIND_COMPACT, "flt-status");
-	brg_array *outa = pu_array("flt-status-out", BRG_I64, N_ELEMS);
+	brg_pool *pool = test_pool_new(3, BRG_BIND_COMPACT, "flt-status");
+	brg_array *outa = test_array_new("flt-status-out", BRG_I64, N_ELEMS);
 	int64_t *out = brg_array_data(outa);
 	brg_schedule dyn = {BRG_SCHED_DYNAMIC, 5000};
 	/* Work (not sleep) until the pool is 3 s old: liveness checks compare start times
@@ -578,7 +578,7 @@ static void test_parent_killed(void)
 
 int main(int argc, char **argv)
 {
-	pu_init();
+	test_init_pools();
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s idem|reduce|nonidem|segv|idle|status|parent\n", argv[0]);
 		return 2;

@@ -235,7 +235,7 @@ static void test_real(void)
 
 int main(void)
 {
-	pu_init();
+	test_init_pools();
 	test_synthetic();
 	test_bad_args();
 	test_real();

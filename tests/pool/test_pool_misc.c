@@ -96,7 +96,7 @@ static void test_bad_options(void)
 	CHECK_EQ(create_with(&p, 2, -1, -1, -1, name), -EEXIST);
 	CHECK(p == NULL);
 	CHECK_EQ(brg_segment_stat(name, 0, &si), 0);
-	brg_array *a = pu_array("misc-bad-arr", BRG_I32, 10007);
+	brg_array *a = test_array_new("misc-bad-arr", BRG_I32, 10007);
 	run_count(first, a, (brg_schedule){BRG_SCHED_DYNAMIC, 10});
 	brg_pool_destroy(first);
 	CHECK_EQ(brg_segment_stat(name, 0, &si), -ENOENT);
@@ -113,7 +113,7 @@ static void test_env(void)
 	setenv("BRG_WORKERS", "3", 1);
 	REQUIRE_EQ(create_with(&p, 2, -1, -1, -1, name), 0);
 	CHECK_EQ(brg_pool_size(p), 3);
-	brg_array *a = pu_array("misc-env-arr", BRG_I32, 4097);
+	brg_array *a = test_array_new("misc-env-arr", BRG_I32, 4097);
 	run_count(p, a, (brg_schedule){BRG_SCHED_STATIC, 0});
 	brg_pool_destroy(p);
 	p = NULL;
@@ -195,7 +195,7 @@ static void test_status(void)
 	enum { P = 3 };
 	cpu_set_t before, during, after;
 	REQUIRE_EQ(sched_getaffinity(0, sizeof before, &before), 0);
-	brg_pool *pool = pu_pool(P, BRG_BIND_COMPACT, "misc-status");
+	brg_pool *pool = test_pool_new(P, BRG_BIND_COMPACT, "misc-status");
 	const char *name = brg_pool_name(pool);
 	CHECK(!strncmp(name, "brgt-", 5));
 
@@ -215,7 +215,7 @@ static void test_status(void)
 	CHECK_EQ(brg_pool_worker_pid(pool, -1), -EINVAL);
 	CHECK_EQ(brg_pool_worker_pid(NULL, 1), -EINVAL);
 
-	brg_array *a = pu_array("misc-status-arr", BRG_I32, 100003);
+	brg_array *a = test_array_new("misc-status-arr", BRG_I32, 100003);
 	for (int k = 0; k < 5; k++)
 		run_count(pool, a, (brg_schedule){BRG_SCHED_DYNAMIC, 100});
 
@@ -337,8 +337,8 @@ static void test_status(void)
 
 static void test_bad_jobs(void)
 {
-	brg_pool *pool = pu_pool(2, BRG_BIND_COMPACT, "misc-jobs");
-	brg_array *a = pu_array("misc-jobs-arr", BRG_I32, 1000);
+	brg_pool *pool = test_pool_new(2, BRG_BIND_COMPACT, "misc-jobs");
+	brg_array *a = test_array_new("misc-jobs-arr", BRG_I32, 1000);
 	brg_array *arrays[BRG_JOB_MAX_ARRAYS + 1];
 	for (int i = 0; i <= BRG_JOB_MAX_ARRAYS; i++)
 		arrays[i] = a;
@@ -394,9 +394,9 @@ static void test_bad_jobs(void)
 static void test_sizes(void)
 {
 	/* One participant: the caller alone. */
-	brg_pool *pool = pu_pool(1, BRG_BIND_COMPACT, "misc-one");
+	brg_pool *pool = test_pool_new(1, BRG_BIND_COMPACT, "misc-one");
 	CHECK_EQ(brg_pool_worker_pid(pool, 1), -EINVAL);
-	brg_array *a = pu_array("misc-sizes-arr", BRG_I32, 77777);
+	brg_array *a = test_array_new("misc-sizes-arr", BRG_I32, 77777);
 	run_count(pool, a, (brg_schedule){BRG_SCHED_GUIDED, 3});
 	brg_pool_destroy(pool);
 
@@ -413,8 +413,8 @@ static void test_sizes(void)
 
 	/* More participants than cores; two pools at once. */
 	brg_pool *p2 = NULL;
-	pool = pu_pool(cores * 2 + 1, BRG_BIND_COMPACT, "misc-many");
-	p2 = pu_pool(2, BRG_BIND_SCATTER, "misc-second");
+	pool = test_pool_new(cores * 2 + 1, BRG_BIND_COMPACT, "misc-many");
+	p2 = test_pool_new(2, BRG_BIND_SCATTER, "misc-second");
 	run_count(pool, a, (brg_schedule){BRG_SCHED_DYNAMIC, 13});
 	run_count(p2, a, (brg_schedule){BRG_SCHED_DYNAMIC, 13});
 	run_count(pool, a, (brg_schedule){BRG_SCHED_STATIC, 0});
@@ -456,7 +456,7 @@ static void test_other_owner(void)
 
 int main(void)
 {
-	pu_init();
+	test_init_pools();
 	test_other_owner();
 	test_bad_options();
 	test_env();

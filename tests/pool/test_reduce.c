@@ -155,7 +155,7 @@ static void check_error_range(brg_pool *pool, brg_array *data, size_t n)
 
 int main(void)
 {
-	pu_init();
+	test_init_pools();
 	unsigned long long seed = test_seed;
 	check_block_size();
 
@@ -163,13 +163,13 @@ int main(void)
 	struct partial want[NSIZES];
 	int made_pool = 0;
 	for (int P = 1; P <= 4; P++) {
-		brg_pool *pool = pu_pool(P, BRG_BIND_COMPACT, P == 1 ? "red-p1" : "red-pool");
+		brg_pool *pool = test_pool_new(P, BRG_BIND_COMPACT, P == 1 ? "red-p1" : "red-pool");
 		if (!made_pool) {
 			/* Data made after the first pool started: its workers open it by name. */
 			for (int k = 0; k < NSIZES; k++) {
 				char tag[32];
 				snprintf(tag, sizeof tag, "red-data%d", k);
-				data[k] = pu_array(tag, BRG_F64, sizes[k] ? sizes[k] : 1);
+				data[k] = test_array_new(tag, BRG_F64, sizes[k] ? sizes[k] : 1);
 			}
 			made_pool = 1;
 		}

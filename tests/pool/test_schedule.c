@@ -104,8 +104,8 @@ static void test_schedules(brg_pool *pool)
 	for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
 		size_t n = ns[k];
 		/* Made after the pool started: the workers must open them by name. */
-		brg_array *out = pu_array("sch-out", BRG_F64, n ? n : 1);
-		brg_array *visits = pu_array("sch-visits", BRG_I32, n ? n : 1);
+		brg_array *out = test_array_new("sch-out", BRG_F64, n ? n : 1);
+		brg_array *visits = test_array_new("sch-visits", BRG_I32, n ? n : 1);
 		for (int s = 0; s < NSCHED; s++) {
 			uint64_t t0 = pu_mono_ns();
 			run_fill(pool, out, visits, n, &scheds[s], (int64_t)(k * 10 + (size_t)s));
@@ -123,13 +123,13 @@ static void test_schedules(brg_pool *pool)
 /* The same name made again with another size: workers must not keep the old mapping. */
 static void test_recreated_array(brg_pool *pool)
 {
-	brg_array *out = pu_array("sch-re-out", BRG_F64, 5000);
-	brg_array *visits = pu_array("sch-re-visits", BRG_I32, 5000);
+	brg_array *out = test_array_new("sch-re-out", BRG_F64, 5000);
+	brg_array *visits = test_array_new("sch-re-visits", BRG_I32, 5000);
 	run_fill(pool, out, visits, 5000, &scheds[1], 1);
 	test_array_drop(out);
 	test_array_drop(visits);
-	out = pu_array("sch-re-out", BRG_F64, 20011);
-	visits = pu_array("sch-re-visits", BRG_I32, 20011);
+	out = test_array_new("sch-re-out", BRG_F64, 20011);
+	visits = test_array_new("sch-re-visits", BRG_I32, 20011);
 	run_fill(pool, out, visits, 20011, &scheds[1], 2);
 	run_fill(pool, out, visits, 20011, &scheds[0], 3);
 	test_array_drop(out);
@@ -157,8 +157,8 @@ static void test_errors(brg_pool *pool)
 {
 	int P = brg_pool_size(pool);
 	size_t n = 104729;
-	brg_array *out = pu_array("sch-err-out", BRG_F64, n);
-	brg_array *visits = pu_array("sch-err-visits", BRG_I32, n);
+	brg_array *out = test_array_new("sch-err-out", BRG_F64, n);
+	brg_array *visits = test_array_new("sch-err-visits", BRG_I32, n);
 	for (int s = 0; s < NSCHED; s++) {
 		for (int c = 0; c < 2; c++) {
 			struct err_args a = {test_rand() % n, c ? 7 : -EDOM, 0};
@@ -221,8 +221,8 @@ static void test_args(brg_pool *pool)
 
 	/* The block is copied at submit: changing ours afterwards changes nothing. */
 	size_t n = 30011;
-	brg_array *out = pu_array("sch-args-out", BRG_F64, n);
-	brg_array *visits = pu_array("sch-args-visits", BRG_I32, n);
+	brg_array *out = test_array_new("sch-args-out", BRG_F64, n);
+	brg_array *visits = test_array_new("sch-args-visits", BRG_I32, n);
 	double *o = brg_array_data(out);
 	struct fill_args a = {ARGS_MAGIC, n, 42, brg_pool_size(pool), 0};
 	brg_array *arrays[2] = {out, visits};
@@ -281,8 +281,8 @@ static void test_async(brg_pool *pool)
 {
 	int P = brg_pool_size(pool);
 	size_t n = 50000;
-	brg_array *out = pu_array("sch-async-out", BRG_F64, n);
-	brg_array *visits = pu_array("sch-async-visits", BRG_I32, n);
+	brg_array *out = test_array_new("sch-async-out", BRG_F64, n);
+	brg_array *visits = test_array_new("sch-async-visits", BRG_I32, n);
 	int32_t *v = brg_array_data(visits);
 	struct fill_args a = {ARGS_MAGIC, n, 5, P, 0};
 	brg_array *arrays[2] = {out, visits};
@@ -323,7 +323,7 @@ static void test_async(brg_pool *pool)
 		return;
 	/* A job the workers cannot finish yet: waiting with a limit times out and leaves it
 	 * in flight; waiting again after the gate opens collects it. */
-	brg_array *gate = pu_array("sch-gate", BRG_I64, 2);
+	brg_array *gate = test_array_new("sch-gate", BRG_I64, 2);
 	int64_t *g = brg_array_data(gate);
 	int32_t participants = P;
 	brg_array *garr[1] = {gate};
@@ -478,7 +478,7 @@ static void test_auto_chunk(void)
 
 int main(int argc, char **argv)
 {
-	pu_init();
+	test_init_pools();
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s units | PARTICIPANTS\n", argv[0]);
 		return 2;
@@ -491,7 +491,7 @@ int main(int argc, char **argv)
 	}
 	int P = atoi(argv[1]);
 	REQUIRE(P >= 1 && P <= 64);
-	brg_pool *pool = pu_pool(P, BRG_BIND_COMPACT, "sch-pool");
+	brg_pool *pool = test_pool_new(P, BRG_BIND_COMPACT, "sch-pool");
 	test_args(pool);
 	test_async(pool);
 	test_errors(pool);

@@ -110,7 +110,7 @@ static void test_run(void)
 	CHECK_EQ(info.start_method, BRG_START_SPAWN);
 
 	/* Made after the workers started: they open it by name. */
-	brg_array *a = pu_array("spw-out", BRG_I64, 100003);
+	brg_array *a = test_array_new("spw-out", BRG_I64, 100003);
 	check_squares(pool, a, (brg_schedule){BRG_SCHED_STATIC, 0}, "static");
 	check_squares(pool, a, (brg_schedule){BRG_SCHED_DYNAMIC, 7}, "dynamic/7");
 	check_squares(pool, a, (brg_schedule){BRG_SCHED_GUIDED, 1}, "guided/1");
@@ -178,7 +178,7 @@ static void test_env_worker_path(void)
 	REQUIRE_EQ(spawn_pool(&pool, 2, "spw-env", NULL, plugin_path), 0);
 	pid_t pid = brg_pool_worker_pid(pool, 1);
 	check_exe(pid);
-	brg_array *a = pu_array("spw-env-out", BRG_I64, 4099);
+	brg_array *a = test_array_new("spw-env-out", BRG_I64, 4099);
 	check_squares(pool, a, (brg_schedule){BRG_SCHED_DYNAMIC, 64}, "env worker path");
 	char name[BRG_NAME_MAX + 1];
 	snprintf(name, sizeof name, "%s", brg_pool_name(pool));
@@ -221,8 +221,8 @@ static void test_lost_retry(void)
 	snprintf(name, sizeof name, "%s", brg_pool_name(pool));
 	pid_t pids[2] = {brg_pool_worker_pid(pool, 1), brg_pool_worker_pid(pool, 2)};
 	size_t n = 300000;
-	brg_array *out = pu_array("spw-lost-out", BRG_I64, n);
-	brg_array *ctla = pu_array("spw-lost-ctl", BRG_I64, LR_N);
+	brg_array *out = test_array_new("spw-lost-out", BRG_I64, n);
+	brg_array *ctla = test_array_new("spw-lost-ctl", BRG_I64, LR_N);
 	int64_t *o = brg_array_data(out), *c = brg_array_data(ctla);
 	brg_array *arrays[2] = {out, ctla};
 	static const brg_kernel lostrange = {"lostrange", lostrange_kernel,
@@ -322,7 +322,7 @@ static void test_start_failures(void)
 
 int main(int argc, char **argv)
 {
-	pu_init();
+	test_init_pools();
 	if (argc != 4 || (strcmp(argv[3], "run") && strcmp(argv[3], "lostretry"))) {
 		fprintf(stderr, "usage: %s WORKER PLUGIN run|lostretry\n", argv[0]);
 		return 2;
