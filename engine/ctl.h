@@ -175,7 +175,6 @@ void brg__ctl_unlock(struct brg__ctl *ctl);
 /* What a participant runs a job from: its own copy, taken under the lock (or, for the
  * caller, kept from submit), so nothing it relies on changes under it. */
 struct brg__jobview {
-	uint64_t id;
 	uint64_t n;       /* hand-out units */
 	uint64_t n_elems;
 	uint64_t block;   /* 0 for a for-job */

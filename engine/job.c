@@ -263,7 +263,6 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *d, brg_job **out)
 		memcpy(job->args, d->args, d->args_size);
 	}
 	job->view = (struct brg__jobview){
-		.id = job->id,
 		.n = units,
 		.n_elems = d->n,
 		.block = block,

@@ -151,7 +151,6 @@ static int copy_job(const struct brg__ctl *ctl)
 	const struct brg__jobdesc *j = &ctl->job;
 	uint32_t nworkers = ctl->nworkers;
 	snap.v = (struct brg__jobview){
-		.id = j->id,
 		.n = j->n,
 		.n_elems = j->n_elems,
 		.block = j->block,
