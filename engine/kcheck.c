@@ -15,10 +15,14 @@ int brg__isa_level(void)
 		return l;
 #if defined(__x86_64__) && defined(__GNUC__)
 	__builtin_cpu_init();
-	/* libgcc also checks that the OS saves the wider registers (XCR0). */
-	l = __builtin_cpu_supports("avx512f") ? BRG__ISA_AVX512
-	    : __builtin_cpu_supports("avx2")  ? BRG__ISA_AVX2
-					      : BRG__ISA_BASE;
+	/* libgcc also checks that the OS saves the wider registers (XCR0).  The AVX-512 level
+	 * includes byte vectors (BW), which the u8 stencils need. */
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+		l = BRG__ISA_AVX512;
+	else if (__builtin_cpu_supports("avx2"))
+		l = BRG__ISA_AVX2;
+	else
+		l = BRG__ISA_BASE;
 #else
 	l = BRG__ISA_BASE;
 #endif

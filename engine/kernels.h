@@ -28,8 +28,9 @@
 #define BRG__CLONES_STREAM
 #endif
 
-/* Instruction-set levels of the reduction block loops, dispatched by hand so a test can run
- * every level on the same data and compare the bits. */
+/* Instruction-set levels of the reduction and stencil loops, dispatched by hand so a test
+ * can run every level on the same data and compare the bits: the x86-64 baseline, AVX2,
+ * AVX-512 F and BW. */
 enum { BRG__ISA_BASE = 0, BRG__ISA_AVX2 = 1, BRG__ISA_AVX512 = 2, BRG__ISA_COUNT = 3 };
 /* The best level this CPU (and OS) supports. */
 int brg__isa_level(void);
@@ -107,6 +108,13 @@ typedef void (*brg__rblock_fn)(const void *x, const void *y, size_t n, size_t ba
 /* The block routine of op for dtype at isa: 0; -ENOTSUP when this CPU lacks isa; BRG_EDTYPE
  * when op does not take dtype; -EINVAL for an unknown op or isa. */
 int brg__reduce_block_fn(int op, brg_dtype dt, int isa, brg__rblock_fn *out);
+
+/* ---- stencil.c: one output row, exposed for the tests ---- */
+/* Row dst (cols pixels of dt) of the k x k correlation of the k source rows src with weights
+ * w, divided by div, with the interior loop of level isa: 0; -ENOTSUP when this CPU lacks
+ * isa; BRG_EDTYPE for a dtype other than u8 and f32; -EINVAL for a bad k, isa or pointer. */
+int brg__stencil_row(brg_dtype dt, int isa, void *dst, const void *const *src, int k,
+		     const float *w, float div, size_t cols);
 
 /* ---- blas.c ---- */
 /* The caller's BLAS runs on one thread while it takes part in a job (the workers are the

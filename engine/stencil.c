@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* stencil.c - 2-D stencils (k x k correlation, box blur) over images of u8 or f32, as pool
  * jobs over the rows. */
-#pragma GCC optimize("fp-contract=off") /* same bits from every clone: see kernels.h */
+/* No contraction: the same bits from every level (stencil_isa.h).  No trapping math: the u8
+ * STORE compares floats, and GCC if-converts (so vectorizes) that loop only when a compare
+ * may not trap; brigade never reads the floating-point exception flags, and no value
+ * changes. */
+#pragma GCC optimize("fp-contract=off", "no-trapping-math")
 
+#include <errno.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -17,9 +22,10 @@ struct stencil_args {
 	float w[KMAX * KMAX];
 };
 
-/* One output row from the k source rows of its window (clamped row numbers). */
+/* One output row from the k source rows of its window (clamped row numbers), with the
+ * interior loops of instruction-set level isa. */
 typedef void (*row_fn)(void *dst, const void *const *p, const float *w, float div, int k,
-		       size_t cols);
+		       size_t cols, int isa);
 
 /* Worker side: two 2-D arrays of dtype dt and one shape, out writable, rows in range. */
 static int stencil_task_check(const brg_task *t, brg_dtype dt, size_t *rows, size_t *cols)
@@ -44,7 +50,7 @@ static void stencil_rows(const brg_task *t, const struct stencil_args *a, size_t
 			 size_t cols, const unsigned char *in, size_t esize, unsigned char *out,
 			 row_fn row)
 {
-	int k = a->k, h = k / 2;
+	int k = a->k, h = k / 2, isa = brg__isa_level();
 	const void *p[KMAX];
 	for (size_t i = t->begin; i < t->end; i++) {
 		for (int di = 0; di < k; di++) {
@@ -52,7 +58,7 @@ static void stencil_rows(const brg_task *t, const struct stencil_args *a, size_t
 			u = u < 0 ? 0 : u >= (long long)rows ? (long long)rows - 1 : u;
 			p[di] = in + (size_t)u * cols * esize;
 		}
-		row(out + i * cols * esize, p, a->w, a->div, k, cols);
+		row(out + i * cols * esize, p, a->w, a->div, k, cols, isa);
 	}
 }
 
@@ -66,6 +72,19 @@ static void stencil_rows(const brg_task *t, const struct stencil_args *a, size_t
 #define DT BRG_F32
 #define SK SK_F32
 #include "stencil_tmpl.h"
+
+int brg__stencil_row(brg_dtype dt, int isa, void *dst, const void *const *src, int k,
+		     const float *w, float div, size_t cols)
+{
+	if (!dst || !src || !w || (k != 3 && k != 5) || isa < 0 || isa >= BRG__ISA_COUNT)
+		return -EINVAL;
+	if (dt != BRG_U8 && dt != BRG_F32)
+		return BRG_EDTYPE;
+	if (isa > brg__isa_level())
+		return -ENOTSUP;
+	(dt == BRG_U8 ? row_u8 : row_f32)(dst, src, w, div, k, cols, isa);
+	return 0;
+}
 
 size_t brg__stencil_kernels(const brg_kernel **out, size_t max)
 {

@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* test_stencil.c - 3x3 and 5x5 correlation and box blur of u8 and f32 images against a
  * serial reference in double with clamped borders, on shapes whose row count does not divide
- * by the pool size, in pools of 1 to 3.
+ * by the pool size, in pools of 1 to 3; then bit for bit against the order of summation
+ * brigade documents (each row's products left to right, then the rows), and every
+ * instruction-set level of the interior loops against that sum on the same rows.
  *
- * Tolerances: the kernel sums k*k float products, so each output may be off by
+ * Tolerances: the kernel rounds k*k products and sums, so each output may be off by
  * (k*k + 2) * 2^-24 * sum |w x| (one rounding per product and per addition, one for the
  * division of the box) relative to the exact value.  For u8 the output must be the rounding
  * (half up, saturated) of some value within that distance of the exact one; box blur of u8
  * is exact (the window sum is an exact integer in float, and a mean of k*k integers is never
  * closer than 1/50 to a .5 boundary). */
+/* the documented sum rounds each product: no fused multiply-add here either */
+#pragma GCC optimize("fp-contract=off")
+
+#include "kernels.h"
 #include "kutil.h"
 
 static const size_t shapes[][2] = {{1, 1}, {2, 3}, {7, 5}, {13, 1}, {37, 129}, {301, 257}};
@@ -33,13 +39,44 @@ static double round_u8(double v)
 	return floor(v + 0.5);
 }
 
-/* Compares out with the reference for weights w (k x k) and divisor div. */
+/* What brigade stores for the float v: f32 as it is; u8 saturated (NaN to 0), rounded half
+ * up in float arithmetic. */
+static double store(brg_dtype dt, float v)
+{
+	if (dt == BRG_F32)
+		return v;
+	return (double)(uint8_t)(v > 0.0f ? (v < 255.0f ? v : 255.0f) + 0.5f : 0.5f);
+}
+
+/* The documented sum for output column c of a row whose window rows are p[0..k): each
+ * row's products (clamped columns) left to right, then the rows top to bottom, in float. */
+static float window_sum(brg_dtype dt, const void *const *p, size_t cols, size_t c, int k,
+			const float *w, float div)
+{
+	float v = 0.0f;
+	for (int di = 0; di < k; di++) {
+		float row = 0.0f;
+		for (int dj = 0; dj < k; dj++) {
+			size_t cc = clampi((long long)c + dj - k / 2, cols);
+			float x = dt == BRG_U8 ? (float)((const uint8_t *)p[di])[cc]
+					       : ((const float *)p[di])[cc];
+			float term = w[di * k + dj] * x;
+			row = dj ? row + term : term;
+		}
+		v = di ? v + row : row;
+	}
+	return div != 1.0f ? v / div : v;
+}
+
+/* Compares out with the reference for weights w (k x k) and divisor div: within the bound
+ * of the double reference, and equal to the documented sum. */
 static void check_image(const brg_array *out, const brg_array *in, int k, const float *w,
 			double div, int exact_u8, const char *what)
 {
 	size_t rows = brg_array_shape(in)[0], cols = brg_array_shape(in)[1];
+	brg_dtype dt = brg_array_dtype(out);
 	int h = k / 2;
-	size_t bad = 0;
+	size_t bad = 0, unlike = 0;
 	for (size_t r = 0; r < rows; r++)
 		for (size_t c = 0; c < cols; c++) {
 			double ref = 0, mag = 0;
@@ -65,13 +102,89 @@ static void check_image(const brg_array *out, const brg_array *in, int k, const 
 				TEST_FAIL_("%s %s %zux%zu at (%zu,%zu): got %.9g, reference %.9g",
 					   what, brg_dtype_name(brg_array_dtype(out)), rows, cols, r,
 					   c, got, ref);
+			const void *p[5];
+			for (int di = 0; di < k; di++)
+				p[di] = (const char *)brg_array_data(in) +
+					clampi((long long)r + di - h, rows) * cols *
+						brg_dtype_size(dt);
+			double want = store(dt, window_sum(dt, p, cols, c, k, w, (float)div));
+			if (got != want && unlike++ < 3)
+				TEST_FAIL_("%s %s %zux%zu at (%zu,%zu): got %a, the documented sum %a", what,
+					   brg_dtype_name(dt), rows, cols, r, c, got, want);
 		}
 	CHECK_EQ(bad, 0);
+	CHECK_EQ(unlike, 0);
+}
+
+/* Each instruction-set level's row (interior loop and edges) on the same random rows gives
+ * the documented sum, bit for bit: widths around the vector lengths, weights of both signs and sizes
+ * that saturate u8, f32 pixels of mixed magnitude. */
+static void check_levels(void)
+{
+	static const size_t widths[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 65, 100, 259};
+	enum { MAXW = 259 };
+	printf("isa level %d\n", brg__isa_level());
+	for (int d = 0; d < 2; d++) {
+		brg_dtype dt = d ? BRG_F32 : BRG_U8;
+		size_t es = brg_dtype_size(dt);
+		for (int k = 3; k <= 5; k += 2)
+			for (int box = 0; box < 2; box++) {
+				float w[25], div = box ? (float)(k * k) : 1.0f;
+				for (int i = 0; i < k * k; i++)
+					w[i] = box ? 1.0f : (float)((ku_unit() - 0.3) * (d ? 3 : 40));
+				unsigned char src[5][MAXW * 4];
+				const void *p[5];
+				for (int di = 0; di < k; di++) {
+					for (size_t j = 0; j < MAXW; j++) {
+						if (d)
+							((float *)src[di])[j] = (float)(
+								ku_unit() * ldexp(1, (int)(test_rand() % 40) - 20));
+						else
+							src[di][j] = (uint8_t)test_rand();
+					}
+					p[di] = src[di];
+				}
+				for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+					size_t cols = widths[wi];
+					for (int isa = 0; isa < BRG__ISA_COUNT; isa++) {
+						unsigned char dst[MAXW * 4 + 1];
+						memset(dst, 0xA5, sizeof dst);
+						int rc = brg__stencil_row(dt, isa, dst, p, k, w, div, cols);
+						if (rc == -ENOTSUP)
+							continue;
+						CHECK_EQ(rc, 0);
+						size_t unlike = 0;
+						for (size_t c = 0; c < cols; c++) {
+							double got = dt == BRG_U8 ? (double)dst[c]
+										  : (double)((float *)dst)[c];
+							double want = store(dt, window_sum(dt, p, cols, c, k, w, div));
+							if (got != want && unlike++ < 3)
+								TEST_FAIL_("level %d %s k=%d div=%g cols=%zu col %zu: got %a, the documented sum %a",
+									   isa, brg_dtype_name(dt), k, div, cols, c, got, want);
+						}
+						CHECK_EQ(unlike, 0);
+						/* nothing past the row is written */
+						if (dst[cols * es] != 0xA5)
+							TEST_FAIL_("level %d %s k=%d div=%g cols=%zu: wrote past the row", isa, brg_dtype_name(dt), k, div, cols);
+					}
+				}
+			}
+	}
+	/* a level this CPU lacks, a bad k or dtype: refused, nothing run */
+	const void *p[3] = {"", "", ""};
+	unsigned char dst[4];
+	CHECK_EQ(brg__stencil_row(BRG_U8, BRG__ISA_COUNT, dst, p, 3, (const float[9]){0}, 1, 1), -EINVAL);
+	CHECK_EQ(brg__stencil_row(BRG_U8, 0, dst, p, 4, (const float[16]){0}, 1, 1), -EINVAL);
+	CHECK_EQ(brg__stencil_row(BRG_F64, 0, dst, p, 3, (const float[9]){0}, 1, 1), BRG_EDTYPE);
+	if (brg__isa_level() < BRG__ISA_AVX512)
+		CHECK_EQ(brg__stencil_row(BRG_U8, BRG__ISA_AVX512, dst, p, 3, (const float[9]){0}, 1, 1),
+			 -ENOTSUP);
 }
 
 int main(void)
 {
 	test_init_pools();
+	check_levels();
 	brg_pool *pools[KU_NPOOLS];
 	for (int p = 0; p < KU_NPOOLS; p++)
 		pools[p] = ku_pool(ku_pools[p]);
