@@ -15,11 +15,12 @@ int brg__isa_level(void)
 		return l;
 #if defined(__x86_64__) && defined(__GNUC__)
 	__builtin_cpu_init();
-	/* libgcc also checks that the OS saves the wider registers (XCR0).  The AVX-512 level
-	 * includes byte vectors (BW), which the u8 stencils need. */
+	/* libgcc also checks that the OS saves the wider registers (XCR0).  The levels are
+	 * what the stencils use: FMA with AVX2, byte vectors (BW) with AVX-512F; every CPU
+	 * with AVX-512BW has FMA. */
 	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
 		l = BRG__ISA_AVX512;
-	else if (__builtin_cpu_supports("avx2"))
+	else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		l = BRG__ISA_AVX2;
 	else
 		l = BRG__ISA_BASE;

@@ -29,8 +29,8 @@
 #endif
 
 /* Instruction-set levels of the reduction and stencil loops, dispatched by hand so a test
- * can run every level on the same data and compare the bits: the x86-64 baseline, AVX2,
- * AVX-512 F and BW. */
+ * can run every level on the same data and compare the bits: the x86-64 baseline, AVX2
+ * with FMA, AVX-512 F and BW. */
 enum { BRG__ISA_BASE = 0, BRG__ISA_AVX2 = 1, BRG__ISA_AVX512 = 2, BRG__ISA_COUNT = 3 };
 /* The best level this CPU (and OS) supports. */
 int brg__isa_level(void);
@@ -111,7 +111,7 @@ int brg__reduce_block_fn(int op, brg_dtype dt, int isa, brg__rblock_fn *out);
 
 /* ---- stencil.c: one output row, exposed for the tests ---- */
 /* Row dst (cols pixels of dt) of the k x k correlation of the k source rows src with weights
- * w, divided by div, with the interior loop of level isa: 0; -ENOTSUP when this CPU lacks
+ * w, divided by div, computed by level isa's code: 0; -ENOTSUP when this CPU lacks
  * isa; BRG_EDTYPE for a dtype other than u8 and f32; -EINVAL for a bad k, isa or pointer. */
 int brg__stencil_row(brg_dtype dt, int isa, void *dst, const void *const *src, int k,
 		     const float *w, float div, size_t cols);

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* stencil.c - 2-D stencils (k x k correlation, box blur) over images of u8 or f32, as pool
  * jobs over the rows. */
-/* No contraction: the same bits from every level (stencil_isa.h).  No trapping math: the u8
- * STORE compares floats, and GCC if-converts (so vectorizes) that loop only when a compare
- * may not trap; brigade never reads the floating-point exception flags, and no value
+/* No contraction: every fused multiply-add is an fmaf (stencil_isa.h).  No trapping math:
+ * the u8 STORE compares floats, and GCC if-converts (so vectorizes) that loop only when a
+ * compare may not trap; brigade never reads the floating-point exception flags, and no value
  * changes. */
 #pragma GCC optimize("fp-contract=off", "no-trapping-math")
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -22,10 +23,9 @@ struct stencil_args {
 	float w[KMAX * KMAX];
 };
 
-/* One output row from the k source rows of its window (clamped row numbers), with the
- * interior loops of instruction-set level isa. */
+/* One output row from the k source rows of its window (clamped row numbers). */
 typedef void (*row_fn)(void *dst, const void *const *p, const float *w, float div, int k,
-		       size_t cols, int isa);
+		       size_t cols);
 
 /* Worker side: two 2-D arrays of dtype dt and one shape, out writable, rows in range. */
 static int stencil_task_check(const brg_task *t, brg_dtype dt, size_t *rows, size_t *cols)
@@ -50,7 +50,7 @@ static void stencil_rows(const brg_task *t, const struct stencil_args *a, size_t
 			 size_t cols, const unsigned char *in, size_t esize, unsigned char *out,
 			 row_fn row)
 {
-	int k = a->k, h = k / 2, isa = brg__isa_level();
+	int k = a->k, h = k / 2;
 	const void *p[KMAX];
 	for (size_t i = t->begin; i < t->end; i++) {
 		for (int di = 0; di < k; di++) {
@@ -58,7 +58,7 @@ static void stencil_rows(const brg_task *t, const struct stencil_args *a, size_t
 			u = u < 0 ? 0 : u >= (long long)rows ? (long long)rows - 1 : u;
 			p[di] = in + (size_t)u * cols * esize;
 		}
-		row(out + i * cols * esize, p, a->w, a->div, k, cols, isa);
+		row(out + i * cols * esize, p, a->w, a->div, k, cols);
 	}
 }
 
@@ -82,7 +82,7 @@ int brg__stencil_row(brg_dtype dt, int isa, void *dst, const void *const *src, i
 		return BRG_EDTYPE;
 	if (isa > brg__isa_level())
 		return -ENOTSUP;
-	(dt == BRG_U8 ? row_u8 : row_f32)(dst, src, w, div, k, cols, isa);
+	(dt == BRG_U8 ? rows_u8 : rows_f32)[isa](dst, src, w, div, k, cols);
 	return 0;
 }
 

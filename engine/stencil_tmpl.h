@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* stencil_tmpl.h - the stencils of one pixel type: the interior loops of every
- * instruction-set level, the clamped edge columns and the kernel.  stencil.c includes it once
- * per dtype with T, SUF, DT and SK (SK_U8 or SK_F32) defined. */
+/* stencil_tmpl.h - the stencils of one pixel type: the row of every instruction-set level
+ * (stencil_isa.h) and the kernel.  stencil.c includes it once per dtype with T, SUF, DT and
+ * SK (SK_U8 or SK_F32) defined. */
 
 #define FN(name) BRG__CAT3(name, _, SUF)
 
@@ -14,76 +14,26 @@
 #define STORE(v) (v)
 #endif
 
-/* The interior loops of one instruction-set level (stencil_isa.h). */
-struct FN(inner_set) {
-	void (*inner3)(T *restrict dst, const T *restrict p0, const T *restrict p1,
-		       const T *restrict p2, const float *restrict w, float div, size_t n);
-	void (*inner5)(T *restrict dst, const T *restrict p0, const T *restrict p1,
-		       const T *restrict p2, const T *restrict p3, const T *restrict p4,
-		       const float *restrict w, float div, size_t n);
-};
-
 #define ISA avx512
 #define ISA_ATTR __attribute__((target("avx512f,avx512bw")))
+#define ISA_FMA 1
 #include "stencil_isa.h"
 #define ISA avx2
-#define ISA_ATTR __attribute__((target("avx2")))
+#define ISA_ATTR __attribute__((target("avx2,fma")))
+#define ISA_FMA 1
 #include "stencil_isa.h"
 #define ISA base
 #define ISA_ATTR
+#define ISA_FMA 0
 #include "stencil_isa.h"
-
-static const struct FN(inner_set) *const FN(inner)[BRG__ISA_COUNT] = {
-	[BRG__ISA_BASE] = &FN(inner_base),
-	[BRG__ISA_AVX2] = &FN(inner_avx2),
-	[BRG__ISA_AVX512] = &FN(inner_avx512),
-};
-
-/* Output column c with its window clamped at the left and right edges, summed as the inner
- * loops sum (stencil_isa.h), so a pixel has the same bits either way. */
-static void FN(edge)(T *dst, const T *const *p, const float *w, float div, int k,
-		     size_t cols, size_t c)
-{
-	int h = k / 2;
-	float v = 0.0f;
-	for (int di = 0; di < k; di++) {
-		float row = 0.0f;
-		for (int dj = 0; dj < k; dj++) {
-			long long cc = (long long)c + dj - h;
-			cc = cc < 0 ? 0 : cc >= (long long)cols ? (long long)cols - 1 : cc;
-			float term = w[di * k + dj] * (float)p[di][cc];
-			row = dj ? row + term : term;
-		}
-		v = di ? v + row : row;
-	}
-	if (div != 1.0f)
-		v = v / div;
-	dst[c] = STORE(v);
-}
 
 #undef STORE
 
-static void FN(row)(void *dstv, const void *const *pv, const float *w, float div, int k,
-		    size_t cols, int isa)
-{
-	T *dst = dstv;
-	const T *const *p = (const T *const *)pv;
-	size_t h = (size_t)(k / 2);
-	if (cols <= 2 * h) {
-		for (size_t c = 0; c < cols; c++)
-			FN(edge)(dst, p, w, div, k, cols, c);
-		return;
-	}
-	for (size_t c = 0; c < h; c++) {
-		FN(edge)(dst, p, w, div, k, cols, c);
-		FN(edge)(dst, p, w, div, k, cols, cols - 1 - c);
-	}
-	const struct FN(inner_set) *in = FN(inner)[isa];
-	if (k == 3)
-		in->inner3(dst + h, p[0], p[1], p[2], w, div, cols - 2 * h);
-	else
-		in->inner5(dst + h, p[0], p[1], p[2], p[3], p[4], w, div, cols - 2 * h);
-}
+static const row_fn FN(rows)[BRG__ISA_COUNT] = {
+	[BRG__ISA_BASE] = FN(row_base),
+	[BRG__ISA_AVX2] = FN(row_avx2),
+	[BRG__ISA_AVX512] = FN(row_avx512),
+};
 
 static int FN(k_stencil)(const brg_task *t)
 {
@@ -92,7 +42,8 @@ static int FN(k_stencil)(const brg_task *t)
 	if (r)
 		return r;
 	stencil_rows(t, t->args, rows, cols, (const unsigned char *)brg_array_data(t->arrays[1]),
-		     sizeof(T), (unsigned char *)brg_array_data(t->arrays[0]), FN(row));
+		     sizeof(T), (unsigned char *)brg_array_data(t->arrays[0]),
+		     FN(rows)[brg__isa_level()]);
 	return 0;
 }
 

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* test_stencil.c - 3x3 and 5x5 correlation and box blur of u8 and f32 images against a
  * serial reference in double with clamped borders, on shapes whose row count does not divide
- * by the pool size, in pools of 1 to 3; then bit for bit against the order of summation
- * brigade documents (each row's products left to right, then the rows), and every
- * instruction-set level of the interior loops against that sum on the same rows.
+ * by the pool size, in pools of 1 to 3; then bit for bit against the arithmetic brigade
+ * documents (one chain of taps in row-major order, fused where the level has FMA), and every
+ * instruction-set level's row against that arithmetic on the same rows.
  *
- * Tolerances: the kernel rounds k*k products and sums, so each output may be off by
- * (k*k + 2) * 2^-24 * sum |w x| (one rounding per product and per addition, one for the
- * division of the box) relative to the exact value.  For u8 the output must be the rounding
- * (half up, saturated) of some value within that distance of the exact one; box blur of u8
- * is exact (the window sum is an exact integer in float, and a mean of k*k integers is never
- * closer than 1/50 to a .5 boundary). */
-/* the documented sum rounds each product: no fused multiply-add here either */
+ * Tolerances: the kernel rounds k*k products and sums (fewer where it fuses), so each output
+ * may be off by (k*k + 2) * 2^-24 * sum |w x| (one rounding per product and per addition,
+ * one for the division of the box) relative to the exact value.  For u8 the output must be
+ * the rounding (half up, saturated) of some value within that distance of the exact one; box
+ * blur of u8 is exact (the window sum is an exact integer in float, and a mean of k*k
+ * integers is never closer than 1/50 to a .5 boundary). */
+/* the unfused documented sum rounds each product: no contraction here */
 #pragma GCC optimize("fp-contract=off")
 
 #include "kernels.h"
@@ -48,23 +48,26 @@ static double store(brg_dtype dt, float v)
 	return (double)(uint8_t)(v > 0.0f ? (v < 255.0f ? v : 255.0f) + 0.5f : 0.5f);
 }
 
-/* The documented sum for output column c of a row whose window rows are p[0..k): each
- * row's products (clamped columns) left to right, then the rows top to bottom, in float. */
+/* The documented sum for output column c of a row whose window rows are p[0..k): the taps
+ * (clamped columns) in row-major order, one chain, each product after the first fused into
+ * it (fused: the AVX2 and AVX-512 levels) or rounded first (the baseline). */
 static float window_sum(brg_dtype dt, const void *const *p, size_t cols, size_t c, int k,
-			const float *w, float div)
+			const float *w, float div, int fused)
 {
 	float v = 0.0f;
-	for (int di = 0; di < k; di++) {
-		float row = 0.0f;
+	for (int di = 0; di < k; di++)
 		for (int dj = 0; dj < k; dj++) {
 			size_t cc = clampi((long long)c + dj - k / 2, cols);
 			float x = dt == BRG_U8 ? (float)((const uint8_t *)p[di])[cc]
 					       : ((const float *)p[di])[cc];
-			float term = w[di * k + dj] * x;
-			row = dj ? row + term : term;
+			float wt = w[di * k + dj];
+			if (di + dj == 0)
+				v = wt * x;
+			else if (fused)
+				v = fmaf(wt, x, v);
+			else
+				v = v + wt * x;
 		}
-		v = di ? v + row : row;
-	}
 	return div != 1.0f ? v / div : v;
 }
 
@@ -107,7 +110,8 @@ static void check_image(const brg_array *out, const brg_array *in, int k, const 
 				p[di] = (const char *)brg_array_data(in) +
 					clampi((long long)r + di - h, rows) * cols *
 						brg_dtype_size(dt);
-			double want = store(dt, window_sum(dt, p, cols, c, k, w, (float)div));
+			double want = store(dt, window_sum(dt, p, cols, c, k, w, (float)div,
+								brg__isa_level() > BRG__ISA_BASE));
 			if (got != want && unlike++ < 3)
 				TEST_FAIL_("%s %s %zux%zu at (%zu,%zu): got %a, the documented sum %a", what,
 					   brg_dtype_name(dt), rows, cols, r, c, got, want);
@@ -157,7 +161,7 @@ static void check_levels(void)
 						for (size_t c = 0; c < cols; c++) {
 							double got = dt == BRG_U8 ? (double)dst[c]
 										  : (double)((float *)dst)[c];
-							double want = store(dt, window_sum(dt, p, cols, c, k, w, div));
+							double want = store(dt, window_sum(dt, p, cols, c, k, w, div, isa > BRG__ISA_BASE));
 							if (got != want && unlike++ < 3)
 								TEST_FAIL_("level %d %s k=%d div=%g cols=%zu col %zu: got %a, the documented sum %a",
 									   isa, brg_dtype_name(dt), k, div, cols, c, got, want);
