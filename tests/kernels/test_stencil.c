@@ -121,21 +121,28 @@ static void check_image(const brg_array *out, const brg_array *in, int k, const 
 }
 
 /* Each instruction-set level's row (interior loop and edges) on the same random rows gives
- * the documented sum, bit for bit: widths around the vector lengths, weights of both signs and sizes
- * that saturate u8, f32 pixels of mixed magnitude. */
+ * the documented sum, bit for bit: widths around the vector lengths, weights of both signs
+ * and sizes that saturate u8, u8 weights that are infinite or NaN, f32 pixels of mixed
+ * magnitude. */
 static void check_levels(void)
 {
-	static const size_t widths[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 65, 100, 259};
+	static const size_t widths[] = {1,  2,  3,  4,  5,  6,  7,   8,  9,
+					15, 16, 17, 31, 32, 33, 65, 100, 259};
 	enum { MAXW = 259 };
 	printf("isa level %d\n", brg__isa_level());
 	for (int d = 0; d < 2; d++) {
 		brg_dtype dt = d ? BRG_F32 : BRG_U8;
 		size_t es = brg_dtype_size(dt);
 		for (int k = 3; k <= 5; k += 2)
-			for (int box = 0; box < 2; box++) {
-				float w[25], div = box ? (float)(k * k) : 1.0f;
+			/* u8 also with an infinite weight (pixels 255, or 0 where inf * 0 is NaN)
+			 * and a NaN one (0) */
+			for (int box = 0; box < (d ? 2 : 4); box++) {
+				float w[25], div = box == 1 ? (float)(k * k) : 1.0f;
 				for (int i = 0; i < k * k; i++)
-					w[i] = box ? 1.0f : (float)((ku_unit() - 0.3) * (d ? 3 : 40));
+					w[i] = box == 1 ? 1.0f
+						       : (float)((ku_unit() - 0.3) * (d ? 3 : 40));
+				if (box >= 2)
+					w[test_rand() % (unsigned)(k * k)] = box == 2 ? INFINITY : NAN;
 				unsigned char src[5][MAXW * 4];
 				const void *p[5];
 				for (int di = 0; di < k; di++) {
@@ -161,28 +168,37 @@ static void check_levels(void)
 						for (size_t c = 0; c < cols; c++) {
 							double got = dt == BRG_U8 ? (double)dst[c]
 										  : (double)((float *)dst)[c];
-							double want = store(dt, window_sum(dt, p, cols, c, k, w, div, isa > BRG__ISA_BASE));
+							float v = window_sum(dt, p, cols, c, k, w, div,
+									     isa > BRG__ISA_BASE);
+							double want = store(dt, v);
 							if (got != want && unlike++ < 3)
-								TEST_FAIL_("level %d %s k=%d div=%g cols=%zu col %zu: got %a, the documented sum %a",
-									   isa, brg_dtype_name(dt), k, div, cols, c, got, want);
+								TEST_FAIL_("level %d %s k=%d div=%g cols=%zu "
+									   "col %zu: got %a, the documented "
+									   "sum %a",
+									   isa, brg_dtype_name(dt), k, div,
+									   cols, c, got, want);
 						}
 						CHECK_EQ(unlike, 0);
 						/* nothing past the row is written */
 						if (dst[cols * es] != 0xA5)
-							TEST_FAIL_("level %d %s k=%d div=%g cols=%zu: wrote past the row", isa, brg_dtype_name(dt), k, div, cols);
+							TEST_FAIL_("level %d %s k=%d cols=%zu: wrote "
+								   "past the row",
+								   isa, brg_dtype_name(dt), k, cols);
 					}
 				}
 			}
 	}
-	/* a level this CPU lacks, a bad k or dtype: refused, nothing run */
-	const void *p[3] = {"", "", ""};
-	unsigned char dst[4];
-	CHECK_EQ(brg__stencil_row(BRG_U8, BRG__ISA_COUNT, dst, p, 3, (const float[9]){0}, 1, 1), -EINVAL);
-	CHECK_EQ(brg__stencil_row(BRG_U8, 0, dst, p, 4, (const float[16]){0}, 1, 1), -EINVAL);
-	CHECK_EQ(brg__stencil_row(BRG_F64, 0, dst, p, 3, (const float[9]){0}, 1, 1), BRG_EDTYPE);
+	/* a level this CPU lacks, a bad k or dtype: refused, nothing written */
+	const void *p[5] = {"", "", "", "", ""};
+	const float w[25] = {0};
+	unsigned char dst[4] = {0xA5, 0xA5, 0xA5, 0xA5};
+	CHECK_EQ(brg__stencil_row(BRG_U8, BRG__ISA_COUNT, dst, p, 3, w, 1, 1), -EINVAL);
+	CHECK_EQ(brg__stencil_row(BRG_U8, -1, dst, p, 3, w, 1, 1), -EINVAL);
+	CHECK_EQ(brg__stencil_row(BRG_U8, 0, dst, p, 4, w, 1, 1), -EINVAL);
+	CHECK_EQ(brg__stencil_row(BRG_F64, 0, dst, p, 3, w, 1, 1), BRG_EDTYPE);
 	if (brg__isa_level() < BRG__ISA_AVX512)
-		CHECK_EQ(brg__stencil_row(BRG_U8, BRG__ISA_AVX512, dst, p, 3, (const float[9]){0}, 1, 1),
-			 -ENOTSUP);
+		CHECK_EQ(brg__stencil_row(BRG_U8, BRG__ISA_AVX512, dst, p, 3, w, 1, 1), -ENOTSUP);
+	CHECK_EQ(dst[0], 0xA5);
 }
 
 int main(void)
