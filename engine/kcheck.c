@@ -15,12 +15,14 @@ int brg__isa_level(void)
 		return l;
 #if defined(__x86_64__) && defined(__GNUC__)
 	__builtin_cpu_init();
-	/* libgcc also checks that the OS saves the wider registers (XCR0).  The levels are
-	 * what the stencils use: FMA with AVX2, byte vectors (BW) with AVX-512F; every CPU
-	 * with AVX-512BW has FMA. */
-	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+	/* libgcc also checks that the OS saves the wider registers (XCR0).  Each level is
+	 * all its code uses: FMA with AVX2 (the stencils fuse their taps); at AVX-512, byte
+	 * vectors (BW) and the VEX-encoded AVX2 and FMA instructions GCC still emits there,
+	 * which a virtual machine could hide while it shows AVX-512. */
+	int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
 		l = BRG__ISA_AVX512;
-	else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+	else if (avx2)
 		l = BRG__ISA_AVX2;
 	else
 		l = BRG__ISA_BASE;

@@ -6,12 +6,14 @@
  *
  * A window's taps are summed in row-major order, w0*x0 + w1*x1 + ... + w8*x8, one chain (the
  * edge columns too, so a pixel's bits do not depend on whether it touches the border).  With
- * ISA_FMA each product after the first is fused into the sum, as a compiler contracts that
- * expression: one rounding a tap, and the AVX2 and AVX-512 levels give the same bits.  The
- * x86-64 baseline has no FMA and rounds each product first; fmaf there would be a call into
- * libm (18 ns a 3x3 pixel here, 70 times the AVX2 loop), so a machine without FMA may differ
- * from one with it in the last bit of a pixel.  Any level gives the same bits at any worker
- * count.  tests/kernels/test_stencil.c runs every level against that arithmetic. */
+ * ISA_FMA each product after the first is fused into the sum: one rounding a tap, as many as
+ * a compiler that contracts the expression leaves (GCC fuses the first product into the
+ * second instead, so its bits differ), and the AVX2 and AVX-512 levels give the same bits.
+ * The x86-64 baseline has no FMA and rounds each product first; fmaf there would be a call
+ * into libm (18 ns a 3x3 pixel here, 70 times the AVX2 loop), so a machine that runs the
+ * baseline may differ from one that does not in the last bit of a pixel.  Any level gives
+ * the same bits at any worker count.  tests/kernels/test_stencil.c runs every level against
+ * that arithmetic. */
 
 #define IFN(name) FN(BRG__CAT3(name, _, ISA))
 #if ISA_FMA

@@ -8,8 +8,10 @@
 /* One output pixel from its k x k window: the sum in a fixed order (stencil_isa.h), then
  * the division of box blurs and STORE, the conversion to T. */
 #if SK == SK_U8
-/* Saturate (NaN goes to 0), then round half up. */
-#define STORE(v) ((T)((v) > 0.0f ? ((v) < 255.0f ? (v) : 255.0f) + 0.5f : 0.5f))
+/* Saturate (NaN goes to 0), then round half up: truncating v + 0.5 for v >= 0.5 (the sum
+ * may round, never across an integer); below 0.5 it is 0, because 0.5 plus the largest
+ * float under 0.5 rounds to 1. */
+#define STORE(v) ((T)((v) >= 0.5f ? ((v) < 255.0f ? (v) : 255.0f) + 0.5f : 0.0f))
 #else
 #define STORE(v) (v)
 #endif
