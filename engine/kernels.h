@@ -13,18 +13,18 @@
 #define BRG__CAT(a, b) BRG__CAT2(a, b)
 #define BRG__CAT3(a, b, c) BRG__CAT(BRG__CAT(a, b), c)
 
-/* Hot loops are compiled once per instruction set and picked at load time (ifunc).  Files
- * with kernels also say `#pragma GCC optimize("fp-contract=off")`: otherwise the AVX-512
- * clone (which implies FMA) would round a*b+c once where the others round twice, and the
- * result bits would depend on the machine. */
+/* Hot loops are compiled once per instruction set and picked at load time.  The library is
+ * built with -ffp-contract=off and files with kernels also say `#pragma GCC
+ * optimize("fp-contract=off")`: otherwise the AVX-512 code (which implies FMA) would round
+ * a*b+c once where the others round twice, and the result bits would depend on the machine.
+ *
+ * The elementwise loops are target_clones (ifunc).  Loops that stream through memory and
+ * store stop at 256-bit vectors: on Zen 4 a 512-bit triad over 256 MiB arrays ran 10-15%
+ * slower than the same loop at 256 bits, and GCC's own tuning for AVX-512 Intel cores
+ * prefers 256 bits too. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define BRG__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-/* Loops that stream through memory and store (the elementwise kernels) stop at 256-bit
- * vectors: on Zen 4 a 512-bit triad over 256 MiB arrays ran 10-15% slower than the same loop
- * at 256 bits, and GCC's own tuning for AVX-512 Intel cores prefers 256 bits too. */
 #define BRG__CLONES_STREAM __attribute__((target_clones("avx2", "default")))
 #else
-#define BRG__CLONES
 #define BRG__CLONES_STREAM
 #endif
 

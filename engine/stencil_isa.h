@@ -21,6 +21,22 @@
 #else
 #define TAP(v, wt, x) ((v) = (v) + (wt) * (float)(x))
 #endif
+/* The column loop of an interior row around WIN, which sets v for column j: two loops, not
+ * a test of div inside one, which GCC does not vectorize. */
+#define COLUMNS(WIN)                                                                           \
+	do {                                                                                   \
+		if (div == 1.0f) {                                                             \
+			for (size_t j = 0; j < n; j++) {                                       \
+				WIN;                                                           \
+				dst[j] = STORE(v);                                             \
+			}                                                                      \
+		} else {                                                                       \
+			for (size_t j = 0; j < n; j++) {                                       \
+				WIN;                                                           \
+				dst[j] = STORE(v / div);                                       \
+			}                                                                      \
+		}                                                                              \
+	} while (0)
 
 /* dst[j] for j in [0, n) from the window whose top-left pixel is p0[j]; the rows are
  * separate restrict pointers so the column loop vectorizes.  div == 1 (a correlation) skips
@@ -41,18 +57,7 @@ ISA_ATTR static void IFN(inner3)(T *restrict dst, const T *restrict p0, const T 
 	TAP(v, w6, p2[j]);                                                                     \
 	TAP(v, w7, p2[j + 1]);                                                                 \
 	TAP(v, w8, p2[j + 2])
-	/* two loops, not a test of div inside one: GCC vectorizes only the former */
-	if (div == 1.0f) {
-		for (size_t j = 0; j < n; j++) {
-			WIN3;
-			dst[j] = STORE(v);
-		}
-	} else {
-		for (size_t j = 0; j < n; j++) {
-			WIN3;
-			dst[j] = STORE(v / div);
-		}
-	}
+	COLUMNS(WIN3);
 #undef WIN3
 }
 
@@ -79,17 +84,7 @@ ISA_ATTR static void IFN(inner5)(T *restrict dst, const T *restrict p0, const T 
 	ROW5(p2, 10);                                                                          \
 	ROW5(p3, 15);                                                                          \
 	ROW5(p4, 20)
-	if (div == 1.0f) {
-		for (size_t j = 0; j < n; j++) {
-			WIN5;
-			dst[j] = STORE(v);
-		}
-	} else {
-		for (size_t j = 0; j < n; j++) {
-			WIN5;
-			dst[j] = STORE(v / div);
-		}
-	}
+	COLUMNS(WIN5);
 #undef WIN5
 #undef ROW5
 }
@@ -135,6 +130,7 @@ ISA_ATTR static void IFN(row)(void *dstv, const void *const *pv, const float *w,
 		IFN(inner5)(dst + h, p[0], p[1], p[2], p[3], p[4], w, div, cols - 2 * h);
 }
 
+#undef COLUMNS
 #undef TAP
 #undef IFN
 #undef ISA
