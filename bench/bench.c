@@ -45,7 +45,8 @@ const char *bench_metric_unit(enum bench_metric m)
 
 static const char bench_usage[] =
 	"usage: brigade bench [--quick] [--json] [--workers 1,2,...] [--kernels triad,dot,...]\n"
-	"                     [--out DIR] [--repeat N] [--rounds N]\n"
+	"                     [--out DIR] [--repeat N] [--rounds N] [--time-limit S]\n"
+	"                     [--size BYTES [--force]] [--llc BYTES] [--mem-floor BYTES]\n"
 	"\n"
 	"Measures brigade's kernels and pool against peers on the same data, pinned to the same\n"
 	"cores: a serial C loop, OpenMP, OpenBLAS, numpy and Python multiprocessing Pools (the\n"
@@ -60,9 +61,16 @@ static const char bench_usage[] =
 	"two run everything, later ones skip dgemm and the Python Pools (which run alone, once\n"
 	"through, and are compared by their medians).\n"
 	"\n"
-	"kernels: triad dot sumsq (f64 arrays of 128 MiB, at least 4x the last-level cache),\n"
-	"         stencil3 (3x3 on an f32 image of the same bytes), dgemm (n = 4096),\n"
-	"         empty (empty-job round trip), claim (one dynamic chunk), start (pool creation)\n"
+	"kernels: triad dot sumsq (f64 arrays), stencil3 (3x3 on an f32 image of the same bytes),\n"
+	"         dgemm (n = 4096), empty (empty-job round trip), claim (one dynamic chunk),\n"
+	"         start (pool creation)\n"
+	"\n"
+	"Sizes: arrays of 4x the last-level cache (a power of two, at least 128 MiB, at most\n"
+	"1 GiB), halved until everything the run keeps at once (every peer's data) fits half of\n"
+	"the memory available when it starts, and its segments 90% of /dev/shm's free space;\n"
+	"dgemm's n and the Python Pools' arrays likewise (py-pool-pickle: at most 32 MiB).\n"
+	"A thread watches the available memory and stops the peers should it run short.  Ctrl-C\n"
+	"or SIGTERM stops the peers and removes every segment of the run.\n"
 	"\n"
 	"  --quick          small sizes (arrays of 32 MiB, dgemm n = 1024), 2 runs: a smoke test\n"
 	"  --json           one JSON document on stdout (tables go to stderr)\n"
@@ -71,11 +79,19 @@ static const char bench_usage[] =
 	"  --out DIR        results.csv, results.md, results.png (gnuplot) (default: results)\n"
 	"  --repeat N       timed runs per measurement and round (default 3, --quick 2)\n"
 	"  --rounds N       rounds, 1 to 8 (default 6, --quick 1)\n"
+	"  --time-limit S   start no round that would end more than S seconds after the start\n"
+	"                   (default 360 with the default rounds, none with --rounds; 0: none)\n"
+	"  --size BYTES     bytes per array (K, M, G suffixes: 512M), refused over the budget\n"
+	"  --force          run a --size over the budget all the same\n"
+	"  --llc BYTES      the last-level cache the sizing rule assumes (default: hwloc's)\n"
+	"  --mem-floor BYTES  stop the peers when the available memory falls under BYTES\n"
+	"                   (default: 5% of the machine's memory)\n"
 	"  -h, --help\n"
 	"\n"
 	"Environment: BRG_BENCH_PEER (brigade-bench-peer), BRG_BENCH_PEERS (peers.py).\n"
-	"Exit status: 0, or 1 when a brigade kernel failed or computed a wrong result, or a peer\n"
-	"broke (missing Python or numpy only skips those peers).\n";
+	"Exit status: 0, or 1 when a brigade kernel failed or computed a wrong result, a peer\n"
+	"broke or was lost, or the machine cannot hold the run (missing Python or numpy only\n"
+	"skips those peers).\n";
 
 enum {
 	OPT_QUICK = 256,
@@ -85,7 +101,40 @@ enum {
 	OPT_OUT,
 	OPT_REPEAT,
 	OPT_ROUNDS,
+	OPT_TIME_LIMIT,
+	OPT_SIZE,
+	OPT_FORCE,
+	OPT_LLC,
+	OPT_MEM_FLOOR,
 };
+
+/* "512M", "1G", "4096", "2GiB": bytes (K, M, G, T are powers of 1024); 0, or -1 for junk. */
+static int parse_bytes(const char *text, size_t *out)
+{
+	char *end;
+	if (!*text || *text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno)
+		return -1;
+	static const char units[] = "KMGT";
+	const char *u = *end ? strchr(units, *end & ~0x20) : NULL;
+	if (*end && !u)
+		return -1;
+	if (u) {
+		for (const char *k = units; k <= u; k++)
+			if (__builtin_mul_overflow(v, 1024ULL, &v))
+				return -1;
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B"))
+			end += strlen(end);
+	}
+	if (*end || v > SIZE_MAX)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
 
 /* "1,2,4" into v (at most max); returns the count or -1. */
 static int parse_int_list(const char *text, int *v, int max, int lo, int hi)
@@ -127,38 +176,30 @@ static int parse_kernel_list(const char *text, int *sel)
 	return 0;
 }
 
-/* Sizes and repeats for the mode and this machine. */
+/* Repeats and the sizes that do not depend on the machine; plan.c sets the others. */
 static void configure(struct bench_config *cfg, int repeat, int rounds)
 {
 	cfg->rounds = rounds ? rounds : cfg->quick ? 1 : 6;
 	cfg->pool_peers = 1;
 	cfg->repeat = repeat ? repeat : cfg->quick ? 2 : 3;
-	if (cfg->quick) {
-		cfg->n = (size_t)1 << 22;
-	} else {
-		/* 2^24 doubles = 128 MiB, at least four times the last-level cache so that the
-		 * arrays stream from memory. */
-		cfg->n = (size_t)1 << 24;
-		while (cfg->n * 8 < 4 * cfg->llc_bytes)
-			cfg->n *= 2;
-	}
-	cfg->cols = 4096;
-	cfg->rows = cfg->n * 2 / cfg->cols; /* f32 pixels: as many bytes as one f64 array */
 	cfg->gemm_n = cfg->quick ? 1024 : 4096;
 	/* One full-size dgemm takes seconds at one core: three runs are enough for a median. */
 	cfg->repeat_gemm = cfg->gemm_n >= 2048 && cfg->repeat > 3 ? 3 : cfg->repeat;
-	/* Pickling 2 x 128 MiB to the workers and 128 MiB back takes a second or two per run;
-	 * the smoke test pickles less. */
-	cfg->py_n = cfg->quick ? cfg->n / 4 : cfg->n;
 	cfg->repeat_pool = cfg->repeat > 3 ? 3 : cfg->repeat;
 	cfg->claim_n = 1000000;
 	cfg->empty_batch = cfg->quick ? 200 : 1000;
 	cfg->start_batch = cfg->quick ? 3 : 10;
 	cfg->scalar = BENCH_TRIAD_SCALAR;
+	cfg->max_workers = 1;
+	for (int i = 0; i < cfg->nworkers; i++)
+		cfg->max_workers = cfg->workers[i] > cfg->max_workers ? cfg->workers[i]
+								       : cfg->max_workers;
 }
 
-static void run_all(const struct bench_config *cfg, const struct bench_refs *refs,
-		    struct bench_results *res)
+/* Runs the rounds, each unless the time limit says it would end too late; returns how many
+ * ran. */
+static int run_all(const struct bench_config *cfg, const struct bench_refs *refs,
+		   struct bench_results *res, double t0)
 {
 	if (cfg->kernels[BK_START]) {
 		bench_run_pool_first(cfg->workers[0], res);
@@ -176,13 +217,68 @@ static void run_all(const struct bench_config *cfg, const struct bench_refs *ref
 	late = *cfg;
 	late.kernels[BK_DGEMM] = 0;
 	late.pool_peers = 0;
+	double last = 0, last_full_only = 0;
 	for (int round = 0; round < cfg->rounds; round++) {
 		const struct bench_config *c = round < BENCH_FULL_ROUNDS ? cfg : &late;
-		for (int w = 0; w < cfg->nworkers; w++) {
-			bench_progress("---- %d worker%s, round %d of %d ----", cfg->workers[w],
-				       cfg->workers[w] == 1 ? "" : "s", round + 1, cfg->rounds);
-			bench_run_round(c, refs, cfg->workers[w], w == 0, res);
+		/* The next round takes as long as the last, less what only a full round runs. */
+		double guess = round < BENCH_FULL_ROUNDS ? last : last - last_full_only;
+		double at = bench_now() - t0;
+		if (round && cfg->time_limit > 0 && at + guess > cfg->time_limit) {
+			bench_note(res,
+				   "rounds %d to %d of %d not run: at %.0f s, another round of about "
+				   "%.0f s would have ended past the time limit of %.0f s "
+				   "(--time-limit, --rounds)",
+				   round + 1, cfg->rounds, cfg->rounds, at, guess, cfg->time_limit);
+			return round;
 		}
+		double r0 = bench_now();
+		last_full_only = 0;
+		for (int w = 0; w < cfg->nworkers; w++) {
+			bench_progress("---- %d worker%s, round %d of %d (at %.0f s) ----",
+				       cfg->workers[w], cfg->workers[w] == 1 ? "" : "s", round + 1,
+				       cfg->rounds, bench_now() - t0);
+			last_full_only += bench_run_round(c, refs, cfg->workers[w], w == 0, res);
+		}
+		last = bench_now() - r0;
+	}
+	return cfg->rounds;
+}
+
+/* The notes on memory: the budget, the plan's peak and what the watch saw. */
+static void note_memory(const struct bench_config *cfg, const struct bench_facts *f,
+			const struct bench_watch *w, struct bench_results *res)
+{
+	char budget[32], avail[32], total[32], peak[32], rise[32], lowest[32];
+	size_t mem, shm;
+	int phase = bench_need_peak(cfg, &mem, &shm);
+	bench_format_bytes(budget, sizeof budget, cfg->budget_mem);
+	bench_format_bytes(avail, sizeof avail, f->mem_avail);
+	bench_format_bytes(total, sizeof total, f->mem_total);
+	bench_format_bytes(peak, sizeof peak, mem);
+	bench_note(res,
+		   "memory: the run may keep %s at once (half of the %s available of %s at the "
+		   "start%s); its plan keeps at most %s (%s, with %s for the processes)",
+		   budget, avail, total, f->cgroup ? ", under the cgroup's limit" : "", peak,
+		   bench_phase_names[phase],
+		   (bench_format_bytes(rise, sizeof rise, bench_fixed_bytes(cfg->max_workers)),
+		    rise));
+	if (!w->start)
+		return;
+	size_t fell = w->start > w->lowest ? w->start - w->lowest : 0;
+	bench_format_bytes(rise, sizeof rise, fell);
+	bench_format_bytes(lowest, sizeof lowest, w->lowest);
+	bench_note(res,
+		   "memory: measured, the machine's available memory fell by at most %s (%.0f%% of "
+		   "its %s), to %s at %.0f s (MemAvailable every %d ms)",
+		   rise, 100.0 * (double)fell / (double)f->mem_total, total, lowest, w->lowest_at,
+		   BENCH_WATCH_PERIOD_MS);
+	if (w->stops) {
+		bench_format_bytes(lowest, sizeof lowest, w->floor);
+		bench_note(res,
+			   "memory: the available memory fell under the floor of %s %d time%s; the "
+			   "peers were stopped (their records say so) and the run went on",
+			   lowest, w->stops, w->stops == 1 ? "" : "s");
+		res->failures++;
 	}
 }
 
@@ -196,6 +292,11 @@ int brg_cli_bench(int argc, char **argv)
 		{"out", required_argument, NULL, OPT_OUT},
 		{"repeat", required_argument, NULL, OPT_REPEAT},
 		{"rounds", required_argument, NULL, OPT_ROUNDS},
+		{"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
+		{"size", required_argument, NULL, OPT_SIZE},
+		{"force", no_argument, NULL, OPT_FORCE},
+		{"llc", required_argument, NULL, OPT_LLC},
+		{"mem-floor", required_argument, NULL, OPT_MEM_FLOOR},
 		BRG_CLI_OPT_HELP,
 		BRG_CLI_OPT_END,
 	};
@@ -205,7 +306,8 @@ int brg_cli_bench(int argc, char **argv)
 	for (int k = 0; k < BK_COUNT; k++)
 		cfg.kernels[k] = 1;
 	int repeat = 0, rounds = 0, c;
-	size_t v;
+	size_t v, llc = 0, floor = 0;
+	double time_limit = -1;
 	while ((c = getopt_long(argc, argv, BRG_CLI_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_QUICK:
@@ -246,6 +348,35 @@ int brg_cli_bench(int argc, char **argv)
 							   "bad --rounds '%s' (1 to 8)", optarg);
 			rounds = (int)v;
 			break;
+		case OPT_TIME_LIMIT:
+			if (brg_cli_parse_size(optarg, &v) || v > 86400)
+				return brg_cli_usage_error("bench", bench_usage,
+							   "bad --time-limit '%s' (seconds, 0 to "
+							   "86400)",
+							   optarg);
+			time_limit = (double)v;
+			break;
+		case OPT_SIZE:
+			if (parse_bytes(optarg, &cfg.size_asked) || !cfg.size_asked)
+				return brg_cli_usage_error("bench", bench_usage,
+							   "bad --size '%s' (bytes: 512M, 1G, ...)",
+							   optarg);
+			break;
+		case OPT_FORCE:
+			cfg.force = 1;
+			break;
+		case OPT_LLC:
+			if (parse_bytes(optarg, &llc) || !llc)
+				return brg_cli_usage_error("bench", bench_usage,
+							   "bad --llc '%s' (bytes: 32M, 480M, ...)",
+							   optarg);
+			break;
+		case OPT_MEM_FLOOR:
+			if (parse_bytes(optarg, &floor) || !floor)
+				return brg_cli_usage_error("bench", bench_usage,
+							   "bad --mem-floor '%s' (bytes: 1G, ...)",
+							   optarg);
+			break;
 		case 'h':
 			return brg_cli_help(bench_usage);
 		default:
@@ -255,6 +386,8 @@ int brg_cli_bench(int argc, char **argv)
 	if (optind < argc)
 		return brg_cli_usage_error("bench", bench_usage, "unexpected argument '%s'",
 					   argv[optind]);
+	if (cfg.force && !cfg.size_asked)
+		return brg_cli_usage_error("bench", bench_usage, "--force goes with --size");
 
 	struct bench_results res;
 	memset(&res, 0, sizeof res);
@@ -282,14 +415,53 @@ int brg_cli_bench(int argc, char **argv)
 	}
 	struct bench_machine m;
 	bench_machine_probe(&m);
-	cfg.llc_bytes = m.llc_bytes;
+	cfg.llc_bytes = llc ? llc : m.llc_bytes;
 	configure(&cfg, repeat, rounds);
+	/* The default rounds stop in time; rounds asked for run unless a limit is asked too. */
+	cfg.time_limit = time_limit >= 0 ? time_limit : rounds ? 0 : 360;
 	cfg.tables = cfg.json ? stderr : stdout;
+
+	struct bench_facts facts;
+	char why[600];
+	int r = bench_facts_probe(&facts, cfg.llc_bytes);
+	if (r) {
+		brg_cli_error_code("bench: reading /proc/meminfo and /dev/shm", r);
+		bench_results_free(&res);
+		return BRG_CLI_FAIL;
+	}
+	if (bench_plan(&cfg, &facts, why, sizeof why)) {
+		brg_cli_error("bench: %s", why);
+		bench_results_free(&res);
+		return BRG_CLI_FAIL;
+	}
+	for (int i = 0; i < cfg.nplan_notes; i++) {
+		bench_progress("%s", cfg.plan_notes[i]);
+		bench_note(&res, "%s", cfg.plan_notes[i]);
+	}
+	r = bench_guard_init();
+	if (r) {
+		brg_cli_error_code("bench: /dev/shm and the signal handlers", r);
+		bench_results_free(&res);
+		return BRG_CLI_FAIL;
+	}
+	/* Under the floor the OOM killer is near: the peers go first, chosen by us. */
+	if (!floor) {
+		floor = facts.mem_total / 20;
+		floor = floor > facts.mem_avail / 4 ? facts.mem_avail / 4 : floor;
+	}
+	if (bench_watch_start(floor))
+		bench_note(&res, "memory: the watch could not start; no lowest reading");
 
 	double t0 = bench_now();
 	struct bench_refs refs;
 	bench_refs_compute(&cfg, &refs);
-	run_all(&cfg, &refs, &res);
+	cfg.rounds = run_all(&cfg, &refs, &res, t0);
+	bench_watch_stop(&res.watch);
+	note_memory(&cfg, &facts, &res.watch, &res);
+	int left = bench_guard_sweep();
+	if (left)
+		bench_note(&res, "%d segment%s a lost peer left behind in /dev/shm removed", left,
+			   left == 1 ? "" : "s");
 	bench_loadavg(m.load_end, sizeof m.load_end);
 	bench_derive(&cfg, &res);
 	/* Files first: a chart that could not be drawn is a note in the tables. */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "brigade.h"
 
@@ -67,6 +68,19 @@ extern const char *const bench_impl_names[BI_COUNT];
  * machine's load moves (bandwidth kernels, pool latencies; not dgemm, not Python Pools). */
 #define BENCH_FULL_ROUNDS 2
 
+/* Sizes (plan.c): the stream arrays are powers of two from BENCH_SIZE_FLOOR up to 4x the
+ * last-level cache, at most BENCH_SIZE_CAP, halved until the run fits its memory budget. */
+#define BENCH_SIZE_FLOOR ((size_t)128 << 20)
+#define BENCH_SIZE_CAP ((size_t)1 << 30)
+#define BENCH_SIZE_QUICK ((size_t)32 << 20)
+#define BENCH_SIZE_MIN ((size_t)1 << 20)
+#define BENCH_IMAGE_COLS 4096
+#define BENCH_SIZE_STEP ((size_t)BENCH_IMAGE_COLS * 4) /* a whole row of the f32 image */
+/* py-pool-pickle moves its arrays through pipes several times a run: its rate, not its size,
+ * is what is compared, so it gets arrays of at most this many bytes (--quick: a quarter). */
+#define BENCH_PICKLE_CAP ((size_t)32 << 20)
+#define BENCH_MAX_PLAN_NOTES 6
+
 struct bench_config {
 	int quick, json;
 	int rounds;	 /* the sequence, brigade and its peers, this many times (see above) */
@@ -76,17 +90,26 @@ struct bench_config {
 	int repeat_pool; /* the Python Pool peers, which pickle or map hundreds of MiB */
 	int nworkers;
 	int workers[BENCH_MAX_WORKERS];
+	int max_workers; /* the largest of workers[] */
 	int kernels[BK_COUNT]; /* 1 where selected */
 	const char *out_dir;
+	double time_limit;   /* no round starts that would end later than this (s); 0: none */
+	size_t size_asked;   /* --size (bytes), or 0 */
+	int force;	     /* --force: run a --size over the budget */
 	size_t n;	     /* elements per f64 array for triad, dot, sumsq */
 	size_t rows, cols;   /* stencil3 image: as many bytes as one f64 array */
 	size_t gemm_n;	     /* dgemm matrix order */
-	size_t py_n;	     /* elements per array for the Python Pool peers */
+	size_t pickle_n;     /* elements per array for py-pool-pickle */
+	size_t shm_n;	     /* elements per array for py-pool-shm */
 	size_t claim_n;	     /* index space of the claim job */
 	int empty_batch;     /* round trips per sample of `empty` */
 	int start_batch;     /* pool creations per sample of `start` */
 	double scalar;	     /* s of the triad */
-	size_t llc_bytes;
+	size_t llc_bytes;    /* what the sizing rule takes the last-level cache to be */
+	size_t budget_mem;   /* bytes the run may keep at once (half of what is available) */
+	size_t budget_shm;   /* bytes its segments may take in /dev/shm */
+	char plan_notes[BENCH_MAX_PLAN_NOTES][400]; /* how the sizes were chosen */
+	int nplan_notes;
 	FILE *tables; /* stdout, or stderr under --json */
 };
 
@@ -122,6 +145,15 @@ struct bench_rec {
 	double speedup, efficiency, of_limit; /* NAN where they do not apply */
 };
 
+/* The memory watch: MemAvailable every BENCH_WATCH_PERIOD_MS. */
+struct bench_watch {
+	size_t start, lowest; /* MemAvailable at the start, and the lowest seen */
+	double lowest_at;     /* seconds after the start */
+	size_t floor;	      /* under it the peers are stopped */
+	int stops;	      /* times it stopped them */
+	size_t stopped_at;    /* MemAvailable when it last did */
+};
+
 struct bench_results {
 	struct bench_rec *v;
 	size_t n, cap;
@@ -131,6 +163,7 @@ struct bench_results {
 	int bw_limit_impl[BENCH_MAX_WORKERS + 1];
 	double flop_limit[BENCH_MAX_WORKERS + 1]; /* GFLOP/s by worker count */
 	int failures; /* brigade kernels that failed or computed a wrong result, broken peers */
+	struct bench_watch watch; /* what the memory watch saw */
 };
 
 /* Appends a copy of rec; returns the stored record, or NULL without memory. */
@@ -180,7 +213,7 @@ struct bench_refs {
 		size_t n;
 		double triad_sum; /* sum of a after the triad */
 		double dot, sumsq;
-	} stream[2]; /* at cfg->n, and at cfg->py_n for the Python Pools */
+	} stream[3]; /* at cfg->n, cfg->pickle_n and cfg->shm_n */
 	double stencil_sum;
 	double gemm_sum;
 };
@@ -225,12 +258,45 @@ void bench_run_pool_first(int workers, struct bench_results *res);
 
 /* ---- round.c: one worker count in one round ---- */
 /* brigade's pool and the peers that serve commands (serial at first_count only), taking turns
- * run by run on each kernel, then the Python Pools (in the full rounds). */
-void bench_run_round(const struct bench_config *cfg, const struct bench_refs *refs, int workers,
+ * run by run on each kernel, then the Python Pools (in the full rounds).  Returns the seconds
+ * it spent on what only the full rounds run (dgemm, the Python Pools). */
+double bench_run_round(const struct bench_config *cfg, const struct bench_refs *refs, int workers,
 		     int first_count, struct bench_results *res);
 /* Waits until no thread of the processes in pids is running (spinning threads of OpenBLAS
  * and OpenMP included), at most max_s; returns 1 when they were quiet, 0 when time ran out. */
 int bench_wait_quiet(const int *pids, int npids, double max_s);
+
+/* ---- plan.c: the sizes this machine can hold ---- */
+struct bench_facts {
+	size_t llc;	  /* last-level cache, bytes; 0 when unknown */
+	size_t mem_total; /* MemTotal */
+	size_t mem_avail; /* MemAvailable, or the room under the cgroup's limit when less */
+	size_t shm_free;  /* free bytes of /dev/shm */
+	int cgroup;	  /* mem_avail is the cgroup's room */
+};
+/* The machine's facts now; llc as the caller knows it.  0 or a negative code. */
+int bench_facts_probe(struct bench_facts *f, size_t llc);
+
+/* The stretches of a round whose data are alive together. */
+enum bench_phase { BP_STREAM, BP_STENCIL, BP_GEMM, BP_PICKLE, BP_SHM, BP_COUNT };
+extern const char *const bench_phase_names[BP_COUNT];
+/* Bytes of data each phase keeps at once with cfg's sizes, all memory (mem, segments
+ * included) and in /dev/shm (shm). */
+void bench_need(const struct bench_config *cfg, size_t mem[BP_COUNT], size_t shm[BP_COUNT]);
+/* What the processes hold besides the data, with `workers` participants. */
+size_t bench_fixed_bytes(int workers);
+/* The run's peak: the largest phase plus the fixed part (*mem), the most in /dev/shm (*shm);
+ * returns the phase of the peak. */
+int bench_need_peak(const struct bench_config *cfg, size_t *mem, size_t *shm);
+/*
+ * Sets cfg's sizes (n, rows, cols, gemm_n, pickle_n, shm_n) and budget from the facts, the
+ * mode, cfg->size_asked and cfg->force, with notes on what was made smaller and why.  Returns
+ * 0, or -1 with the reason in err (a --size over the budget without --force; a machine with
+ * too little memory for even the smallest arrays).
+ */
+int bench_plan(struct bench_config *cfg, const struct bench_facts *f, char *err, size_t errlen);
+/* "512 MiB", "1.5 GiB" */
+void bench_format_bytes(char *buf, size_t len, size_t bytes);
 
 /* ---- data.c: brigade arrays for the bench ---- */
 enum { BENCH_FILL_STREAM, BENCH_FILL_IMAGE, BENCH_FILL_GEMM };
@@ -275,6 +341,9 @@ int bench_peer_pid(const struct bench_peer *p);
  * not answer in time is killed, and its later commands fail at once. */
 void bench_peer_run(struct bench_peer *p, const struct bench_refs *refs, int kernel, int repeat,
 		    struct bench_rec *rec);
+/* Has the peer free the data of its last kernel (at the end of a group of kernels, so that
+ * the next group's data are not made beside them); NULL is accepted. */
+void bench_peer_drop(struct bench_peer *p);
 /* Ends the peer (end of its stdin; killed when it does not exit in time); NULL is accepted.
  * A peer that exited with an error leaves a note and a failure in res. */
 void bench_peer_stop(struct bench_peer *p, struct bench_results *res);
@@ -315,6 +384,28 @@ void bench_print_json(FILE *out, const struct bench_config *cfg, const struct be
  * cfg->out_dir; returns 0 or -errno (what failed is printed). */
 int bench_write_files(const struct bench_config *cfg, const struct bench_machine *m,
 		      struct bench_results *res);
+
+/* ---- guard.c: what the bench owes the machine whatever happens ---- */
+/* Why the bench stopped a peer itself. */
+enum { BENCH_STOPPED_SIGNAL = 1, BENCH_STOPPED_MEMORY = 2 };
+#define BENCH_WATCH_PERIOD_MS 25
+/* Installs the SIGINT, SIGTERM and SIGHUP handlers (kill the peers, remove the run's
+ * segments, die of the signal); 0 or a negative code. */
+int bench_guard_init(void);
+/* "brg-bench-PID-": every segment the run names itself starts with it. */
+const char *bench_segment_prefix(void);
+/* Removes the run's segments still in /dev/shm (its pools' too); returns how many. */
+int bench_guard_sweep(void);
+/* A peer's process group, killed on a signal or when memory runs short, until removed. */
+void bench_guard_peer_add(pid_t pgid);
+/* Forgets pgid; returns BENCH_STOPPED_* when the bench killed it, else 0. */
+int bench_guard_peer_remove(pid_t pgid);
+/* BENCH_STOPPED_* when the bench killed pgid, else 0. */
+int bench_guard_peer_stopped(pid_t pgid);
+
+/* The memory watch (struct bench_watch, above): MemAvailable every BENCH_WATCH_PERIOD_MS. */
+int bench_watch_start(size_t floor);
+void bench_watch_stop(struct bench_watch *out);
 
 /* ---- small helpers ---- */
 void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

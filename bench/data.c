@@ -122,7 +122,7 @@ int bench_arrays_make(brg_pool *pool, struct bench_arrays *s, struct bench_resul
 	*step = "brg_pool_array_create";
 	for (int i = 0; i < s->n && !r; i++) {
 		char name[BRG_NAME_MAX + 1];
-		snprintf(name, sizeof name, "brg-bench-%d-%u-%s", (int)getpid(), counter++,
+		snprintf(name, sizeof name, "%s%u-%s", bench_segment_prefix(), counter++,
 			 s->names[i]);
 		r = brg_pool_array_create(pool, &s->v[i], name, s->dtype, s->ndim, s->shape, NULL);
 	}
@@ -153,21 +153,27 @@ void bench_refs_compute(const struct bench_config *cfg, struct bench_refs *refs)
 {
 	memset(refs, 0, sizeof *refs);
 	double s = cfg->scalar;
-	/* Sums straight from the formulas: no array is needed, and every partial sum is exact
-	 * (see loops.h), so the order does not matter. */
-	for (int k = 0; k < 2; k++) {
-		size_t n = k ? cfg->py_n : cfg->n;
-		double t = 0, d = 0, q = 0;
-		for (size_t i = 0; i < n; i++) {
+	/* Sums straight from the formulas, which repeat every 35 elements: whole periods, then
+	 * the rest.  No array is needed, and every partial sum is exact (see loops.h), so this
+	 * is the sum of a loop in any order. */
+	size_t sizes[3] = {cfg->n, cfg->pickle_n, cfg->shm_n};
+	for (int k = 0; k < 3; k++) {
+		size_t n = sizes[k];
+		double t[2] = {0, 0}, d[2] = {0, 0}, q[2] = {0, 0};
+		for (size_t i = 0; i < 35; i++) {
 			double b = bench_init_b(i), c = bench_init_c(i);
-			t += b + s * c;
-			d += b * c;
-			q += b * b;
+			int part = i < n % 35; /* the rest of a period */
+			for (int j = 0; j <= part; j++) {
+				t[j] += b + s * c;
+				d[j] += b * c;
+				q[j] += b * b;
+			}
 		}
+		double periods = (double)(n / 35);
 		refs->stream[k].n = n;
-		refs->stream[k].triad_sum = t;
-		refs->stream[k].dot = d;
-		refs->stream[k].sumsq = q;
+		refs->stream[k].triad_sum = periods * t[0] + t[1];
+		refs->stream[k].dot = periods * d[0] + d[1];
+		refs->stream[k].sumsq = periods * q[0] + q[1];
 	}
 
 	refs->stencil_sum = NAN;
@@ -208,7 +214,11 @@ void bench_refs_compute(const struct bench_config *cfg, struct bench_refs *refs)
 
 double bench_refs_value(const struct bench_refs *refs, int kernel, size_t n)
 {
-	int k = refs->stream[1].n == n;
+	int k = 0;
+	while (k < 3 && refs->stream[k].n != n)
+		k++;
+	if (k == 3 && kernel <= BK_SUMSQ)
+		return NAN; /* no such size */
 	switch (kernel) {
 	case BK_TRIAD:
 		return refs->stream[k].triad_sum;

@@ -9,8 +9,9 @@
  * kernel, impl, workers, n, samples (seconds per operation), value (the result, or the sum of
  * the output, for the caller's check), threads; or kernel and error (or skipped).  The data a
  * kernel needs are made on its first command and kept until a command needs other data, so the
- * bench can alternate runs of this peer with brigade's on data that stay in place.  Exits at
- * the end of stdin.  The caller sets the CPU affinity and OMP_* / OPENBLAS_NUM_THREADS. */
+ * bench can alternate runs of this peer with brigade's on data that stay in place; the command
+ * "drop" frees them and answers {"dropped": true}.  Exits at the end of stdin.  The caller sets
+ * the CPU affinity and OMP_* / OPENBLAS_NUM_THREADS. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -155,7 +156,12 @@ struct touch {
 static void *touch_thread(void *p)
 {
 	struct touch *t = p;
-	if (t->what == 0)
+	if (t->what == 0 && !t->a) { /* OpenBLAS has no triad: no a */
+		for (size_t i = t->lo; i < t->hi; i++) {
+			t->b[i] = bench_init_b(i);
+			t->c[i] = bench_init_c(i);
+		}
+	} else if (t->what == 0)
 		serial_init_stream(t->a, t->b, t->c, t->lo, t->hi);
 	else
 		serial_init_gemm(t->a, t->b, t->c, t->n, t->lo, t->hi);
@@ -208,10 +214,11 @@ static int data_need(struct settings *s, enum data_kind kind)
 	data_free(s);
 	if (kind == D_STREAM) {
 		size_t n = s->n;
-		s->a = alloc_bytes(n * 8);
+		/* OpenBLAS has no triad: a is not made (plan.c counts on it) */
+		s->a = s->openblas ? NULL : alloc_bytes(n * 8);
 		s->b = alloc_bytes(n * 8);
 		s->c = alloc_bytes(n * 8);
-		if (!s->a || !s->b || !s->c)
+		if ((!s->a && !s->openblas) || !s->b || !s->c)
 			goto oom;
 		/* First touch by the threads that compute on each range. */
 		if (s->openblas)
@@ -396,7 +403,7 @@ static const char usage[] =
 	"         [--cols C] [--gemm-n N] [--claim-n N] [--empty-batch B]\n"
 	"A helper of `brigade bench`: prints a ready line, then runs each command of stdin,\n"
 	"\"KERNEL REPEAT\" (triad dot sumsq stencil3 dgemm empty claim; REPEAT 1 to 64), and\n"
-	"prints its samples as one JSON line.\n";
+	"prints its samples as one JSON line; \"drop\" frees the data it keeps.\n";
 
 static int parse_size(const char *text, size_t *out)
 {
@@ -508,6 +515,12 @@ int main(int argc, char **argv)
 	while (fgets(line, sizeof line, stdin)) {
 		char kernel[32];
 		int repeat;
+		if (!strcmp(line, "drop\n")) {
+			data_free(&s);
+			printf("{\"dropped\": true}\n");
+			fflush(stdout);
+			continue;
+		}
 		if (sscanf(line, "%31s %d", kernel, &repeat) != 2 || repeat < 1 || repeat > 64) {
 			print_error(&s, "?", "bad command (want: KERNEL REPEAT, REPEAT 1 to 64)");
 			continue;

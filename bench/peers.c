@@ -167,14 +167,63 @@ static char **child_env(char *const *ours, int nours)
 	return env;
 }
 
-/* A child process with a pipe to its stdin and one from its stdout (its stderr is ours). */
+/* A child process with a pipe to its stdin and one from its stdout (its stderr is ours), the
+ * leader of a process group of its own (a Python Pool's workers join it), so that the bench
+ * can stop all of it and a Ctrl-C at the terminal reaches the bench alone. */
 struct child {
 	pid_t pid;
-	int to, from; /* -1 once closed */
+	int to, from;	    /* -1 once closed */
+	int killed;	    /* the bench sent SIGKILL */
+	unsigned long oom0; /* the kernel's OOM kills when it started */
 	size_t used;
 	char buf[65536];
 	char line[65536]; /* the line child_getline returned */
 };
+
+/* The kernel's count of OOM kills since boot (/proc/vmstat oom_kill), or 0. */
+static unsigned long oom_kills(void)
+{
+	char buf[8192];
+	int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	const char *p = strstr(buf, "\noom_kill ");
+	return p ? strtoul(p + 10, NULL, 10) : 0;
+}
+
+/* How a child ended, from its wait status; 0 when it exited with 0, else -1 and the cause in
+ * why. */
+static int describe_end(const struct child *c, int st, int stopped, char *why, size_t len)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFEXITED(st)) {
+		snprintf(why, len, "exited with status %d%s", WEXITSTATUS(st),
+			 WEXITSTATUS(st) == 127 ? " (could not execute)" : "");
+	} else if (!WIFSIGNALED(st)) {
+		snprintf(why, len, "ended with wait status %#x", st);
+	} else if (WTERMSIG(st) != SIGKILL) {
+		const char *name = sigabbrev_np(WTERMSIG(st));
+		snprintf(why, len, "killed by signal %d (SIG%s: %s)", WTERMSIG(st),
+			 name ? name : "?", strsignal(WTERMSIG(st)));
+	} else if (stopped == BENCH_STOPPED_MEMORY) {
+		snprintf(why, len, "stopped by the bench: the machine's available memory fell "
+				   "under its floor");
+	} else if (stopped || c->killed) {
+		snprintf(why, len, "killed by the bench");
+	} else if (oom_kills() > c->oom0) {
+		snprintf(why, len, "killed by the kernel (out of memory: its OOM killer ran)");
+	} else {
+		snprintf(why, len, "killed by SIGKILL from outside the bench (the kernel, out of "
+				   "memory?)");
+	}
+	return -1;
+}
 
 /* Starts path with argv and envp on cpus (NULL: ours); 0, or -1 with a message in why. */
 static int child_spawn(struct child *c, const char *path, char *const argv[], char *const envp[],
@@ -210,6 +259,7 @@ static int child_spawn(struct child *c, const char *path, char *const argv[], ch
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
+		setpgid(0, 0);
 		struct sigaction dfl = {.sa_handler = SIG_DFL};
 		sigaction(SIGPIPE, &dfl, NULL); /* ignored by whoever started the bench? */
 		if (cpus)
@@ -228,11 +278,15 @@ static int child_spawn(struct child *c, const char *path, char *const argv[], ch
 		execve(path, argv, envp);
 		_exit(127);
 	}
+	setpgid(pid, pid); /* as the child does: whichever runs first */
 	close(in[0]);
 	close(out[1]);
 	c->pid = pid;
 	c->to = in[1];
 	c->from = out[0];
+	c->killed = 0;
+	c->oom0 = oom_kills();
+	bench_guard_peer_add(pid);
 	return 0;
 }
 
@@ -306,9 +360,19 @@ static int child_send(struct child *c, const char *text)
 	return r;
 }
 
+/* Kills the child's process group (the child and, for a Python Pool, its workers). */
+static void child_kill(struct child *c)
+{
+	if (c->pid > 0) {
+		kill(-c->pid, SIGKILL);
+		kill(c->pid, SIGKILL);
+		c->killed = 1;
+	}
+}
+
 /* Ends stdin, drops what the child still prints, kills it when it has not exited within
- * grace_s (at once when kill_now), reaps it.  0 when it exited with 0, else a message in
- * why. */
+ * grace_s (at once when kill_now), reaps it.  0 when it exited with 0, else -1 and how it
+ * ended in why. */
 static int child_end(struct child *c, double grace_s, int kill_now, char *why, size_t whylen)
 {
 	if (c->pid < 0)
@@ -316,39 +380,51 @@ static int child_end(struct child *c, double grace_s, int kill_now, char *why, s
 	if (c->to >= 0)
 		close(c->to);
 	c->to = -1;
-	int killed = 0;
-	if (kill_now) {
-		kill(c->pid, SIGKILL);
-		killed = 1;
-	}
+	int timed_out = 0;
+	if (kill_now)
+		child_kill(c);
 	double deadline = bench_now() + grace_s;
 	int r;
-	while (!killed && (r = child_getline(c, deadline)) != 0) {
+	while (!c->killed && (r = child_getline(c, deadline)) != 0) {
 		if (r < 0) {
 			/* A Python Pool's workers leave when their parent's pipe closes. */
-			kill(c->pid, SIGKILL);
-			killed = 1;
+			child_kill(c);
+			timed_out = 1;
 		}
 	}
 	if (c->from >= 0)
 		close(c->from);
 	c->from = -1;
+	/* Its output closed: it is ending.  One that lingers is killed after the grace.  It is
+	 * reaped last: until then its pid names its group, whose rest (a Pool's workers) goes
+	 * with it. */
+	for (;;) {
+		siginfo_t si = {0};
+		int w = waitid(P_PID, (id_t)c->pid, &si,
+			       WEXITED | WNOWAIT | (c->killed ? 0 : WNOHANG));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 || si.si_pid == c->pid)
+			break;
+		if (bench_now() >= deadline) {
+			child_kill(c);
+			timed_out = 1;
+			continue;
+		}
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	kill(-c->pid, SIGKILL);
 	int st = 0;
 	while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
 		;
+	int stopped = bench_guard_peer_remove(c->pid);
 	c->pid = -1;
-	if (killed) {
+	if (timed_out) {
 		snprintf(why, whylen, "killed: no answer in time");
 		return -1;
 	}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0;
-	if (WIFEXITED(st))
-		snprintf(why, whylen, "exited with status %d%s", WEXITSTATUS(st),
-			 WEXITSTATUS(st) == 127 ? " (could not execute)" : "");
-	else
-		snprintf(why, whylen, "killed by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	return -1;
+	return describe_end(c, st, stopped, why, whylen);
 }
 
 typedef void (*line_fn)(const char *line, void *userdata);
@@ -372,7 +448,7 @@ static int run_child(const char *path, char *const argv[], char *const envp[],
 		int got;
 		while ((got = child_getline(c, deadline)) > 0)
 			fn(c->line, userdata);
-		r = child_end(c, 0, got < 0, why, whylen);
+		r = child_end(c, 10, got < 0, why, whylen);
 		if (got < 0)
 			snprintf(why, whylen, "killed after %.0f s", timeout_s);
 	}
@@ -388,7 +464,8 @@ struct jrec {
 	double workers, n, value, threads;
 	double samples[BENCH_MAX_SAMPLES];
 	int nsamples, has_value;
-	int ready; /* "ready": true, a serving peer's first line */
+	int ready;   /* "ready": true, a serving peer's first line */
+	int dropped; /* "dropped": true, the answer to "drop" */
 };
 
 static const char *skip_ws(const char *p)
@@ -493,6 +570,8 @@ static int parse_line(const char *line, struct jrec *j)
 			if (end == p) { /* true, false, null */
 				if (!strcmp(key, "ready"))
 					j->ready = !strncmp(p, "true", 4);
+				else if (!strcmp(key, "dropped"))
+					j->dropped = !strncmp(p, "true", 4);
 				while (isalpha((unsigned char)*p))
 					p++;
 				v = NAN;
@@ -540,6 +619,10 @@ static void rec_from_jrec(const struct jrec *j, const struct bench_refs *refs, i
 	if (j->n > 0)
 		rec->n = (size_t)j->n;
 	double want = bench_refs_value(refs, rec->kernel, rec->n);
+	if (isnan(want) && rec->kernel <= BK_DGEMM) {
+		bench_rec_fail(rec, BS_FAILED, "no reference value for n = %zu", rec->n);
+		return;
+	}
 	if (!isnan(want) && (!j->has_value || !bench_value_ok(j->value, want))) {
 		bench_rec_fail(rec, BS_FAILED, "WRONG RESULT: %.17g, serial loop gives %.17g",
 			       j->value, want);
@@ -676,11 +759,13 @@ static int peer_path(int impl, struct bench_results *res, const char **path)
 }
 
 /* The strings of one peer's command line and environment. */
+#define PEER_ENV 5
 struct peer_args {
 	char *argv[40];
-	char *env_ours[4];
+	char *env_ours[PEER_ENV];
 	char num[12][24];
 	char e_omp[40], e_blas[40];
+	char shm_prefix[64];
 };
 
 static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg, int impl,
@@ -702,12 +787,18 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 	pa->argv[ac++] = (char *)"--impl";
 	pa->argv[ac++] = (char *)bench_impl_names[impl];
 	OPT("--workers", "%d", workers);
-	OPT("--n", "%zu", impl == BI_PICKLE || impl == BI_SHM ? cfg->py_n : cfg->n);
+	OPT("--n", "%zu", impl == BI_PICKLE ? cfg->pickle_n : impl == BI_SHM ? cfg->shm_n : cfg->n);
 	OPT("--gemm-n", "%zu", cfg->gemm_n);
 	/* A Python round trip costs some 100 us, an OpenMP region a few: similar batch times. */
 	OPT("--empty-batch", "%d",
 	    python ? (cfg->empty_batch / 10 ? cfg->empty_batch / 10 : 1) : cfg->empty_batch);
 	if (python) {
+		if (impl == BI_SHM) {
+			/* its SharedMemory under the run's names, which the guard removes */
+			snprintf(pa->shm_prefix, sizeof pa->shm_prefix, "%spy-", bench_segment_prefix());
+			pa->argv[ac++] = (char *)"--shm-prefix";
+			pa->argv[ac++] = pa->shm_prefix;
+		}
 		if (kernels) {
 			pa->argv[ac++] = (char *)"--kernels";
 			pa->argv[ac++] = (char *)kernels;
@@ -735,6 +826,9 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 	pa->env_ours[1] = pa->e_blas;
 	pa->env_ours[2] = (char *)(impl == BI_OPENMP ? "OMP_PROC_BIND=close" : "OMP_PROC_BIND");
 	pa->env_ours[3] = (char *)(impl == BI_OPENMP ? "OMP_PLACES=cores" : "OMP_PLACES");
+	/* glibc's debugging fill of every malloc and free (meson test sets it) would time the
+	 * allocator: pickling 32 MiB takes 70 times as long under it. */
+	pa->env_ours[4] = (char *)"MALLOC_PERTURB_";
 }
 
 /* ---- a peer that serves commands ---- */
@@ -765,7 +859,7 @@ struct bench_peer *bench_peer_start(const struct bench_config *cfg, int impl, in
 	int r = p ? pool_cpus(workers, &cpus) : -ENOMEM;
 	if (!r) {
 		peer_args_build(&pa, cfg, impl, workers, path, NULL);
-		envp = child_env(pa.env_ours, 4);
+		envp = child_env(pa.env_ours, PEER_ENV);
 		r = envp ? 0 : -ENOMEM;
 	}
 	if (r) {
@@ -792,8 +886,11 @@ struct bench_peer *bench_peer_start(const struct bench_config *cfg, int impl, in
 			 : got == 0	      ? "ended before it was ready"
 			 : !parse_line(p->c.line, &j) && j.error[0] ? j.error
 								     : "did not say it was ready");
-		char end[128];
-		child_end(&p->c, 10, got < 0, end, sizeof end);
+		char end[160];
+		if (child_end(&p->c, 10, got < 0, end, sizeof end) && got == 0) {
+			size_t l = strlen(why);
+			snprintf(why + l, sizeof why - l, " (%s)", end);
+		}
 	}
 	bench_note(res, "%s at %d workers: %s %s", iname, workers, path, why);
 	res->failures++;
@@ -801,57 +898,93 @@ struct bench_peer *bench_peer_start(const struct bench_config *cfg, int impl, in
 	return NULL;
 }
 
-void bench_peer_run(struct bench_peer *p, const struct bench_refs *refs, int kernel, int repeat,
-		    struct bench_rec *rec)
+/* The peer went away (EOF, or no answer by the deadline: timed_out): reaped, its cause kept in
+ * p->why for the records of its later commands. */
+static void peer_lost(struct bench_peer *p, int timed_out)
 {
-	const char *kname = bench_kernels[kernel].name;
-	if (p->broken) {
-		bench_rec_fail(rec, BS_FAILED, "the peer process is gone (%s)", p->why);
-		return;
-	}
-	char cmd[64];
-	snprintf(cmd, sizeof cmd, "%s %d\n", kname, repeat);
+	char how[160];
+	p->broken = 1;
+	if (child_end(&p->c, timed_out ? 0 : 5, timed_out, how, sizeof how) == 0)
+		snprintf(how, sizeof how, "it exited");
+	if (timed_out)
+		snprintf(p->why, sizeof p->why, "no answer in %.0f s, killed", p->timeout);
+	else
+		snprintf(p->why, sizeof p->why, "%s", how);
+	bench_progress("%s at %d worker%s: the peer process is gone (%s); the run goes on "
+		       "without it",
+		       bench_impl_names[p->impl], p->workers, p->workers == 1 ? "" : "s", p->why);
+}
+
+/* Sends a command line; the next line that `want` accepts into *j: 0, or -1 (p broken). */
+static int peer_ask(struct bench_peer *p, const char *cmd, int (*want)(const struct jrec *, const void *),
+		    const void *arg, struct jrec *j)
+{
+	if (p->broken)
+		return -1;
 	if (child_send(&p->c, cmd)) {
-		p->broken = 1;
-		snprintf(p->why, sizeof p->why, "it ended");
-		bench_rec_fail(rec, BS_FAILED, "the peer process is gone (%s)", p->why);
-		return;
+		peer_lost(p, 0);
+		return -1;
 	}
 	double deadline = bench_now() + p->timeout;
 	for (;;) {
 		int got = child_getline(&p->c, deadline);
 		if (got <= 0) {
-			p->broken = 1;
-			if (got < 0) {
-				kill(p->c.pid, SIGKILL);
-				snprintf(p->why, sizeof p->why, "no answer in %.0f s, killed",
-					 p->timeout);
-			} else {
-				snprintf(p->why, sizeof p->why, "it ended");
-			}
-			bench_rec_fail(rec, BS_FAILED, "the peer process is gone (%s)", p->why);
-			return;
+			peer_lost(p, got < 0);
+			return -1;
 		}
-		struct jrec j;
-		if (parse_line(p->c.line, &j)) {
+		if (parse_line(p->c.line, j)) {
 			bench_progress("%s: ignoring a line it printed: %.80s",
 				       bench_impl_names[p->impl], p->c.line);
 			continue;
 		}
-		if (!strcmp(j.kernel, kname) || !strcmp(j.kernel, "?")) {
-			rec_from_jrec(&j, refs, p->workers, rec);
-			return;
-		}
+		if (want(j, arg))
+			return 0;
 	}
+}
+
+static int is_answer_to(const struct jrec *j, const void *kname)
+{
+	return !strcmp(j->kernel, kname) || !strcmp(j->kernel, "?");
+}
+
+static int is_dropped(const struct jrec *j, const void *unused)
+{
+	(void)unused;
+	return j->dropped;
+}
+
+void bench_peer_run(struct bench_peer *p, const struct bench_refs *refs, int kernel, int repeat,
+		    struct bench_rec *rec)
+{
+	const char *kname = bench_kernels[kernel].name;
+	char cmd[64];
+	struct jrec j;
+	snprintf(cmd, sizeof cmd, "%s %d\n", kname, repeat);
+	if (peer_ask(p, cmd, is_answer_to, kname, &j)) {
+		bench_rec_fail(rec, BS_FAILED, "the peer process is gone (%s)", p->why);
+		return;
+	}
+	rec_from_jrec(&j, refs, p->workers, rec);
+}
+
+void bench_peer_drop(struct bench_peer *p)
+{
+	struct jrec j;
+	if (p)
+		peer_ask(p, "drop\n", is_dropped, NULL, &j);
 }
 
 void bench_peer_stop(struct bench_peer *p, struct bench_results *res)
 {
 	if (!p)
 		return;
-	char why[128];
+	char why[160];
 	/* A peer frees hundreds of MiB as it exits: seconds at most. */
-	if (child_end(&p->c, 60, 0, why, sizeof why) && !p->broken) {
+	if (p->broken)
+		bench_note(res, "%s at %d workers: the peer process was lost (%s); its later "
+				"records of the round failed and the run went on",
+			   bench_impl_names[p->impl], p->workers, p->why);
+	else if (child_end(&p->c, 60, 0, why, sizeof why)) {
 		bench_note(res, "%s at %d workers: %s", bench_impl_names[p->impl], p->workers, why);
 		res->failures++;
 	}
@@ -884,7 +1017,7 @@ void bench_run_peer(const struct bench_config *cfg, const struct bench_refs *ref
 		return;
 	struct peer_args pa;
 	peer_args_build(&pa, cfg, impl, workers, path, list);
-	char **envp = child_env(pa.env_ours, 4), why[256];
+	char **envp = child_env(pa.env_ours, PEER_ENV), why[256];
 	cpu_set_t cpus;
 	int r = pool_cpus(workers, &cpus);
 	if (!envp || r) {

@@ -5,11 +5,11 @@ Pools that move data by pickling slices or share it through multiprocessing.shar
 usage: peers.py --probe
        peers.py --impl numpy --workers N [--n N] [--gemm-n N]
        peers.py --impl py-pool-pickle|py-pool-shm --workers N --kernels K1,K2...
-                [--n N] [--repeat R] [--repeat-pool R] [--empty-batch B]
+                [--n N] [--repeat R] [--repeat-pool R] [--empty-batch B] [--shm-prefix P]
 
 numpy serves commands as brigade-bench-peer does: a line {"ready": true}, then for each line
 "KERNEL REPEAT" of stdin (triad dot sumsq dgemm) one warm-up run, REPEAT timed ones and one
-JSON line.  The Pools run the kernels listed, each once untimed and `--repeat-pool` times
+JSON line; "drop" frees its data and answers {"dropped": true}.  The Pools run the kernels listed, each once untimed and `--repeat-pool` times
 timed (empty and start: `--repeat`), a JSON line each, and exit.  A line holds kernel, impl,
 workers, n, samples (seconds per operation), value (the result, or the sum of the output, for
 the caller's check); or kernel and error.  The data are the formulas of bench/loops.h.  The
@@ -69,12 +69,22 @@ def run_stream(kernels, fns, repeat, a, n):
         emit(dict(kernel=name, n=n, samples=samples, value=value))
 
 
+CHUNK = 1 << 20  # elements filled at a time: temporaries stay small whatever n is
+
+
+def fill_stream(b, c, lo, hi):
+    """b[lo:hi] and c[lo:hi] from the formulas, a chunk at a time."""
+    for s in range(lo, hi, CHUNK):
+        idx = np.arange(s, min(s + CHUNK, hi), dtype=np.int64)
+        b[s - lo:s - lo + len(idx)] = init_b(idx)
+        c[s - lo:s - lo + len(idx)] = init_c(idx)
+
+
 def stream_arrays(n):
-    idx = np.arange(n, dtype=np.int64)
-    b = init_b(idx)
-    c = init_c(idx)
-    del idx
-    a = np.zeros(n)
+    """a (zero), b and c of n elements, with no temporary larger than a chunk (the bench's
+    memory budget counts three arrays)."""
+    a, b, c = np.zeros(n), np.empty(n), np.empty(n)
+    fill_stream(b, c, 0, n)
     return a, b, c
 
 
@@ -96,16 +106,22 @@ class NumpyPeer:
     def need(self, kind):
         if self.kind == kind:
             return self.data
-        self.kind = self.data = None  # the old data go before the new are made
+        self.drop()  # the old data go before the new are made
         if kind == "stream":
             self.data = stream_arrays(self.args.n)
         else:
             g = self.args.gemm_n
-            i = np.arange(g, dtype=np.int64)[:, None]
-            j = np.arange(g, dtype=np.int64)[None, :]
-            self.data = (0.125 * (((3 * i + j) % 7) - 3), 0.25 * (((i + 2 * j) % 5) - 2))
+            A, B = np.empty((g, g)), np.empty((g, g))
+            j = np.arange(g, dtype=np.int64)
+            for i in range(g):  # a row at a time: no g x g temporaries
+                A[i] = 0.125 * (((3 * i + j) % 7) - 3)
+                B[i] = 0.25 * (((i + 2 * j) % 5) - 2)
+            self.data = (A, B)
         self.kind = kind
         return self.data
+
+    def drop(self):
+        self.kind = self.data = None
 
     def run(self, kernel, repeat):
         if kernel in ("triad", "dot", "sumsq"):
@@ -137,6 +153,10 @@ def serve_numpy(args):
     emit(dict(ready=True))
     for line in iter(sys.stdin.readline, ""):
         words = line.split()
+        if words == ["drop"]:
+            peer.drop()
+            emit(dict(dropped=True))
+            continue
         if len(words) != 2 or not words[1].isdigit() or not 1 <= int(words[1]) <= 64:
             emit(dict(kernel="?", error="bad command (want: KERNEL REPEAT, REPEAT 1 to 64)"))
             continue
@@ -231,10 +251,8 @@ def shm_attach(names, n):
 
 def sh_init(rng):
     lo, hi = rng
-    idx = np.arange(lo, hi, dtype=np.int64)
     SHM["a"][lo:hi] = 0.0
-    SHM["b"][lo:hi] = init_b(idx)
-    SHM["c"][lo:hi] = init_c(idx)
+    fill_stream(SHM["b"][lo:hi], SHM["c"][lo:hi], lo, hi)
 
 
 def sh_triad(rng):
@@ -258,8 +276,12 @@ def sh_sumsq(rng):
 def run_shm(args, kernels):
     from multiprocessing import shared_memory
     n, N = args.n, args.workers
-    blocks = [shared_memory.SharedMemory(create=True, size=n * 8) for _ in range(3)]
+    blocks = []
     try:
+        for name in "abc":  # under the bench's names, which it removes should we be killed
+            blocks.append(shared_memory.SharedMemory(
+                name=args.shm_prefix + name if args.shm_prefix else None, create=True,
+                size=n * 8))
         a = np.ndarray((n,), np.float64, buffer=blocks[0].buf)
         with mp.Pool(N, initializer=shm_attach, initargs=([blk.name for blk in blocks], n)) as pool:
             parts = ranges(n, N)
@@ -304,6 +326,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--repeat-pool", type=int, default=2)
     ap.add_argument("--empty-batch", type=int, default=200)
+    ap.add_argument("--shm-prefix", default="",
+                    help="py-pool-shm: name its SharedMemory PREFIX + a, b, c")
     args = ap.parse_args()
     if args.probe:
         return probe()

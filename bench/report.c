@@ -559,10 +559,17 @@ static void print_machine(FILE *out, const struct bench_config *cfg, const struc
 		cfg->repeat_pool, full, full == 1 ? "" : "s");
 	for (int i = 0; i < cfg->nworkers; i++)
 		fprintf(out, "%s%d", i ? "," : " ", cfg->workers[i]);
-	if (cfg->quick)
-		fprintf(out, " (--quick: small sizes, below 4x the LLC; Python Pools at n = %zu)",
-			cfg->py_n);
 	fputc('\n', out);
+	char a[32], p[32], q[32];
+	bench_format_bytes(a, sizeof a, cfg->n * 8);
+	bench_format_bytes(p, sizeof p, cfg->pickle_n * 8);
+	bench_format_bytes(q, sizeof q, cfg->shm_n * 8);
+	fprintf(out,
+		"%ssizes: f64 arrays of %s (n = %zu) for brigade and the serial, OpenMP, OpenBLAS "
+		"and numpy peers, %s for py-pool-shm, %s for py-pool-pickle; the image %zu x %zu "
+		"f32; dgemm n = %zu%s\n",
+		bullet, a, cfg->n, q, p, cfg->rows, cfg->cols, cfg->gemm_n,
+		cfg->quick ? " (--quick: small sizes, below 4x the LLC)" : "");
 	for (size_t i = 0; i < sizeof method / sizeof method[0]; i++)
 		print_paragraph(out, bullet, method[i]);
 }
@@ -704,11 +711,26 @@ void bench_print_json(FILE *out, const struct bench_config *cfg, const struct be
 		fprintf(out, "%s%d", i ? ", " : "", cfg->workers[i]);
 	fprintf(out,
 		"], \"n\": %zu, \"array_bytes\": %zu, \"image\": [%zu, %zu], \"gemm_n\": %zu, "
-		"\"claim_n\": %zu, \"py_pool_n\": %zu, \"empty_batch\": %d, \"start_batch\": %d, "
+		"\"claim_n\": %zu, \"pickle_n\": %zu, \"shm_n\": %zu, \"empty_batch\": %d, "
+		"\"start_batch\": %d, \"time_limit_s\": %.0f, "
 		"\"stream_bytes_per_element\": {\"triad\": 24, \"dot\": 16, \"sumsq\": 8, "
 		"\"stencil3\": 8}},\n",
-		cfg->n, cfg->n * 8, cfg->rows, cfg->cols, cfg->gemm_n, cfg->claim_n, cfg->py_n,
-		cfg->empty_batch, cfg->start_batch);
+		cfg->n, cfg->n * 8, cfg->rows, cfg->cols, cfg->gemm_n, cfg->claim_n, cfg->pickle_n,
+		cfg->shm_n, cfg->empty_batch, cfg->start_batch, cfg->time_limit);
+	size_t mem, shm, need[BP_COUNT], need_shm[BP_COUNT];
+	int peak = bench_need_peak(cfg, &mem, &shm);
+	bench_need(cfg, need, need_shm);
+	fprintf(out,
+		" \"memory\": {\"budget_bytes\": %zu, \"shm_budget_bytes\": %zu, "
+		"\"planned_peak_bytes\": %zu, \"planned_peak_phase\": \"%s\", "
+		"\"fixed_bytes\": %zu, \"phases\": {",
+		cfg->budget_mem, cfg->budget_shm, mem, bench_phase_names[peak],
+		bench_fixed_bytes(cfg->max_workers));
+	for (int i = 0; i < BP_COUNT; i++)
+		fprintf(out, "%s\"%s\": {\"bytes\": %zu, \"shm_bytes\": %zu}", i ? ", " : "",
+			bench_phase_names[i], need[i], need_shm[i]);
+	fprintf(out, "}, \"available_at_start\": %zu, \"lowest_available\": %zu},\n",
+		res->watch.start, res->watch.lowest);
 	fputs(" \"limits\": [", out);
 	int first = 1;
 	for (int i = 0; i < cfg->nworkers; i++) {

@@ -202,6 +202,9 @@ static void run_group(struct round *R, const struct bench_group *g)
 			run_kernel(R, g->kernels[i], g, data);
 	if (data)
 		g->close(data);
+	/* The next group's data are made once these are gone (plan.c counts on it). */
+	for (int impl = 0; impl < BI_COUNT; impl++)
+		bench_peer_drop(R->peers[impl]);
 }
 
 /* Records for every brigade kernel when the pool could not be made. */
@@ -229,8 +232,8 @@ static int peer_wanted(const struct bench_config *cfg, int impl)
 	return 0;
 }
 
-void bench_run_round(const struct bench_config *cfg, const struct bench_refs *refs, int workers,
-		     int first_count, struct bench_results *res)
+double bench_run_round(const struct bench_config *cfg, const struct bench_refs *refs, int workers,
+		       int first_count, struct bench_results *res)
 {
 	static const struct bench_group *const groups[] = {
 		/* The pool's latencies first, before this round makes and drops its arrays:
@@ -247,6 +250,9 @@ void bench_run_round(const struct bench_config *cfg, const struct bench_refs *re
 	brg_pool_opts o;
 	brg_pool_opts_init(&o);
 	o.workers = workers;
+	char name[BRG_NAME_MAX + 1];
+	snprintf(name, sizeof name, "%spool-%d", bench_segment_prefix(), workers);
+	o.name = name;
 	int r = brg_pool_create(&R.pool, &o);
 	if (r) {
 		R.pool = NULL;
@@ -264,14 +270,22 @@ void bench_run_round(const struct bench_config *cfg, const struct bench_refs *re
 		if (R.peers[impl] && R.npids < MAX_PIDS)
 			R.pids[R.npids++] = bench_peer_pid(R.peers[impl]);
 	}
-	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+	double full_only = 0;
+	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+		double t0 = bench_now();
 		run_group(&R, groups[i]);
+		if (groups[i] == &bench_group_gemm)
+			full_only += bench_now() - t0;
+	}
 	brg_pool_destroy(R.pool);
 	for (int impl = 0; impl < BI_COUNT; impl++)
 		bench_peer_stop(R.peers[impl], res);
 	/* The Pools, 100 times off, need no turns; they run alone, after everything is gone. */
 	if (cfg->pool_peers) {
+		double t0 = bench_now();
 		bench_run_peer(cfg, refs, BI_PICKLE, workers, res);
 		bench_run_peer(cfg, refs, BI_SHM, workers, res);
+		full_only += bench_now() - t0;
 	}
+	return full_only;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # check_peer.py - the command protocol of the bench's serving peers (brigade-bench-peer and
-# peers.py's numpy), and what `brigade bench` does when a peer goes away between its turns.
+# peers.py's numpy: KERNEL REPEAT, drop), and what `brigade bench` does when a peer goes away
+# between its turns.
 # usage: check_peer.py BRIGADE PEER_HELPER PEERS_PY
 import json
 import os
@@ -41,14 +42,19 @@ for impl in ("serial", "openmp", "openblas"):
     rc, lines = serve([helper, "--impl", impl, "--workers", "1", "--n", str(n), "--rows", "8",
                        "--cols", "16", "--gemm-n", "8", "--claim-n", "100", "--empty-batch", "2"],
                       ["dot 3", "triad 2", "dot 1", "bogus 1", "dot 0", "dot", "stencil3 1",
-                       "empty 2", "claim 1"],
+                       "empty 2", "claim 1", "drop", "dot 1", "drop", "drop"],
                       env)
     check(rc == 0, "%s: exits 0 at the end of its stdin" % impl)
-    check(len(lines) == 10 and lines[0].get("ready") is True,
+    check(len(lines) == 14 and lines[0].get("ready") is True,
           "%s: a ready line, then one line per command (%d lines)" % (impl, len(lines)))
-    if len(lines) != 10:
+    if len(lines) != 14:
         continue
     ans = lines[1:]
+    check(all(ans[i].get("dropped") is True for i in (9, 11, 12)),
+          "%s: 'drop' answers {\"dropped\": true}, with data or without" % impl)
+    if "skipped" not in ans[10]:
+        check(abs(ans[10].get("value", 0) - want_dot) <= 1e-9 * want_dot,
+              "%s: dot after a drop makes its data again" % impl)
     if "OpenMP" in ans[0].get("skipped", ""):
         # Built without OpenMP: every well-formed command is skipped, none is an error.
         check(all("skipped" in ans[i] for i in (0, 1, 2, 3, 6, 7, 8)),
@@ -96,10 +102,14 @@ except ImportError:
 if have_numpy:
     rc, lines = serve(["/usr/bin/python3", peers_py, "--impl", "numpy", "--workers", "1",
                        "--n", str(n), "--gemm-n", "8"],
-                      ["sumsq 2", "triad 1", "dgemm 1", "stencil3 1", "x"], env)
-    check(rc == 0 and len(lines) == 6 and lines[0].get("ready") is True,
+                      ["sumsq 2", "triad 1", "dgemm 1", "stencil3 1", "x", "drop",
+                       "dot 1"], env)
+    check(rc == 0 and len(lines) == 8 and lines[0].get("ready") is True,
           "numpy: a ready line, one line per command, exit 0")
-    if len(lines) == 6:
+    if len(lines) == 8:
+        check(lines[6].get("dropped") is True
+              and abs(lines[7].get("value", 0) - want_dot) <= 1e-9 * want_dot,
+              "numpy: 'drop' answers, and dot after it makes its data again")
         check(len(lines[1].get("samples", [])) == 2, "numpy: 'sumsq 2' answers two samples")
         check(abs(lines[2].get("value", 0) - want_triad) <= 1e-9 * want_triad,
               "numpy: triad's value is the sum of a")

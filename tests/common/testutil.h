@@ -91,6 +91,13 @@ static inline uint64_t test_rand(void)
 			TEST_FAIL_("CHECK(%s) failed", #cond);                             \
 	} while (0)
 
+/* A condition, and the message (printf format and arguments) when it does not hold. */
+#define CHECK_MSG(cond, ...)                                                               \
+	do {                                                                               \
+		if (!(cond))                                                               \
+			TEST_FAIL_(__VA_ARGS__);                                           \
+	} while (0)
+
 /* Like CHECK_EQ but gives up on the test at once (later steps depend on it). */
 #define REQUIRE_EQ(a, b)                                                                   \
 	do {                                                                               \
