@@ -108,7 +108,7 @@ struct bench_config {
 	size_t llc_bytes;    /* what the sizing rule takes the last-level cache to be */
 	size_t budget_mem;   /* bytes the run may keep at once (half of what is available) */
 	size_t budget_shm;   /* bytes its segments may take in /dev/shm */
-	char plan_notes[BENCH_MAX_PLAN_NOTES][400]; /* how the sizes were chosen */
+	char plan_notes[BENCH_MAX_PLAN_NOTES][512]; /* how the sizes were chosen */
 	int nplan_notes;
 	FILE *tables; /* stdout, or stderr under --json */
 };
@@ -157,7 +157,7 @@ struct bench_watch {
 struct bench_results {
 	struct bench_rec *v;
 	size_t n, cap;
-	char notes[32][256]; /* remarks printed once, after the tables */
+	char notes[32][512]; /* remarks printed once, after the tables */
 	int nnotes;
 	double bw_limit[BENCH_MAX_WORKERS + 1]; /* GB/s by worker count; 0 when unknown */
 	int bw_limit_impl[BENCH_MAX_WORKERS + 1];

@@ -564,12 +564,18 @@ static void print_machine(FILE *out, const struct bench_config *cfg, const struc
 	bench_format_bytes(a, sizeof a, cfg->n * 8);
 	bench_format_bytes(p, sizeof p, cfg->pickle_n * 8);
 	bench_format_bytes(q, sizeof q, cfg->shm_n * 8);
+	char llc[80] = "";
+	if (cfg->llc_bytes != m->llc_bytes) {
+		char c[32];
+		bench_format_bytes(c, sizeof c, cfg->llc_bytes);
+		snprintf(llc, sizeof llc, " (sized for a last-level cache of %s: --llc)", c);
+	}
 	fprintf(out,
 		"%ssizes: f64 arrays of %s (n = %zu) for brigade and the serial, OpenMP, OpenBLAS "
 		"and numpy peers, %s for py-pool-shm, %s for py-pool-pickle; the image %zu x %zu "
-		"f32; dgemm n = %zu%s\n",
+		"f32; dgemm n = %zu%s%s\n",
 		bullet, a, cfg->n, q, p, cfg->rows, cfg->cols, cfg->gemm_n,
-		cfg->quick ? " (--quick: small sizes, below 4x the LLC)" : "");
+		cfg->quick ? " (--quick: small sizes, below 4x the LLC)" : "", llc);
 	for (size_t i = 0; i < sizeof method / sizeof method[0]; i++)
 		print_paragraph(out, bullet, method[i]);
 }
