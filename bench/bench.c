@@ -391,13 +391,14 @@ int brg_cli_bench(int argc, char **argv)
 
 	struct bench_results res;
 	memset(&res, 0, sizeof res);
-	/* The pool's environment overrides would change what is measured behind our back. */
-	static const char *const overrides[] = {"BRG_WORKERS", "BRG_BIND"};
+	/* The pool's defaults from the environment would change what is measured behind our
+	 * back (the bench leaves binding and spinning at their defaults). */
+	static const char *const overrides[] = {"BRG_WORKERS", "BRG_BIND", "BRG_WAIT"};
 	for (size_t i = 0; i < sizeof overrides / sizeof overrides[0]; i++) {
 		if (getenv(overrides[i])) {
 			bench_note(&res,
-				   "%s was set and is ignored: pools get --workers and the "
-				   "default compact binding",
+				   "%s was set and is ignored: pools get --workers, the compact "
+				   "binding and the default spin",
 				   overrides[i]);
 			unsetenv(overrides[i]);
 		}

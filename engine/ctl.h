@@ -9,7 +9,7 @@
 #include "internal.h"
 
 #define BRG__CTL_MAGIC 0x314c525443475242ull /* "BRGCTRL1" little-endian */
-#define BRG__CTL_VERSION 1u
+#define BRG__CTL_VERSION 2u
 #define BRG__MAX_WORKERS 256
 #define BRG__MAX_SLOTS 4096
 /* Blocks a reduction is cut into at most (brg_reduce_block): each block costs a call and a

@@ -83,9 +83,3 @@ const char *brg_err_name(int code)
 		return "UNKNOWN";
 	}
 }
-
-const char *brg_version(void)
-{
-	return BRG__STR(BRG_VERSION_MAJOR) "." BRG__STR(BRG_VERSION_MINOR) "." BRG__STR(
-		BRG_VERSION_PATCH);
-}

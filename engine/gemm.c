@@ -89,7 +89,7 @@ static int blas_run(brg_pool *pool, const brg_kernel *k, size_t n, const void *a
 	return r;
 }
 
-int brg_blas_gemm(brg_pool *pool, int trans_a, int trans_b, double alpha, const brg_array *a,
+int brg_blas_gemm(brg_pool *pool, brg_trans trans_a, brg_trans trans_b, double alpha, const brg_array *a,
 		  const brg_array *b, double beta, brg_array *c)
 {
 	if (!pool || !a || !b || !c)
@@ -117,7 +117,7 @@ int brg_blas_gemm(brg_pool *pool, int trans_a, int trans_b, double alpha, const 
 	return blas_run(pool, k, d.m, &g, sizeof g, arrays);
 }
 
-int brg_blas_gemv(brg_pool *pool, int trans, double alpha, const brg_array *a,
+int brg_blas_gemv(brg_pool *pool, brg_trans trans, double alpha, const brg_array *a,
 		  const brg_array *x, double beta, brg_array *y)
 {
 	if (!pool || !a || !x || !y)

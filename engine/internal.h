@@ -21,6 +21,20 @@
 /* Trailer flag bits beyond the public BRG_CREATE_* ones are not defined yet. */
 #define BRG__TRAILER_FLAGS (BRG_CREATE_PERSISTENT | BRG_CREATE_SHARED)
 
+/* ---- abi.c: structs that grow ---- */
+/* A struct the caller hands in (their_size bytes, at least min_size) into ours: fields they
+ * lack read as zero; bytes of theirs beyond ours must be zero.  0, -EINVAL, -E2BIG. */
+int brg__struct_in(void *ours, size_t our_size, const void *theirs, size_t their_size,
+		   size_t min_size);
+/* A struct the library fills (its first field the caller's size, left as it is): the bytes
+ * both know are copied, the caller's bytes beyond ours zeroed.  0, or -EINVAL when
+ * their_size < min_size. */
+int brg__struct_out(void *theirs, size_t their_size, const void *ours, size_t our_size,
+		    size_t min_size);
+/* A record with no size field of its own, their_size bytes long (an element of an array whose
+ * stride the caller gave): the bytes both know, the rest of theirs zeroed. */
+void brg__record_out(void *theirs, size_t their_size, const void *ours, size_t our_size);
+
 /* ---- dtype.c ---- */
 /* The NPY descr of a dtype ("<f8", "|u1"), NULL when unknown. */
 const char *brg__dtype_descr(brg_dtype dtype);

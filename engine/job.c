@@ -180,12 +180,19 @@ size_t brg_reduce_block(size_t n)
 	return b < 4096 ? 4096 : b;
 }
 
-int brg_pool_submit(brg_pool *pool, const brg_job_desc *d, brg_job **out)
+int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job **out)
 {
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (!pool || !d || d->size < sizeof *d || !d->kernel || (d->args_size && !d->args) ||
+	if (!pool || !desc)
+		return -EINVAL;
+	brg_job_desc dd;
+	const brg_job_desc *d = &dd;
+	int r = brg__struct_in(&dd, sizeof dd, desc, desc->size, BRG_JOB_DESC_SIZE_VER0);
+	if (r)
+		return r;
+	if (!d->kernel || (d->args_size && !d->args) ||
 	    d->narrays < 0 || (d->narrays && !d->arrays) || d->sched.kind < BRG_SCHED_STATIC ||
 	    d->sched.kind > BRG_SCHED_AUTO)
 		return -EINVAL;
@@ -223,8 +230,7 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *d, brg_job **out)
 		chunk = brg__auto_chunk(units, (uint32_t)pool->nworkers, per_unit, pool->claim_ns);
 	}
 
-	int r = brg__ctl_lock(ctl, 0);
-	if (r)
+	if ((r = brg__ctl_lock(ctl, 0)))
 		return r;
 	if (__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE)) {
 		brg__ctl_unlock(ctl);
@@ -327,20 +333,17 @@ static void combine_partials(struct brg__ctl *ctl, const struct brg__jobview *v,
 	for (uint64_t s = 1; s < nb; s *= 2)
 		for (uint64_t i = 0; i + s < nb; i += 2 * s)
 			combine(ctl->slots[i], ctl->slots[i + s], v->args);
-	if (res) {
-		if (nb)
-			memcpy(res->partial, ctl->slots[0], BRG_SCRATCH_BYTES);
-		else
-			memset(res->partial, 0, BRG_SCRATCH_BYTES);
-	}
+	if (nb)
+		memcpy(res->partial, ctl->slots[0], BRG_SCRATCH_BYTES);
 }
 
 int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 {
 	if (!job || !job->pool || !job->pool->job_live || job != &job->pool->job)
 		return -EINVAL;
-	if (res && res->size < sizeof *res)
+	if (res && res->size < BRG_JOB_RESULT_SIZE_VER0)
 		return -EINVAL;
+	brg_job_result out = {.size = sizeof out, .err_worker = -1};
 	brg_pool *pool = job->pool;
 	struct brg__ctl *ctl = pool->ctl;
 	if (!job->caller_done) {
@@ -398,26 +401,22 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 				      ctl->h.retry[0].end);
 		ctl->hot.nretry = 0;
 		status = ctl->hot.error;
-		if (res) {
-			res->status = status;
-			res->err_begin = ctl->h.err_begin;
-			res->err_end = ctl->h.err_end;
-			res->err_worker = status ? ctl->h.err_worker : -1;
-		}
+		out.status = status;
+		out.err_begin = ctl->h.err_begin;
+		out.err_end = ctl->h.err_end;
+		out.err_worker = status ? ctl->h.err_worker : -1;
 		__atomic_store_n(&ctl->job.in_flight, 0, __ATOMIC_RELEASE);
 		brg__ctl_unlock(ctl);
 	} else {
 		/* The lock is lost for good (ENOTRECOVERABLE): the job is over all the same, or
 		 * every later submit would find it in flight. */
 		__atomic_store_n(&ctl->job.in_flight, 0, __ATOMIC_RELEASE);
-		if (res) {
-			res->status = status;
-			res->err_begin = res->err_end = 0;
-			res->err_worker = -1;
-		}
+		out.status = status;
 	}
 	if (status == 0 && job->combine)
-		combine_partials(ctl, &job->view, job->combine, res);
+		combine_partials(ctl, &job->view, job->combine, &out);
+	if (res)
+		brg__struct_out(res, res->size, &out, sizeof out, BRG_JOB_RESULT_SIZE_VER0);
 	if (status == 0 && job->cost_slot >= 0 && job->view.n_elems) {
 		double per = (double)(busy_total(pool) - job->busy_before) / (double)job->view.n_elems;
 		double *c = &pool->cost[job->cost_slot].ns_per_index;
@@ -429,6 +428,9 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 
 int brg_pool_run(brg_pool *pool, const brg_job_desc *desc, brg_job_result *res)
 {
+	/* Before the job starts: brg_job_wait would refuse res with the job in flight. */
+	if (res && res->size < BRG_JOB_RESULT_SIZE_VER0)
+		return -EINVAL;
 	brg_job *job;
 	int r = brg_pool_submit(pool, desc, &job);
 	if (r)

@@ -156,8 +156,11 @@ static int with_topology(const char *synthetic, hwloc_topology_t *t, int *own)
 	return *t ? 0 : err;
 }
 
-int brg_topo_placement(const char *synthetic, int workers, int bind, brg_place *out, int max)
+int brg_topo_placement(const char *synthetic, int workers, brg_bind bind, brg_place *out,
+		       int max)
 {
+	if (bind == BRG_BIND_DEFAULT)
+		bind = BRG_BIND_COMPACT;
 	if (workers < 0 || bind < BRG_BIND_COMPACT || bind > BRG_BIND_NONE || max < 0 ||
 	    (max > 0 && !out))
 		return -EINVAL;

@@ -21,17 +21,6 @@ extern char **environ;
 #define BRG_LIBEXECDIR "/usr/local/libexec"
 #endif
 
-void brg_pool_opts_init(brg_pool_opts *o)
-{
-	if (!o)
-		return;
-	memset(o, 0, sizeof *o);
-	o->size = sizeof *o;
-	o->bind = -1;
-	o->start = -1;
-	o->spin_us = -1;
-}
-
 static int env_int(const char *name, long lo, long hi, long *out)
 {
 	const char *s = getenv(name);
@@ -46,28 +35,32 @@ static int env_int(const char *name, long lo, long hi, long *out)
 	return 1;
 }
 
-/* Options after defaults and environment; -EINVAL for values out of range. */
+/* Options with defaults filled in: a field left zero takes the environment's value when one
+ * is set (BRG_WORKERS, BRG_BIND, BRG_WAIT), else the built-in default; the environment never
+ * overrides what the program chose.  0, or -EINVAL / -E2BIG for bad options or a bad value
+ * in the environment. */
 static int resolve_opts(const brg_pool_opts *in, brg_pool_opts *o)
 {
-	brg_pool_opts_init(o);
-	if (in) {
-		if (in->size < sizeof *in)
-			return -EINVAL;
-		*o = *in;
-		o->size = sizeof *o;
-	}
-	long v;
+	*o = (brg_pool_opts){.size = sizeof *o};
 	int r;
-	if ((r = env_int("BRG_WORKERS", 1, BRG__MAX_WORKERS, &v)) < 0)
+	if (in && (r = brg__struct_in(o, sizeof *o, in, in->size, BRG_POOL_OPTS_SIZE_VER0)))
 		return r;
-	if (r)
-		o->workers = (int)v;
-	if ((r = env_int("BRG_WAIT", 0, 10000000, &v)) < 0)
-		return r;
-	if (r)
-		o->spin_us = v;
+	o->size = sizeof *o;
+	long v;
+	if (!o->workers) {
+		if ((r = env_int("BRG_WORKERS", 1, BRG__MAX_WORKERS, &v)) < 0)
+			return r;
+		o->workers = r ? (int)v : 0; /* still 0: one per core, found later */
+	}
+	if (!o->spin_us) {
+		if ((r = env_int("BRG_WAIT", 0, 10000000, &v)) < 0)
+			return r;
+		o->spin_us = r ? v : 50;
+	} else if (o->spin_us == BRG_SPIN_NONE) {
+		o->spin_us = 0;
+	}
 	const char *b = getenv("BRG_BIND");
-	if (b && *b) {
+	if (o->bind == BRG_BIND_DEFAULT && b && *b) {
 		if (!strcmp(b, "compact"))
 			o->bind = BRG_BIND_COMPACT;
 		else if (!strcmp(b, "scatter"))
@@ -77,14 +70,13 @@ static int resolve_opts(const brg_pool_opts *in, brg_pool_opts *o)
 		else
 			return -EINVAL;
 	}
-	if (o->bind < 0)
+	if (o->bind == BRG_BIND_DEFAULT)
 		o->bind = BRG_BIND_COMPACT;
-	if (o->start < 0)
+	if (o->start == BRG_START_DEFAULT)
 		o->start = BRG_START_FORK;
-	if (o->spin_us < 0)
-		o->spin_us = 50;
-	if (o->workers < 0 || o->workers > BRG__MAX_WORKERS || o->bind > BRG_BIND_NONE ||
-	    o->start > BRG_START_SPAWN || o->spin_us > 10000000)
+	if (o->workers < 0 || o->workers > BRG__MAX_WORKERS || o->bind < BRG_BIND_COMPACT ||
+	    o->bind > BRG_BIND_NONE || o->start < BRG_START_FORK || o->start > BRG_START_SPAWN ||
+	    o->spin_us < 0 || o->spin_us > 10000000)
 		return -EINVAL;
 	if (o->start == BRG_START_SPAWN &&
 	    (!o->plugin || strlen(o->plugin) >= sizeof(((struct brg__ctl *)0)->plugin)))
@@ -462,9 +454,11 @@ static const char *state_name(uint32_t s)
 	return s < sizeof names / sizeof names[0] ? names[s] : "invalid";
 }
 
-int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *out, int max)
+int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *out,
+		    size_t out_size, int max)
 {
-	if (!name || max < 0 || (max && !out) || (info && info->size < sizeof *info))
+	if (!name || max < 0 || (max && (!out || out_size < BRG_WORKER_STATUS_SIZE_VER0)) ||
+	    (info && info->size < BRG_POOL_INFO_SIZE_VER0))
 		return -EINVAL;
 	brg_array *seg;
 	int r = brg__segment_open(&seg, name, 0, BRG_KIND_POOL);
@@ -479,36 +473,38 @@ int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *ou
 		return BRG_EPOOLSTATE;
 	}
 	if (info) {
-		size_t size = info->size;
-		memset(info, 0, sizeof *info);
-		info->size = size;
-		info->nworkers = (int)n;
-		info->parent_pid = ctl->parent_pid;
-		info->parent_alive = brg__pid_alive(ctl->parent_pid, seg->meta.created_ns);
-		info->start_method = (int)ctl->start_method;
-		info->job_in_flight = (int)ctl->job.in_flight;
-		info->job_id = ctl->job.id;
-		info->job_n = ctl->job.n_elems;
-		info->job_sched = (int)ctl->job.sched_kind;
+		brg_pool_info in = {
+			.size = sizeof in,
+			.nworkers = (int)n,
+			.parent_pid = ctl->parent_pid,
+			.parent_alive = brg__pid_alive(ctl->parent_pid, seg->meta.created_ns),
+			.start_method = (brg_start)ctl->start_method,
+			.job_in_flight = (int)ctl->job.in_flight,
+			.job_id = ctl->job.id,
+			.job_n = ctl->job.n_elems,
+			.job_sched = (int)ctl->job.sched_kind,
+		};
+		brg__struct_out(info, info->size, &in, sizeof in, BRG_POOL_INFO_SIZE_VER0);
 	}
 	uint64_t now = brg__mono_ns();
 	for (uint32_t i = 0; i < n && (int)i < max; i++) {
 		const struct brg__wrec *w = &ctl->w[i];
-		brg_worker_status *s = &out[i];
-		memset(s, 0, sizeof *s);
-		s->index = (int)i;
-		s->pid = w->pid;
-		s->core = w->core;
-		s->pu = w->pu;
-		s->state = state_name(w->state);
-		s->alive = w->pid > 0 &&
-			   brg__pid_alive(w->pid, i ? w->started_ns : seg->meta.created_ns);
-		s->has_range = w->lease.valid != 0;
-		s->range_begin = w->lease.begin;
-		s->range_end = w->lease.end;
-		s->range_age_ns = s->has_range && now > w->lease.since_ns ? now - w->lease.since_ns : 0;
-		s->chunks_done = w->chunks_done;
-		s->busy_ns = w->busy_ns;
+		brg_worker_status s = {
+			.index = (int)i,
+			.pid = w->pid,
+			.core = w->core,
+			.pu = w->pu,
+			.state = state_name(w->state),
+			.alive = w->pid > 0 &&
+				 brg__pid_alive(w->pid, i ? w->started_ns : seg->meta.created_ns),
+			.has_range = w->lease.valid != 0,
+			.range_begin = w->lease.begin,
+			.range_end = w->lease.end,
+			.chunks_done = w->chunks_done,
+			.busy_ns = w->busy_ns,
+		};
+		s.range_age_ns = s.has_range && now > w->lease.since_ns ? now - w->lease.since_ns : 0;
+		brg__record_out((char *)out + i * out_size, out_size, &s, sizeof s);
 	}
 	brg_array_close(seg);
 	return (int)n;

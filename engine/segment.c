@@ -118,11 +118,13 @@ static int opts_read(const brg_array_opts *opts, unsigned *flags, unsigned *mode
 	*mode = 0600;
 	if (!opts)
 		return 0;
-	if (opts->size < sizeof(brg_array_opts))
-		return -EINVAL;
-	*flags = opts->flags;
-	if (opts->mode)
-		*mode = opts->mode;
+	brg_array_opts o;
+	int r = brg__struct_in(&o, sizeof o, opts, opts->size, BRG_ARRAY_OPTS_SIZE_VER0);
+	if (r)
+		return r;
+	*flags = o.flags;
+	if (o.mode)
+		*mode = o.mode;
 	if (*flags & ~(unsigned)(BRG__TRAILER_FLAGS | BRG_CREATE_SMALL_PAGES))
 		return BRG_EBADFLAGS;
 	if ((*mode & ~0777u) || (*mode & 0600) != 0600)
@@ -371,7 +373,7 @@ int brg_segment_unlink(const char *name)
 
 int brg_segment_stat(const char *name, unsigned flags, brg_segment_info *info)
 {
-	if (!info || info->size < sizeof(brg_segment_info))
+	if (!info || info->size < BRG_SEGMENT_INFO_SIZE_VER0)
 		return -EINVAL;
 	int fd, r;
 	struct brg__trailer t;
@@ -379,24 +381,22 @@ int brg_segment_stat(const char *name, unsigned flags, brg_segment_info *info)
 	if ((r = open_validated(name, flags & ~(unsigned)BRG_OPEN_WRITE, &fd, &t, &st)))
 		return r;
 	close(fd);
-	size_t size = info->size;
-	memset(info, 0, sizeof *info);
-	info->size = size;
-	memcpy(info->name, name, strlen(name) + 1);
-	info->kind = (int)t.kind;
-	info->dtype = t.lay.dtype;
-	info->ndim = t.lay.ndim;
-	memcpy(info->shape, t.lay.shape, sizeof info->shape);
-	info->nbytes = t.lay.nbytes;
-	info->file_bytes = t.lay.file_bytes;
-	info->flags = t.flags;
-	info->mode = st.st_mode & 07777;
-	info->creator_uid = t.creator_uid;
-	info->creator_pid = t.creator_pid;
-	info->creator_alive = brg__pid_alive(t.creator_pid, t.created_ns);
-	info->created_ns = t.created_ns;
-	info->generation = t.generation;
-	return 0;
+	brg_segment_info in = {.size = sizeof in};
+	memcpy(in.name, name, strlen(name) + 1);
+	in.kind = (brg_segment_kind)t.kind;
+	in.dtype = t.lay.dtype;
+	in.ndim = t.lay.ndim;
+	memcpy(in.shape, t.lay.shape, sizeof in.shape);
+	in.nbytes = t.lay.nbytes;
+	in.file_bytes = t.lay.file_bytes;
+	in.flags = t.flags;
+	in.mode = st.st_mode & 07777;
+	in.creator_uid = t.creator_uid;
+	in.creator_pid = t.creator_pid;
+	in.creator_alive = brg__pid_alive(t.creator_pid, t.created_ns);
+	in.created_ns = t.created_ns;
+	in.generation = t.generation;
+	return brg__struct_out(info, info->size, &in, sizeof in, BRG_SEGMENT_INFO_SIZE_VER0);
 }
 
 static int cmp_names(const void *a, const void *b)

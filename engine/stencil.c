@@ -118,7 +118,7 @@ static int stencil_call(brg_pool *pool, brg_array *out, const brg_array *in,
 }
 
 int brg_stencil_conv(brg_pool *pool, brg_array *out, const brg_array *in, int k,
-		     const float *weights, int border)
+		     const float *weights, brg_border border)
 {
 	if (!pool || !out || !in || !weights)
 		return -EINVAL;
@@ -131,7 +131,8 @@ int brg_stencil_conv(brg_pool *pool, brg_array *out, const brg_array *in, int k,
 	return stencil_call(pool, out, in, &a, border);
 }
 
-int brg_stencil_box(brg_pool *pool, brg_array *out, const brg_array *in, int r, int border)
+int brg_stencil_box(brg_pool *pool, brg_array *out, const brg_array *in, int r,
+		    brg_border border)
 {
 	if (!pool || !out || !in)
 		return -EINVAL;

@@ -259,7 +259,7 @@ int brg_vec_triad(brg_pool *pool, brg_array *a, const brg_array *b, double s,
 	return brg__krun(pool, set_of(a)->triad, a->meta.lay.count, &args, sizeof args, arrays, 3);
 }
 
-int brg_vec_binop(brg_pool *pool, int op, brg_array *out, const brg_array *x,
+int brg_vec_binop(brg_pool *pool, brg_op op, brg_array *out, const brg_array *x,
 		  const brg_array *y)
 {
 	if (!pool || !out || !x || !y)

@@ -305,6 +305,33 @@ static int bind_list(const char *text)
 	return r;
 }
 
+/* The plugin's table, each entry read under the extensible-struct rule (its entries are
+ * sizeof(brg_kernel) as the plugin was built), into a table of ours: 0, or -ENOEXEC for a
+ * table this library cannot read. */
+static int plugin_table(brg_plugin_kernels_fn get, brg_kernel **out, size_t *n)
+{
+	size_t count = 0, entry = 0;
+	const brg_kernel *t = get(&count, &entry);
+	*n = 0;
+	if (!count)
+		return 0;
+	if (!t || count > 65536)
+		return -ENOEXEC;
+	brg_kernel *k = calloc(count, sizeof *k);
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		if (brg__struct_in(&k[i], sizeof k[i], (const char *)t + i * entry, entry,
+				   BRG_KERNEL_SIZE_VER0)) {
+			free(k);
+			return -ENOEXEC;
+		}
+	}
+	*out = k;
+	*n = count;
+	return 0;
+}
+
 int brg_worker_main(int argc, char **argv)
 {
 	if (argc != 4)
@@ -334,17 +361,14 @@ int brg_worker_main(int argc, char **argv)
 	memcpy(plugin_path, ctl->plugin, sizeof plugin_path);
 	plugin_path[sizeof plugin_path - 1] = 0;
 	int r = cpuset[0] ? bind_list(cpuset) : 0;
-	const brg_kernel *kernels = NULL;
+	brg_kernel *kernels = NULL;
 	size_t nkernels = 0;
 	if (!r && plugin_path[0]) {
 		void *h = dlopen(plugin_path, RTLD_NOW | RTLD_LOCAL);
 		brg_plugin_kernels_fn get = h ? (brg_plugin_kernels_fn)(uintptr_t)dlsym(
 							h, "brg_plugin_kernels")
 					      : NULL;
-		if (!get)
-			r = -ENOEXEC;
-		else
-			kernels = get(&nkernels);
+		r = get ? plugin_table(get, &kernels, &nkernels) : -ENOEXEC;
 	}
 	brg__blas_single_thread();
 	if (brg__ctl_lock(ctl, (uint32_t)idx) == 0) {

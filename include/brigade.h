@@ -16,12 +16,25 @@ extern "C" {
 #define BRG_EXPORT
 #endif
 
-#define BRG_VERSION_MAJOR 0
-#define BRG_VERSION_MINOR 1
+/* The version of this header.  The library a program runs with may be newer (never older
+ * than the one it was linked against: the symbol versions see to that); ask it with
+ * brg_version_major() and friends. */
+#define BRG_VERSION_MAJOR 1
+#define BRG_VERSION_MINOR 0
 #define BRG_VERSION_PATCH 0
 
-/** Version string of the library actually loaded ("0.1.0"). */
+/** 1 when this header is version maj.min.pat or later: `#if BRIGADE_CHECK_VERSION(1, 1, 0)`. */
+#define BRIGADE_CHECK_VERSION(maj, min, pat)                                                   \
+	(BRG_VERSION_MAJOR > (maj) ||                                                          \
+	 (BRG_VERSION_MAJOR == (maj) &&                                                        \
+	  (BRG_VERSION_MINOR > (min) || (BRG_VERSION_MINOR == (min) && BRG_VERSION_PATCH >= (pat)))))
+
+/** Version string of the library actually loaded ("1.0.0"). */
 BRG_EXPORT const char *brg_version(void);
+/** The loaded library's major, minor and patch numbers. */
+BRG_EXPORT int brg_version_major(void);
+BRG_EXPORT int brg_version_minor(void);
+BRG_EXPORT int brg_version_patch(void);
 
 /* ------------------------------------------------------------------------------------------
  * Errors
@@ -115,38 +128,62 @@ BRG_EXPORT int brg_name_check(const char *name);
 
 typedef struct brg_array brg_array;
 
-/* Creation flags (brg_array_opts.flags). */
-#define BRG_CREATE_PERSISTENT 0x1u /* `brigade gc` keeps it after its creator died */
-#define BRG_CREATE_SHARED 0x2u     /* honour group/other bits of opts.mode */
-/* Keep the data on 4 KiB pages.  By default an array of 2 MiB or more is turned into 2 MiB
- * pages when created (Linux 6.1+, best effort; see README "Huge pages"); this flag skips
- * that, for a faster create of an array that is read once.  Where the administrator made
- * shared memory huge unconditionally (tmpfs huge=always or within_size, shmem_enabled =
- * force) pages may be 2 MiB all the same.  Not recorded in the segment. */
-#define BRG_CREATE_SMALL_PAGES 0x4u
+/* Creation flags (brg_array_opts.flags, or'ed). */
+typedef enum brg_create_flags {
+	BRG_CREATE_PERSISTENT = 0x1, /* `brigade gc` keeps it after its creator died */
+	BRG_CREATE_SHARED = 0x2,     /* honour group/other bits of opts.mode */
+	/* Keep the data on 4 KiB pages.  By default an array of 2 MiB or more is turned into
+	 * 2 MiB pages when created (Linux 6.1+, best effort; see README "Huge pages"); this
+	 * flag skips that, for a faster create of an array that is read once.  Where the
+	 * administrator made shared memory huge unconditionally (tmpfs huge=always or
+	 * within_size, shmem_enabled = force) pages may be 2 MiB all the same.  Not recorded in
+	 * the segment. */
+	BRG_CREATE_SMALL_PAGES = 0x4,
+} brg_create_flags;
+
+/*
+ * Extensible structs.  Every struct a caller hands in or gets filled starts with `size`,
+ * which the caller sets to sizeof the struct as its header declares it; later versions only
+ * append fields.  The library takes any size from the first published one (BRG_*_SIZE_VER0)
+ * up: fields a shorter struct lacks read as zero (which always means "default"), and a
+ * longer struct is accepted when the bytes the library does not know are zero, refused with
+ * -E2BIG otherwise (the rule of the Linux kernel's openat2 and clone3).  A struct the library
+ * fills gets the fields both sides know; its size is left as the caller set it.
+ */
+#define BRG_ARRAY_OPTS_SIZE_VER0 16
 
 typedef struct brg_array_opts {
-	size_t size;   /* sizeof(brg_array_opts): lets the struct grow */
-	unsigned flags; /* BRG_CREATE_* */
-	unsigned mode;  /* permission bits; 0 means 0600; beyond 0600 needs BRG_CREATE_SHARED */
+	size_t size;	/* sizeof(brg_array_opts) */
+	unsigned flags; /* brg_create_flags, or'ed */
+	unsigned mode;	/* permission bits; 0 means 0600; beyond 0600 needs BRG_CREATE_SHARED */
 } brg_array_opts;
+
+/** Options with every field at its default; writes sizeof(*opts) as the caller knows it. */
+static inline void brg_array_opts_init(brg_array_opts *opts)
+{
+	*opts = (brg_array_opts){.size = sizeof *opts};
+}
 
 /**
  * Creates the named array (zero-filled), reserves its memory and maps it read-write; an
  * array of 2 MiB or more is mapped 2 MiB-aligned and its data turned into 2 MiB pages
  * where the kernel allows (unless BRG_CREATE_SMALL_PAGES).
  * opts may be NULL (private 0600, not persistent).
- * Returns 0; -EINVAL for a NULL argument or a short opts.size; BRG_EBADNAME, BRG_EBADDTYPE,
- * BRG_EBADNDIM, BRG_EOVERFLOW, BRG_EBADFLAGS, BRG_EMODE for bad arguments; -EEXIST when the
- * name exists; -ENOSPC / -ENOMEM when /dev/shm cannot hold it; other -errno from the system.
+ * Returns 0; -EINVAL for a NULL argument or an opts.size under BRG_ARRAY_OPTS_SIZE_VER0;
+ * -E2BIG for a longer opts whose fields unknown to this library are not zero; BRG_EBADNAME,
+ * BRG_EBADDTYPE, BRG_EBADNDIM, BRG_EOVERFLOW, BRG_EBADFLAGS, BRG_EMODE for bad arguments;
+ * -EEXIST when the name exists; -ENOSPC / -ENOMEM when /dev/shm cannot hold it; other -errno
+ * from the system.
  * On failure nothing is left in /dev/shm.
  */
 BRG_EXPORT int brg_array_create(brg_array **out, const char *name, brg_dtype dtype, int ndim,
 				const size_t *shape, const brg_array_opts *opts);
 
-/* Open flags. */
-#define BRG_OPEN_WRITE 0x1u     /* map read-write (default read-only) */
-#define BRG_OPEN_ANY_OWNER 0x2u /* accept a segment of another uid or writable by others */
+/* Open flags (or'ed). */
+typedef enum brg_open_flags {
+	BRG_OPEN_WRITE = 0x1,	  /* map read-write (default read-only) */
+	BRG_OPEN_ANY_OWNER = 0x2, /* accept a segment of another uid or writable by others */
+} brg_open_flags;
 
 /**
  * Attaches to an existing array after validating every header and trailer field.
@@ -187,15 +224,19 @@ BRG_EXPORT int64_t brg_array_bump(brg_array *array);
  */
 BRG_EXPORT int brg_segment_unlink(const char *name);
 
-/* What a segment is. */
-#define BRG_KIND_ARRAY 0
-#define BRG_KIND_POOL 1
+/* What a segment is (the trailer's kind field). */
+typedef enum brg_segment_kind {
+	BRG_KIND_ARRAY = 0,
+	BRG_KIND_POOL = 1,
+} brg_segment_kind;
+
+#define BRG_SEGMENT_INFO_SIZE_VER0 344
 
 /** A segment's description, read without mapping its data. */
 typedef struct brg_segment_info {
 	size_t size; /* set by the caller to sizeof(brg_segment_info) */
 	char name[BRG_NAME_MAX + 1];
-	int kind;        /* BRG_KIND_* */
+	brg_segment_kind kind;
 	brg_dtype dtype;
 	int ndim;
 	size_t shape[BRG_MAX_NDIM];
@@ -212,14 +253,16 @@ typedef struct brg_segment_info {
 
 /**
  * Validates the named segment (as brg_array_open with flags) and fills info.
- * Returns 0, or the errors of brg_array_open; -EINVAL when info->size is too small.
+ * Returns 0, or the errors of brg_array_open; -EINVAL when info->size is under
+ * BRG_SEGMENT_INFO_SIZE_VER0.
  */
 BRG_EXPORT int brg_segment_stat(const char *name, unsigned flags, brg_segment_info *info);
 
 /**
  * Calls fn for every brigade segment in /dev/shm that validates with flags (others, and
- * non-brigade files, are skipped silently), in name order.  Stops when fn returns non-zero
- * and returns that value; 0 after the last; -errno when /dev/shm cannot be read.
+ * non-brigade files, are skipped silently), in name order.  info is the library's own struct
+ * (info->size says how much of it there is: read no field beyond it).  Stops when fn returns
+ * non-zero and returns that value; 0 after the last; -errno when /dev/shm cannot be read.
  */
 BRG_EXPORT int brg_segment_foreach(unsigned flags,
 				   int (*fn)(const brg_segment_info *info, void *userdata),
@@ -237,33 +280,53 @@ typedef struct brg_pool brg_pool;
 typedef struct brg_job brg_job;
 
 /* Binding policies. */
-#define BRG_BIND_COMPACT 0 /* consecutive cores, SMT siblings only after every core has one */
-#define BRG_BIND_SCATTER 1 /* spread over packages and NUMA nodes first */
-#define BRG_BIND_NONE 2    /* no binding at all */
+typedef enum brg_bind {
+	BRG_BIND_DEFAULT = 0, /* $BRG_BIND (compact|scatter|none), else compact */
+	BRG_BIND_COMPACT = 1, /* consecutive cores, SMT siblings only after every core has one */
+	BRG_BIND_SCATTER = 2, /* spread over packages and NUMA nodes first */
+	BRG_BIND_NONE = 3,    /* no binding at all */
+} brg_bind;
 
 /* Start methods. */
-#define BRG_START_FORK 0  /* fork(): workers inherit the caller's code and kernels */
-#define BRG_START_SPAWN 1 /* exec brigade-worker, which loads opts.plugin with dlopen */
+typedef enum brg_start {
+	BRG_START_DEFAULT = 0, /* fork */
+	BRG_START_FORK = 1,    /* fork(): workers inherit the caller's code and kernels */
+	BRG_START_SPAWN = 2,   /* exec brigade-worker, which loads opts.plugin with dlopen */
+} brg_start;
 
+/* brg_pool_opts.spin_us: sleep on the futex at once, with no spinning first. */
+#define BRG_SPIN_NONE (-1L)
+
+#define BRG_POOL_OPTS_SIZE_VER0 56
+
+/* Every field left zero means its default; for workers, bind and spin_us the default is the
+ * environment's BRG_WORKERS, BRG_BIND and BRG_WAIT when set (as OMP_NUM_THREADS is for
+ * OpenMP): the environment never overrides a value the program chose. */
 typedef struct brg_pool_opts {
-	size_t size;         /* sizeof(brg_pool_opts) */
-	int workers;         /* participants including the caller; 0: one per physical core */
-	int bind;            /* BRG_BIND_*; -1: default (compact) */
-	int start;           /* BRG_START_*; -1: default (fork) */
-	long spin_us;        /* spin this long before sleeping on a futex; -1: default (50) */
-	const char *name;    /* control block name; NULL: "brg-pool-<pid>-<n>" */
-	const char *plugin;  /* spawn: shared object exporting brg_plugin_kernels() */
+	size_t size;	/* sizeof(brg_pool_opts) */
+	int workers;	/* participants including the caller; 0: $BRG_WORKERS, else one per
+			 * physical core */
+	brg_bind bind;	/* BRG_BIND_* */
+	brg_start start; /* BRG_START_* */
+	long spin_us;	/* spin this long before sleeping on a futex; 0: $BRG_WAIT, else 50;
+			 * BRG_SPIN_NONE: no spinning */
+	const char *name;   /* control block name; NULL: "brg-pool-<pid>-<n>" */
+	const char *plugin; /* spawn: shared object exporting brg_plugin_kernels() */
 	const char *worker_path; /* spawn: brigade-worker executable; NULL: $BRG_WORKER_PATH,
 				  * else the installed one */
 } brg_pool_opts;
 
-/** Options with every field at its default (the environment still applies). */
-BRG_EXPORT void brg_pool_opts_init(brg_pool_opts *opts);
+/** Options with every field at its default; writes sizeof(*opts) as the caller knows it. */
+static inline void brg_pool_opts_init(brg_pool_opts *opts)
+{
+	*opts = (brg_pool_opts){.size = sizeof *opts};
+}
 
 /**
- * Starts a pool.  BRG_WORKERS, BRG_BIND (compact|scatter|none) and BRG_WAIT (spin budget in
- * microseconds) in the environment override opts.  Create it before starting threads.
- * Returns 0; -EINVAL for bad options; BRG_EBADNAME for a bad opts.name; -EEXIST when the
+ * Starts a pool (opts may be NULL: every default).  Create it before starting threads.
+ * Returns 0; -EINVAL for bad options (opts.size under BRG_POOL_OPTS_SIZE_VER0 among them) or
+ * a bad value of an environment variable that was consulted; -E2BIG for a longer opts whose
+ * unknown fields are not zero; BRG_EBADNAME for a bad opts.name; -EEXIST when the
  * control block name is taken; -ENOEXEC / -ENOENT when the spawn worker cannot start;
  * -errno from fork, hwloc or shared memory.  Nothing is left behind on failure.
  */
@@ -301,32 +364,52 @@ typedef struct brg_task {
  * BRG_EKERNEL). */
 typedef int (*brg_kernel_fn)(const brg_task *task);
 
-/* Kernel flags. */
-#define BRG_KERNEL_IDEMPOTENT 0x1u /* outputs never alias inputs: a range may be re-run */
+/* Kernel flags (or'ed). */
+typedef enum brg_kernel_flags {
+	BRG_KERNEL_IDEMPOTENT = 0x1, /* outputs never alias inputs: a range may be re-run */
+} brg_kernel_flags;
 
 typedef struct brg_kernel {
 	const char *name; /* spawn workers find the kernel by this name in the plugin */
 	brg_kernel_fn fn;
-	unsigned flags;
+	unsigned flags; /* brg_kernel_flags, or'ed */
 } brg_kernel;
 
-/** What a plugin for spawned workers exports: its kernels, *count of them. */
-typedef const brg_kernel *(*brg_plugin_kernels_fn)(size_t *count);
+/**
+ * What a plugin for spawned workers exports as brg_plugin_kernels: its table of kernels,
+ * *count entries of *entry_size bytes each (sizeof(brg_kernel) as the plugin was built; the
+ * library reads each entry under the extensible-struct rule, so a table of an older or newer
+ * brg_kernel still loads).  BRG_PLUGIN_TABLE(table) writes this function.
+ */
+typedef const brg_kernel *(*brg_plugin_kernels_fn)(size_t *count, size_t *entry_size);
+#define BRG_KERNEL_SIZE_VER0 24
+#define BRG_PLUGIN_TABLE(table)                                                                \
+	BRG_EXPORT const brg_kernel *brg_plugin_kernels(size_t *count, size_t *entry_size);    \
+	const brg_kernel *brg_plugin_kernels(size_t *count, size_t *entry_size)                \
+	{                                                                                      \
+		*count = sizeof(table) / sizeof((table)[0]);                                   \
+		*entry_size = sizeof((table)[0]);                                              \
+		return (table);                                                                \
+	}
 
 /* Schedules. */
-#define BRG_SCHED_STATIC 0  /* one contiguous range per participant */
-#define BRG_SCHED_DYNAMIC 1 /* chunks of `chunk` (default 1) in claim order */
-#define BRG_SCHED_GUIDED 2  /* shrinking chunks, remaining/(2 x participants), >= chunk */
-#define BRG_SCHED_AUTO 3    /* claim cost under 1% of a chunk's measured work, >= 4 chunks
-			     * per participant */
+typedef enum brg_sched_kind {
+	BRG_SCHED_STATIC = 0,  /* one contiguous range per participant */
+	BRG_SCHED_DYNAMIC = 1, /* chunks of `chunk` (default 1) in claim order */
+	BRG_SCHED_GUIDED = 2,  /* shrinking chunks, remaining/(2 x participants), >= chunk */
+	BRG_SCHED_AUTO = 3,    /* claim cost under 1% of a chunk's measured work, >= 4 chunks
+				* per participant */
+} brg_sched_kind;
 
 typedef struct brg_schedule {
-	int kind;     /* BRG_SCHED_* */
+	brg_sched_kind kind;
 	size_t chunk; /* dynamic: chunk size; guided: minimum chunk; 0 means 1 */
 } brg_schedule;
 
 /** Combines the partial `from` into `into` (both BRG_SCRATCH_BYTES). */
 typedef void (*brg_combine_fn)(void *into, const void *from, const void *args);
+
+#define BRG_JOB_DESC_SIZE_VER0 80
 
 typedef struct brg_job_desc {
 	size_t size;              /* sizeof(brg_job_desc) */
@@ -340,6 +423,8 @@ typedef struct brg_job_desc {
 	brg_combine_fn combine;   /* non-NULL makes it a reduction (see brg_pool_reduce) */
 } brg_job_desc;
 
+#define BRG_JOB_RESULT_SIZE_VER0 104
+
 typedef struct brg_job_result {
 	size_t size;          /* sizeof(brg_job_result) */
 	int status;           /* 0 or the job's first error */
@@ -351,8 +436,9 @@ typedef struct brg_job_result {
 
 /**
  * Starts a job and returns at once; the caller's share runs in brg_job_wait.
- * Returns 0; -EINVAL for a bad descriptor; BRG_EARGSIZE; -E2BIG for more than
- * BRG_JOB_MAX_ARRAYS arrays; BRG_EBUSY when a job is in flight.
+ * Returns 0; -EINVAL for a bad descriptor (desc->size under BRG_JOB_DESC_SIZE_VER0 among
+ * them); BRG_EARGSIZE; -E2BIG for more than BRG_JOB_MAX_ARRAYS arrays or a longer descriptor
+ * whose unknown fields are not zero; BRG_EBUSY when a job is in flight.
  */
 BRG_EXPORT int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job **job);
 
@@ -360,12 +446,14 @@ BRG_EXPORT int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job
  * Takes part in the job, then waits for it (timeout_ms < 0: no limit) and frees the handle.
  * Returns the job's status: 0; the kernel's error; BRG_EWORKERDIED / BRG_ERANGEKILLED for
  * a worker death it could not repair; BRG_ENOKERNEL; -ETIMEDOUT (the job stays in flight and
- * the handle stays valid: wait again).  res (may be NULL) gets the range of the error and a
- * reduction's combined partial.
+ * the handle stays valid: wait again); -EINVAL for a res->size under
+ * BRG_JOB_RESULT_SIZE_VER0 (likewise: the job is still in flight).  res (may be NULL) gets
+ * the range of the error and a reduction's combined partial.
  */
 BRG_EXPORT int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res);
 
-/** Submit and wait; returns what brg_job_wait returns. */
+/** Submit and wait; returns what brg_pool_submit or brg_job_wait returns (a res of a bad
+ * size is refused before the job starts). */
 BRG_EXPORT int brg_pool_run(brg_pool *pool, const brg_job_desc *desc, brg_job_result *res);
 
 /** Parallel-for over [0, n) with kernel, a copied argument block and a schedule. */
@@ -410,14 +498,16 @@ BRG_EXPORT int brg_vec_triad(brg_pool *pool, brg_array *a, const brg_array *b, d
 			     const brg_array *c);
 
 /* Binary operations. */
-#define BRG_OP_ADD 0
-#define BRG_OP_SUB 1
-#define BRG_OP_MUL 2
-#define BRG_OP_DIV 3 /* floats: IEEE; integers: x / 0 gives 0 and INT_MIN / -1 wraps */
+typedef enum brg_op {
+	BRG_OP_ADD = 0,
+	BRG_OP_SUB = 1,
+	BRG_OP_MUL = 2,
+	BRG_OP_DIV = 3, /* floats: IEEE; integers: x / 0 gives 0 and INT_MIN / -1 wraps */
+} brg_op;
 
 /** out[i] = x[i] op y[i]; all three the same dtype and count (any dtype; integer add, sub and
  * mul wrap modulo 2^bits); out may be x or y (elementwise, so aliasing is safe). */
-BRG_EXPORT int brg_vec_binop(brg_pool *pool, int op, brg_array *out, const brg_array *x,
+BRG_EXPORT int brg_vec_binop(brg_pool *pool, brg_op op, brg_array *out, const brg_array *x,
 			     const brg_array *y);
 
 /** A user element function: out[i] = fn(in[i], userdata) for f64 arrays (f32 arrays are
@@ -454,28 +544,32 @@ BRG_EXPORT int brg_reduce_argmin(brg_pool *pool, const brg_array *x, brg_scalar 
 BRG_EXPORT int brg_reduce_argmax(brg_pool *pool, const brg_array *x, brg_scalar *out);
 
 /* Stencil borders. */
-#define BRG_BORDER_CLAMP 0 /* outside pixels repeat the nearest edge pixel */
+typedef enum brg_border {
+	BRG_BORDER_CLAMP = 0, /* outside pixels repeat the nearest edge pixel */
+} brg_border;
 
 /** 2-D convolution of an image (ndim 2: rows x cols, u8 or f32) with a k x k kernel
  * (k = 3 or 5, row-major weights, applied as correlation, no flip); out has in's shape and
  * dtype, must not be in; u8 results are rounded to nearest and saturated to 0..255. */
 BRG_EXPORT int brg_stencil_conv(brg_pool *pool, brg_array *out, const brg_array *in, int k,
-				const float *weights, int border);
+				const float *weights, brg_border border);
 /** Box blur: mean over the (2r+1) x (2r+1) window, r = 1 or 2. */
 BRG_EXPORT int brg_stencil_box(brg_pool *pool, brg_array *out, const brg_array *in, int r,
-			       int border);
+			       brg_border border);
 
 /* Transposes. */
-#define BRG_NOTRANS 0
-#define BRG_TRANS 1
+typedef enum brg_trans {
+	BRG_NOTRANS = 0,
+	BRG_TRANS = 1,
+} brg_trans;
 
 /** C = alpha op(A) op(B) + beta C, row-major 2-D arrays of one dtype (f32, f64); each
  * participant calls single-threaded OpenBLAS on its panel of rows of C.  C must not be A
  * or B. */
-BRG_EXPORT int brg_blas_gemm(brg_pool *pool, int trans_a, int trans_b, double alpha,
+BRG_EXPORT int brg_blas_gemm(brg_pool *pool, brg_trans trans_a, brg_trans trans_b, double alpha,
 			     const brg_array *a, const brg_array *b, double beta, brg_array *c);
 /** y = alpha op(A) x + beta y (A 2-D, x and y 1-D); y must not be x. */
-BRG_EXPORT int brg_blas_gemv(brg_pool *pool, int trans, double alpha, const brg_array *a,
+BRG_EXPORT int brg_blas_gemv(brg_pool *pool, brg_trans trans, double alpha, const brg_array *a,
 			     const brg_array *x, double beta, brg_array *y);
 
 /**
@@ -502,23 +596,29 @@ typedef struct brg_place {
  * this machine, or on the hwloc synthetic topology `synthetic` ("pack:2 core:4 pu:2") when
  * not NULL.  Writes min(count, max) entries; returns count, -EINVAL or -errno.
  */
-BRG_EXPORT int brg_topo_placement(const char *synthetic, int workers, int bind, brg_place *out,
-				  int max);
+BRG_EXPORT int brg_topo_placement(const char *synthetic, int workers, brg_bind bind,
+				  brg_place *out, int max);
 /** "1 package, 1 NUMA node, 2 cores, 2 PUs" into buf; returns 0, -EINVAL, -ERANGE. */
 BRG_EXPORT int brg_topo_summary(const char *synthetic, char *buf, size_t len);
+
+#define BRG_POOL_INFO_SIZE_VER0 56
 
 typedef struct brg_pool_info {
 	size_t size;      /* sizeof(brg_pool_info) */
 	int nworkers;     /* participants, caller included */
 	int parent_pid;
 	int parent_alive;
-	int start_method; /* BRG_START_* */
+	brg_start start_method; /* BRG_START_FORK or BRG_START_SPAWN */
 	int job_in_flight;
 	uint64_t job_id;
 	size_t job_n;
 	int job_sched;
 } brg_pool_info;
 
+#define BRG_WORKER_STATUS_SIZE_VER0 72
+
+/* One participant's record.  It has no size field: brg_pool_status takes the size of the
+ * caller's records as an argument (their stride in the array). */
 typedef struct brg_worker_status {
 	int index;       /* 0 is the caller */
 	int pid;
@@ -534,11 +634,13 @@ typedef struct brg_worker_status {
 
 /**
  * Reads a pool's control block by name (any process of the owner; nothing is locked, so a
- * busy pool gives a snapshot that may be a moment old).  Writes up to max workers; returns
- * the participant count, or the errors of brg_array_open and BRG_ENOTPOOL / BRG_EPOOLSTATE.
+ * busy pool gives a snapshot that may be a moment old).  info may be NULL.  Writes up to max
+ * records into out, each of out_size bytes (sizeof(brg_worker_status) as the caller knows
+ * it, at least BRG_WORKER_STATUS_SIZE_VER0).  Returns the participant count, or the errors of
+ * brg_array_open and BRG_ENOTPOOL / BRG_EPOOLSTATE; -EINVAL for a bad size.
  */
 BRG_EXPORT int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *out,
-			       int max);
+			       size_t out_size, int max);
 
 /** Entry point of a spawned worker (brigade-worker POOL INDEX PARENT_PID); returns only on
  * failure, with an exit status. */

@@ -9,7 +9,7 @@
 
 enum { OPT_JSON = 256, OPT_WORKERS, OPT_BIND, OPT_SYNTHETIC };
 
-static const char *bind_name(int bind)
+static const char *bind_name(brg_bind bind)
 {
 	return bind == BRG_BIND_SCATTER ? "scatter" : bind == BRG_BIND_NONE ? "none" : "compact";
 }
@@ -33,7 +33,8 @@ int brg_cli_topo(int argc, char **argv)
 		BRG_CLI_OPT_HELP,
 		BRG_CLI_OPT_END,
 	};
-	int json = 0, c, bind = BRG_BIND_COMPACT;
+	int json = 0, c;
+	brg_bind bind = BRG_BIND_COMPACT;
 	size_t workers = 0;
 	const char *synthetic = NULL, *env;
 	if ((env = getenv("BRG_BIND")) && *env)
@@ -158,7 +159,7 @@ int brg_cli_status(int argc, char **argv)
 	const char *name = argv[optind];
 	brg_pool_info info = {.size = sizeof info};
 	brg_worker_status w[256];
-	int n = brg_pool_status(name, &info, w, 256);
+	int n = brg_pool_status(name, &info, w, sizeof w[0], 256);
 	if (n < 0) {
 		brg_cli_error_code(name, n);
 		return BRG_CLI_FAIL;

@@ -167,9 +167,9 @@ static inline void test_init_pools(void)
 	printf("BRG_TEST_SEED=%llu\n", test_seed);
 }
 
-/* A fork pool of `workers` participants under a unique control block name (bind -1: the
- * default). */
-static inline brg_pool *test_pool_new(int workers, int bind, const char *tag)
+/* A fork pool of `workers` participants under a unique control block name (bind
+ * BRG_BIND_DEFAULT: the default). */
+static inline brg_pool *test_pool_new(int workers, brg_bind bind, const char *tag)
 {
 	brg_pool_opts o;
 	brg_pool_opts_init(&o);

@@ -3,10 +3,11 @@
  * built-in kernels by name without help. */
 #include "brigade.h"
 
-BRG_EXPORT const brg_kernel *brg_plugin_kernels(size_t *count);
+BRG_EXPORT const brg_kernel *brg_plugin_kernels(size_t *count, size_t *entry_size);
 
-const brg_kernel *brg_plugin_kernels(size_t *count)
+const brg_kernel *brg_plugin_kernels(size_t *count, size_t *entry_size)
 {
 	*count = 0;
+	*entry_size = sizeof(brg_kernel);
 	return NULL;
 }

@@ -25,7 +25,7 @@ static inline brg_pool *ku_pool(int workers)
 {
 	char tag[32];
 	snprintf(tag, sizeof tag, "pool%d", workers);
-	return test_pool_new(workers, -1, tag);
+	return test_pool_new(workers, BRG_BIND_DEFAULT, tag);
 }
 
 /* NaN in every float, 0xA5 in every integer byte: an element no kernel wrote stands out. */

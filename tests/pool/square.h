@@ -75,7 +75,7 @@ static inline int lr_others_done(const void *arg)
 	    __atomic_load_n(&w->ctl[LR_W2], __ATOMIC_SEQ_CST) < 1)
 		return 0;
 	brg_worker_status ws[3];
-	return brg_pool_status(a->pool, NULL, ws, 3) == 3 && ws[2].state[0] == 'i';
+	return brg_pool_status(a->pool, NULL, ws, sizeof(brg_worker_status), 3) == 3 && ws[2].state[0] == 'i';
 }
 
 /* Squares; in a pool of three, worker 1 dies holding its first range once every other range

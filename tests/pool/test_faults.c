@@ -133,7 +133,7 @@ static void check_status_alive(brg_pool *pool, const char *when)
 {
 	brg_pool_info info = {.size = sizeof info};
 	brg_worker_status ws[16];
-	int n = brg_pool_status(brg_pool_name(pool), &info, ws, 16);
+	int n = brg_pool_status(brg_pool_name(pool), &info, ws, sizeof(brg_worker_status), 16);
 	CHECK_EQ(n, brg_pool_size(pool));
 	for (int i = 1; i < n && i < 16; i++) {
 		CHECK_EQ(ws[i].pid, brg_pool_worker_pid(pool, i));
@@ -538,7 +538,7 @@ static void test_parent_killed(void)
 	}
 	brg_pool_info info = {.size = sizeof info};
 	brg_worker_status ws[3];
-	CHECK_EQ(brg_pool_status(name, &info, ws, 3), 3);
+	CHECK_EQ(brg_pool_status(name, &info, ws, sizeof(brg_worker_status), 3), 3);
 	CHECK_EQ(info.parent_pid, child);
 	CHECK_EQ(info.parent_alive, 1);
 
@@ -568,7 +568,7 @@ static void test_parent_killed(void)
 	CHECK_EQ(si.kind, BRG_KIND_POOL);
 	CHECK_EQ(si.creator_pid, child);
 	CHECK_EQ(si.creator_alive, 0);
-	CHECK_EQ(brg_pool_status(name, &info, ws, 3), 3);
+	CHECK_EQ(brg_pool_status(name, &info, ws, sizeof(brg_worker_status), 3), 3);
 	CHECK_EQ(info.parent_alive, 0);
 	for (int i = 1; i < 3; i++)
 		CHECK_EQ(ws[i].alive, 0);

@@ -183,8 +183,8 @@ static void test_bad_args(void)
 	brg_place pl[8];
 	const char *d = topos[1].desc;
 	CHECK_EQ(brg_topo_placement(d, -1, BRG_BIND_COMPACT, pl, 8), -EINVAL);
-	CHECK_EQ(brg_topo_placement(d, 2, -1, pl, 8), -EINVAL);
-	CHECK_EQ(brg_topo_placement(d, 2, 3, pl, 8), -EINVAL);
+	CHECK_EQ(brg_topo_placement(d, 2, (brg_bind)-1, pl, 8), -EINVAL);
+	CHECK_EQ(brg_topo_placement(d, 2, (brg_bind)4, pl, 8), -EINVAL);
 	CHECK_EQ(brg_topo_placement(d, 2, 7, pl, 8), -EINVAL);
 	CHECK_EQ(brg_topo_placement(d, 2, BRG_BIND_COMPACT, pl, -1), -EINVAL);
 	CHECK_EQ(brg_topo_placement(d, 2, BRG_BIND_COMPACT, NULL, 2), -EINVAL);

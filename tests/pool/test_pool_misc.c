@@ -47,7 +47,7 @@ static void check_no_children(const char *when)
 			   strerror(errno));
 }
 
-static int create_with(brg_pool **p, int workers, int bind, int start, long spin,
+static int create_with(brg_pool **p, int workers, brg_bind bind, brg_start start, long spin,
 		       const char *name)
 {
 	brg_pool_opts o;
@@ -65,17 +65,20 @@ static void test_bad_options(void)
 	const char *name = test_name("misc-bad");
 	brg_pool *p = (brg_pool *)&p;
 	brg_segment_info si = {.size = sizeof si};
-	CHECK_EQ(create_with(&p, -1, -1, -1, -1, name), -EINVAL);
+	CHECK_EQ(create_with(&p, -1, 0, 0, 0, name), -EINVAL);
 	CHECK(p == NULL);
-	CHECK_EQ(create_with(&p, 257, -1, -1, -1, name), -EINVAL);
-	CHECK_EQ(create_with(&p, 2, 7, -1, -1, name), -EINVAL);
-	CHECK_EQ(create_with(&p, 2, -1, 5, -1, name), -EINVAL);
-	CHECK_EQ(create_with(&p, 2, -1, -1, 10000001, name), -EINVAL);
-	CHECK_EQ(create_with(&p, 2, -1, -1, -1, "bad/name"), BRG_EBADNAME);
+	CHECK_EQ(create_with(&p, 257, 0, 0, 0, name), -EINVAL);
+	CHECK_EQ(create_with(&p, 2, (brg_bind)7, 0, 0, name), -EINVAL);
+	CHECK_EQ(create_with(&p, 2, (brg_bind)-1, 0, 0, name), -EINVAL);
+	CHECK_EQ(create_with(&p, 2, 0, (brg_start)5, 0, name), -EINVAL);
+	CHECK_EQ(create_with(&p, 2, 0, (brg_start)-1, 0, name), -EINVAL);
+	CHECK_EQ(create_with(&p, 2, 0, 0, 10000001, name), -EINVAL);
+	CHECK_EQ(create_with(&p, 2, 0, 0, -2, name), -EINVAL);
+	CHECK_EQ(create_with(&p, 2, 0, 0, 0, "bad/name"), BRG_EBADNAME);
 	char longname[260];
 	memset(longname, 'n', sizeof longname - 1);
 	longname[sizeof longname - 1] = 0;
-	CHECK_EQ(create_with(&p, 2, -1, -1, -1, longname), BRG_EBADNAME);
+	CHECK_EQ(create_with(&p, 2, 0, 0, 0, longname), BRG_EBADNAME);
 	brg_pool_opts o;
 	brg_pool_opts_init(&o);
 	o.workers = 2;
@@ -92,8 +95,8 @@ static void test_bad_options(void)
 
 	/* A name already taken: -EEXIST, and the pool that holds it is untouched. */
 	brg_pool *first = NULL;
-	REQUIRE_EQ(create_with(&first, 2, -1, -1, -1, name), 0);
-	CHECK_EQ(create_with(&p, 2, -1, -1, -1, name), -EEXIST);
+	REQUIRE_EQ(create_with(&first, 2, 0, 0, 0, name), 0);
+	CHECK_EQ(create_with(&p, 2, 0, 0, 0, name), -EEXIST);
 	CHECK(p == NULL);
 	CHECK_EQ(brg_segment_stat(name, 0, &si), 0);
 	brg_array *a = test_array_new("misc-bad-arr", BRG_I32, 10007);
@@ -109,47 +112,68 @@ static void test_env(void)
 {
 	const char *name = test_name("misc-env");
 	brg_pool *p = NULL;
-	/* BRG_WORKERS overrides opts.workers. */
+	brg_worker_status ws[3];
+	/* BRG_WORKERS is the default of a workers left 0, never an override (OpenMP's rule for
+	 * OMP_NUM_THREADS). */
 	setenv("BRG_WORKERS", "3", 1);
-	REQUIRE_EQ(create_with(&p, 2, -1, -1, -1, name), 0);
+	REQUIRE_EQ(create_with(&p, 0, 0, 0, 0, name), 0);
 	CHECK_EQ(brg_pool_size(p), 3);
 	brg_array *a = test_array_new("misc-env-arr", BRG_I32, 4097);
 	run_count(p, a, (brg_schedule){BRG_SCHED_STATIC, 0});
+	brg_pool_destroy(p);
+	REQUIRE_EQ(create_with(&p, 2, 0, 0, 0, name), 0);
+	CHECK_EQ(brg_pool_size(p), 2);
 	brg_pool_destroy(p);
 	p = NULL;
 	const char *bad_workers[] = {"0", "-2", "abc", "3x", "257"};
 	for (size_t i = 0; i < sizeof bad_workers / sizeof bad_workers[0]; i++) {
 		setenv("BRG_WORKERS", bad_workers[i], 1);
-		int r = create_with(&p, 2, -1, -1, -1, name);
+		int r = create_with(&p, 0, 0, 0, 0, name);
 		if (r != -EINVAL)
 			TEST_FAIL_("BRG_WORKERS=%s: %d (%s), want -EINVAL", bad_workers[i], r,
 				   brg_err_name(r));
 		if (!r)
 			brg_pool_destroy(p);
+		/* Not consulted when the program chose: no error either. */
+		r = create_with(&p, 2, 0, 0, 0, name);
+		if (r)
+			TEST_FAIL_("BRG_WORKERS=%s with workers = 2: %d (%s), want 0",
+				   bad_workers[i], r, brg_err_name(r));
+		else
+			brg_pool_destroy(p);
 	}
 	unsetenv("BRG_WORKERS");
 
 	setenv("BRG_BIND", "bogus", 1);
-	CHECK_EQ(create_with(&p, 2, -1, -1, -1, name), -EINVAL);
-	/* BRG_BIND=none: nobody is bound. */
+	CHECK_EQ(create_with(&p, 2, BRG_BIND_DEFAULT, 0, 0, name), -EINVAL);
+	/* BRG_BIND=none: nobody is bound, unless the program asked for a binding. */
 	setenv("BRG_BIND", "none", 1);
-	REQUIRE_EQ(create_with(&p, 2, BRG_BIND_COMPACT, -1, -1, name), 0);
-	brg_worker_status ws[2];
-	CHECK_EQ(brg_pool_status(brg_pool_name(p), NULL, ws, 2), 2);
+	REQUIRE_EQ(create_with(&p, 2, BRG_BIND_DEFAULT, 0, 0, name), 0);
+	CHECK_EQ(brg_pool_status(brg_pool_name(p), NULL, ws, sizeof ws[0], 2), 2);
 	CHECK_EQ(ws[0].core, -1);
 	CHECK_EQ(ws[1].core, -1);
 	run_count(p, a, (brg_schedule){BRG_SCHED_DYNAMIC, 1});
 	brg_pool_destroy(p);
+	REQUIRE_EQ(create_with(&p, 2, BRG_BIND_COMPACT, 0, 0, name), 0);
+	CHECK_EQ(brg_pool_status(brg_pool_name(p), NULL, ws, sizeof ws[0], 2), 2);
+	CHECK(ws[0].core >= 0 && ws[1].core >= 0);
+	brg_pool_destroy(p);
 	unsetenv("BRG_BIND");
 
 	setenv("BRG_WAIT", "soon", 1);
-	CHECK_EQ(create_with(&p, 2, -1, -1, -1, name), -EINVAL);
-	/* No spinning at all: every wait sleeps on the futex. */
-	setenv("BRG_WAIT", "0", 1);
-	REQUIRE_EQ(create_with(&p, 2, -1, -1, 50, name), 0);
-	for (int k = 0; k < 20; k++)
-		run_count(p, a, (brg_schedule){BRG_SCHED_GUIDED, 1});
+	CHECK_EQ(create_with(&p, 2, 0, 0, 0, name), -EINVAL);
+	REQUIRE_EQ(create_with(&p, 2, 0, 0, 50, name), 0); /* chosen: not consulted */
 	brg_pool_destroy(p);
+	/* No spinning at all, from the environment or asked for: every wait sleeps on the
+	 * futex. */
+	setenv("BRG_WAIT", "0", 1);
+	long spins[] = {0, BRG_SPIN_NONE};
+	for (int i = 0; i < 2; i++) {
+		REQUIRE_EQ(create_with(&p, 2, 0, 0, spins[i], name), 0);
+		for (int k = 0; k < 20; k++)
+			run_count(p, a, (brg_schedule){BRG_SCHED_GUIDED, 1});
+		brg_pool_destroy(p);
+	}
 	unsetenv("BRG_WAIT");
 	brg_segment_info si = {.size = sizeof si};
 	CHECK_EQ(brg_segment_stat(name, 0, &si), -ENOENT);
@@ -222,7 +246,7 @@ static void test_status(void)
 	brg_pool_info info = {.size = sizeof info};
 	brg_worker_status ws[P + 2];
 	memset(ws, 0, sizeof ws);
-	REQUIRE_EQ(brg_pool_status(name, &info, ws, P + 2), P);
+	REQUIRE_EQ(brg_pool_status(name, &info, ws, sizeof(brg_worker_status), P + 2), P);
 	CHECK_EQ(info.nworkers, P);
 	CHECK_EQ(info.parent_pid, getpid());
 	CHECK_EQ(info.parent_alive, 1);
@@ -259,15 +283,15 @@ static void test_status(void)
 	REQUIRE_EQ(sched_getaffinity(0, sizeof during, &during), 0);
 
 	/* Fewer slots than participants, none, no info. */
-	CHECK_EQ(brg_pool_status(name, NULL, ws, 1), P);
-	CHECK_EQ(brg_pool_status(name, NULL, NULL, 0), P);
+	CHECK_EQ(brg_pool_status(name, NULL, ws, sizeof(brg_worker_status), 1), P);
+	CHECK_EQ(brg_pool_status(name, NULL, NULL, sizeof(brg_worker_status), 0), P);
 	brg_pool_info small = {.size = 8};
-	CHECK_EQ(brg_pool_status(name, &small, ws, P), -EINVAL);
-	CHECK_EQ(brg_pool_status(name, NULL, NULL, 2), -EINVAL);
-	CHECK_EQ(brg_pool_status(name, NULL, ws, -1), -EINVAL);
-	CHECK_EQ(brg_pool_status(NULL, NULL, ws, 1), -EINVAL);
-	CHECK_EQ(brg_pool_status(test_name("misc-nosuch"), NULL, ws, 1), -ENOENT);
-	CHECK_EQ(brg_pool_status(brg_array_name(a), NULL, ws, 1), BRG_ENOTPOOL);
+	CHECK_EQ(brg_pool_status(name, &small, ws, sizeof(brg_worker_status), P), -EINVAL);
+	CHECK_EQ(brg_pool_status(name, NULL, NULL, sizeof(brg_worker_status), 2), -EINVAL);
+	CHECK_EQ(brg_pool_status(name, NULL, ws, sizeof(brg_worker_status), -1), -EINVAL);
+	CHECK_EQ(brg_pool_status(NULL, NULL, ws, sizeof(brg_worker_status), 1), -EINVAL);
+	CHECK_EQ(brg_pool_status(test_name("misc-nosuch"), NULL, ws, sizeof(brg_worker_status), 1), -ENOENT);
+	CHECK_EQ(brg_pool_status(brg_array_name(a), NULL, ws, sizeof(brg_worker_status), 1), BRG_ENOTPOOL);
 
 	/* While a job is in flight. */
 	brg_array *arrays[1] = {a};
@@ -276,12 +300,12 @@ static void test_status(void)
 	brg_job *job;
 	memset(brg_array_data(a), 0, 100003 * sizeof(int32_t));
 	REQUIRE_EQ(brg_pool_submit(pool, &d, &job), 0);
-	CHECK_EQ(brg_pool_status(name, &info, ws, P), P);
+	CHECK_EQ(brg_pool_status(name, &info, ws, sizeof(brg_worker_status), P), P);
 	CHECK_EQ(info.job_in_flight, 1);
 	CHECK_EQ(info.job_id, 6);
 	CHECK_EQ(info.job_sched, BRG_SCHED_STATIC);
 	CHECK_EQ(brg_job_wait(job, 20000, NULL), 0);
-	CHECK_EQ(brg_pool_status(name, &info, ws, P), P);
+	CHECK_EQ(brg_pool_status(name, &info, ws, sizeof(brg_worker_status), P), P);
 	CHECK_EQ(info.job_in_flight, 0);
 
 	/* From another process of the same user. */
@@ -294,7 +318,7 @@ static void test_status(void)
 		brg_pool_info ci = {.size = sizeof ci};
 		brg_worker_status cw[P];
 		int32_t msg[2 + P];
-		msg[0] = brg_pool_status(name, &ci, cw, P);
+		msg[0] = brg_pool_status(name, &ci, cw, sizeof(brg_worker_status), P);
 		msg[1] = ci.parent_pid;
 		for (int i = 0; i < P; i++)
 			msg[2 + i] = cw[i].pid;
@@ -433,7 +457,7 @@ static void test_other_owner(void)
 		return;
 	}
 	brg_pool *pool;
-	REQUIRE_EQ(create_with(&pool, 2, BRG_BIND_COMPACT, BRG_START_FORK, -1, NULL), 0);
+	REQUIRE_EQ(create_with(&pool, 2, BRG_BIND_COMPACT, BRG_START_FORK, BRG_SPIN_NONE, NULL), 0);
 	const char *name = test_name("misc-owner");
 	size_t n = 4000000; /* long enough that the worker surely claims ranges */
 	brg_array *a;
@@ -447,7 +471,7 @@ static void test_other_owner(void)
 	/* dynamic chunks: the worker surely takes some ranges, so it must open the array */
 	CHECK(run_count(pool, a, (brg_schedule){BRG_SCHED_DYNAMIC, 100}));
 	brg_worker_status w[2];
-	CHECK_EQ(brg_pool_status(brg_pool_name(pool), NULL, w, 2), 2);
+	CHECK_EQ(brg_pool_status(brg_pool_name(pool), NULL, w, sizeof(brg_worker_status), 2), 2);
 	CHECK(w[1].chunks_done > 0);
 	brg_array_close(a);
 	CHECK_EQ(brg_segment_unlink(name), 0);

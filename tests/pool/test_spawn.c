@@ -106,7 +106,7 @@ static void test_run(void)
 	}
 	brg_pool_info info = {.size = sizeof info};
 	brg_worker_status ws[3];
-	CHECK_EQ(brg_pool_status(name, &info, ws, 3), 3);
+	CHECK_EQ(brg_pool_status(name, &info, ws, sizeof(brg_worker_status), 3), 3);
 	CHECK_EQ(info.start_method, BRG_START_SPAWN);
 
 	/* Made after the workers started: they open it by name. */
