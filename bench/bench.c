@@ -81,11 +81,12 @@ static const char bench_usage[] =
 	"  --rounds N       rounds, 1 to 8 (default 6, --quick 1)\n"
 	"  --time-limit S   start no round that would end more than S seconds after the start\n"
 	"                   (default 360 with the default rounds, none with --rounds; 0: none)\n"
-	"  --size BYTES     bytes per array (K, M, G suffixes: 512M), refused over the budget\n"
+	"  --size BYTES     bytes per array (K, M, G, T suffixes: 512M), refused over the budget\n"
 	"  --force          run a --size over the budget all the same\n"
 	"  --llc BYTES      the last-level cache the sizing rule assumes (default: hwloc's)\n"
 	"  --mem-floor BYTES  stop the peers when the available memory falls under BYTES\n"
-	"                   (default: 5% of the machine's memory)\n"
+	"                   (default: 5% of the machine's memory, at most a quarter of what\n"
+	"                   is available at the start)\n"
 	"  -h, --help\n"
 	"\n"
 	"Environment: BRG_BENCH_PEER (brigade-bench-peer), BRG_BENCH_PEERS (peers.py).\n"
@@ -108,7 +109,8 @@ enum {
 	OPT_MEM_FLOOR,
 };
 
-/* "512M", "1G", "4096", "2GiB": bytes (K, M, G, T are powers of 1024); 0, or -1 for junk. */
+/* "512M", "1G", "4096", "2GiB": bytes (K, M, G, T are powers of 1024), at most 1 PiB (so that
+ * sums of a few dozen of them cannot wrap); 0, or -1 for junk. */
 static int parse_bytes(const char *text, size_t *out)
 {
 	char *end;
@@ -130,7 +132,7 @@ static int parse_bytes(const char *text, size_t *out)
 		if (!strcmp(end, "iB") || !strcmp(end, "B"))
 			end += strlen(end);
 	}
-	if (*end || v > SIZE_MAX)
+	if (*end || v > (1ULL << 50))
 		return -1;
 	*out = (size_t)v;
 	return 0;
@@ -424,7 +426,7 @@ int brg_cli_bench(int argc, char **argv)
 
 	struct bench_facts facts;
 	char why[600];
-	int r = bench_facts_probe(&facts, cfg.llc_bytes);
+	int r = bench_facts_probe(&facts, cfg.llc_bytes, NULL);
 	if (r) {
 		brg_cli_error_code("bench: reading /proc/meminfo and /dev/shm", r);
 		bench_results_free(&res);
@@ -450,7 +452,7 @@ int brg_cli_bench(int argc, char **argv)
 		floor = facts.mem_total / 20;
 		floor = floor > facts.mem_avail / 4 ? facts.mem_avail / 4 : floor;
 	}
-	if (bench_watch_start(floor))
+	if (bench_watch_start(floor, &facts))
 		bench_note(&res, "memory: the watch could not start; no lowest reading");
 
 	double t0 = bench_now();

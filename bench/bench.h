@@ -272,10 +272,13 @@ struct bench_facts {
 	size_t mem_total; /* MemTotal */
 	size_t mem_avail; /* MemAvailable, or the room under the cgroup's limit when less */
 	size_t shm_free;  /* free bytes of /dev/shm */
-	int cgroup;	  /* mem_avail is the cgroup's room */
+	int cgroup;	  /* mem_avail is the cgroup's room: */
+	size_t cg_limit;  /* the limit of the cgroup that leaves the least room */
+	char cg_usage[1024]; /* and the file of its usage */
 };
-/* The machine's facts now; llc as the caller knows it.  0 or a negative code. */
-int bench_facts_probe(struct bench_facts *f, size_t llc);
+/* The machine's facts now (files under root, "" or NULL: the machine's own); llc as the
+ * caller knows it.  0 or a negative code. */
+int bench_facts_probe(struct bench_facts *f, size_t llc, const char *root);
 
 /* The stretches of a round whose data are alive together. */
 enum bench_phase { BP_STREAM, BP_STENCIL, BP_GEMM, BP_PICKLE, BP_SHM, BP_COUNT };
@@ -400,11 +403,11 @@ int bench_guard_sweep(void);
 void bench_guard_peer_add(pid_t pgid);
 /* Forgets pgid; returns BENCH_STOPPED_* when the bench killed it, else 0. */
 int bench_guard_peer_remove(pid_t pgid);
-/* BENCH_STOPPED_* when the bench killed pgid, else 0. */
-int bench_guard_peer_stopped(pid_t pgid);
 
-/* The memory watch (struct bench_watch, above): MemAvailable every BENCH_WATCH_PERIOD_MS. */
-int bench_watch_start(size_t floor);
+/* The memory watch (struct bench_watch, above): what is available (MemAvailable, or the room
+ * under the cgroup's limit of f when that is less) every BENCH_WATCH_PERIOD_MS. */
+struct bench_facts;
+int bench_watch_start(size_t floor, const struct bench_facts *f);
 void bench_watch_stop(struct bench_watch *out);
 
 /* ---- small helpers ---- */

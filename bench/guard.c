@@ -5,12 +5,11 @@
  * available memory, keeps the lowest reading for the report and stops the peers should it
  * fall under a floor, before the kernel's OOM killer picks a process of its own choosing.
  *
- * Every segment of a run is named with a prefix of the bench's pid: its arrays, its pools'
- * control blocks and py-pool-shm's SharedMemory ("brg-bench-PID-"), and the control blocks of
- * the pools the `start` kernel creates under the library's own names ("brg-pool-PID-").  So
- * removing them needs no list that a signal could catch half written: the handler reads
- * /dev/shm with getdents64 and unlinks what carries a prefix, with async-signal-safe calls
- * only. */
+ * Every segment of a run is named with a prefix of the bench's pid, "brg-bench-PID-": its
+ * arrays, its pools' control blocks (those the `start` kernel times too) and py-pool-shm's
+ * SharedMemory.  So removing them needs no list that a signal could catch half written: the
+ * handler reads /dev/shm with getdents64 and unlinks what carries the prefix and belongs to
+ * this user, with async-signal-safe calls only. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,10 +29,12 @@
 
 static pid_t bench_pid;
 static int shm_dir = -1;
-static char prefix_bench[40], prefix_pool[40];
-/* Process groups of the running peers (0: free slot), and why each was stopped, if it was. */
-static _Atomic pid_t peers[MAX_PEERS];
-static _Atomic int peer_stopped[MAX_PEERS];
+static char prefix_bench[40];
+/* The running peers, a word each: the process group in the low 32 bits (0: a free slot), and
+ * BENCH_STOPPED_* in the high ones once the bench killed it.  One word, so that a slot is
+ * never freed, taken or marked between two stores. */
+static _Atomic uint64_t peers[MAX_PEERS];
+static atomic_flag handling = ATOMIC_FLAG_INIT;
 
 const char *bench_segment_prefix(void)
 {
@@ -49,7 +51,8 @@ static int has_prefix(const char *name, const char *prefix)
 	return 1;
 }
 
-/* Unlinks every entry of /dev/shm that carries one of the run's prefixes; returns how many.
+/* Unlinks every entry of /dev/shm that carries the run's prefix and is this user's (another
+ * process of the same pid in another pid namespace may share /dev/shm); returns how many.
  * Async-signal-safe. */
 static int sweep(void)
 {
@@ -66,8 +69,10 @@ static int sweep(void)
 			for (ssize_t off = 0; off < n;) {
 				struct dirent64 *e = (struct dirent64 *)(buf + off);
 				off += e->d_reclen;
-				if (!has_prefix(e->d_name, prefix_bench) &&
-				    !has_prefix(e->d_name, prefix_pool))
+				struct stat st;
+				if (!has_prefix(e->d_name, prefix_bench) ||
+				    fstatat(shm_dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+				    st.st_uid != geteuid())
 					continue;
 				found = 1;
 				if (unlinkat(shm_dir, e->d_name, 0) == 0)
@@ -90,45 +95,37 @@ int bench_guard_sweep(void)
 void bench_guard_peer_add(pid_t pgid)
 {
 	for (int i = 0; i < MAX_PEERS; i++) {
-		pid_t free_slot = 0;
-		if (atomic_compare_exchange_strong(&peers[i], &free_slot, pgid)) {
-			atomic_store(&peer_stopped[i], 0);
+		uint64_t free_slot = 0;
+		if (atomic_compare_exchange_strong(&peers[i], &free_slot, (uint32_t)pgid))
 			return;
-		}
 	}
 }
 
 int bench_guard_peer_remove(pid_t pgid)
 {
 	for (int i = 0; i < MAX_PEERS; i++) {
-		if (atomic_load(&peers[i]) == pgid) {
-			int why = atomic_load(&peer_stopped[i]);
-			atomic_store(&peers[i], 0);
-			return why;
-		}
+		uint64_t w = atomic_load(&peers[i]);
+		while ((uint32_t)w == (uint32_t)pgid)
+			if (atomic_compare_exchange_weak(&peers[i], &w, 0))
+				return (int)(w >> 32);
 	}
 	return 0;
 }
 
-int bench_guard_peer_stopped(pid_t pgid)
-{
-	for (int i = 0; i < MAX_PEERS; i++)
-		if (atomic_load(&peers[i]) == pgid)
-			return atomic_load(&peer_stopped[i]);
-	return 0;
-}
-
-/* Kills every peer's process group, marking it stopped for `why`; returns how many. */
+/* Kills every peer's process group, marking it stopped for `why`; returns how many it
+ * stopped that were not stopped already.  Async-signal-safe. */
 static int kill_peers(int why)
 {
 	int n = 0;
 	for (int i = 0; i < MAX_PEERS; i++) {
-		pid_t g = atomic_load(&peers[i]);
-		if (g > 0) {
-			atomic_store(&peer_stopped[i], why);
-			kill(-g, SIGKILL);
+		uint64_t w = atomic_load(&peers[i]);
+		pid_t g = (pid_t)(uint32_t)w;
+		if (g <= 0)
+			continue;
+		if (!(w >> 32) &&
+		    atomic_compare_exchange_strong(&peers[i], &w, w | (uint64_t)why << 32))
 			n++;
-		}
+		kill(-g, SIGKILL);
 	}
 	return n;
 }
@@ -141,39 +138,53 @@ static void say(const char *s)
 	(void)r;
 }
 
+static void die_of(int sig)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, NULL);
+	raise(sig); /* blocked while the handler runs: delivered, and fatal, as it returns */
+}
+
 static void on_signal(int sig)
 {
-	/* A forked child (a pool worker before it runs, a peer before exec) has this handler
-	 * too; the run's clean-up is the bench's alone. */
-	if (getpid() == bench_pid) {
-		int saved = errno;
-		kill_peers(BENCH_STOPPED_SIGNAL);
-		sweep();
-		say("brigade: bench: interrupted; its peers were stopped and its segments "
-		    "removed\n");
-		errno = saved;
+	/* A forked child (a pool worker, a peer before exec) has this handler too; the run's
+	 * clean-up is the bench's alone. */
+	if (getpid() != bench_pid) {
+		die_of(sig);
+		return;
 	}
-	/* SA_RESETHAND made the action the default again: the pending signal ends us. */
-	raise(sig);
+	/* A second signal on another thread waits for the first handler to end the process. */
+	if (atomic_flag_test_and_set(&handling))
+		for (;;)
+			pause();
+	kill_peers(BENCH_STOPPED_SIGNAL);
+	sweep();
+	say("brigade: bench: interrupted; its peers were stopped and its segments removed\n");
+	die_of(sig);
 }
 
 int bench_guard_init(void)
 {
 	bench_pid = getpid();
 	snprintf(prefix_bench, sizeof prefix_bench, "brg-bench-%d-", (int)bench_pid);
-	snprintf(prefix_pool, sizeof prefix_pool, "brg-pool-%d-", (int)bench_pid);
 	shm_dir = open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (shm_dir < 0)
 		return -errno;
-	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND};
+	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
-	/* Each handler blocks the others, so two signals do not sweep at once. */
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		sigaddset(&sa.sa_mask, sigs[i]);
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		if (sigaction(sigs[i], &sa, NULL))
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		/* A signal the bench was started ignoring (nohup, `cmd &` in a script) stays
+		 * ignored. */
+		struct sigaction old;
+		if (sigaction(sigs[i], NULL, &old))
 			return -errno;
+		if (old.sa_handler != SIG_IGN && sigaction(sigs[i], &sa, NULL))
+			return -errno;
+	}
 	return 0;
 }
 
@@ -184,10 +195,25 @@ static struct {
 	int running;
 	atomic_int stop;
 	size_t floor;
-	int fd; /* /proc/meminfo */
+	int fd;	   /* /proc/meminfo */
+	int cg_fd; /* the cgroup's usage, or -1 */
+	size_t cg_limit;
 	struct bench_watch w;
 	double t0;
 } watch;
+
+/* A decimal number at the start of the file fd, or SIZE_MAX. */
+static size_t read_number(int fd)
+{
+	char buf[64];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	if (n <= 0 || buf[0] < '0' || buf[0] > '9')
+		return SIZE_MAX;
+	size_t v = 0;
+	for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		v = v * 10 + (size_t)(buf[i] - '0');
+	return v;
+}
 
 /* MemAvailable in bytes, with no allocation and no stdio (the thread must not hold a lock of
  * libc while the main thread forks); 0 when unreadable. */
@@ -210,6 +236,18 @@ static size_t mem_available(int fd)
 	return kb << 10;
 }
 
+/* What is available now: MemAvailable, or the cgroup's room when less; 0 when unknown. */
+static size_t available(void)
+{
+	size_t a = mem_available(watch.fd);
+	if (watch.cg_fd >= 0) {
+		size_t used = read_number(watch.cg_fd);
+		size_t room = used == SIZE_MAX ? SIZE_MAX : used < watch.cg_limit ? watch.cg_limit - used : 0;
+		a = room < a || !a ? room : a;
+	}
+	return a == SIZE_MAX ? 0 : a;
+}
+
 static void *watch_main(void *arg)
 {
 	(void)arg;
@@ -217,17 +255,14 @@ static void *watch_main(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the main thread's */
 	while (!atomic_load(&watch.stop)) {
-		size_t a = mem_available(watch.fd);
+		size_t a = available();
 		if (a && a < watch.w.lowest) {
 			watch.w.lowest = a;
 			watch.w.lowest_at = bench_now() - watch.t0;
 		}
-		if (a && a < watch.floor) {
-			int n = kill_peers(BENCH_STOPPED_MEMORY);
-			if (n) {
-				watch.w.stops++;
-				watch.w.stopped_at = a;
-			}
+		if (a && a < watch.floor && kill_peers(BENCH_STOPPED_MEMORY)) {
+			watch.w.stops++;
+			watch.w.stopped_at = a;
 		}
 		struct timespec ts = {0, BENCH_WATCH_PERIOD_MS * 1000000L};
 		nanosleep(&ts, NULL);
@@ -235,21 +270,25 @@ static void *watch_main(void *arg)
 	return NULL;
 }
 
-int bench_watch_start(size_t floor)
+int bench_watch_start(size_t floor, const struct bench_facts *f)
 {
 	memset(&watch.w, 0, sizeof watch.w);
 	watch.fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
 	if (watch.fd < 0)
 		return -errno;
+	watch.cg_fd = f->cgroup ? open(f->cg_usage, O_RDONLY | O_CLOEXEC) : -1;
+	watch.cg_limit = f->cg_limit;
 	watch.floor = floor;
 	watch.w.floor = floor;
-	watch.w.start = mem_available(watch.fd);
+	watch.w.start = available();
 	watch.w.lowest = watch.w.start;
 	watch.t0 = bench_now();
 	atomic_store(&watch.stop, 0);
 	int r = pthread_create(&watch.thread, NULL, watch_main, NULL);
 	if (r) {
 		close(watch.fd);
+		if (watch.cg_fd >= 0)
+			close(watch.cg_fd);
 		return -r;
 	}
 	watch.running = 1;
@@ -262,6 +301,8 @@ void bench_watch_stop(struct bench_watch *out)
 		atomic_store(&watch.stop, 1);
 		pthread_join(watch.thread, NULL);
 		close(watch.fd);
+		if (watch.cg_fd >= 0)
+			close(watch.cg_fd);
 		watch.running = 0;
 	}
 	*out = watch.w;

@@ -91,9 +91,13 @@ const struct bench_group bench_group_pool = {
 /* Seconds brg_pool_create takes (the destroy is not timed); 0 or its error. */
 static int time_create(int workers, double *seconds)
 {
+	static unsigned count;
+	char name[BRG_NAME_MAX + 1];
+	snprintf(name, sizeof name, "%sstart-%u", bench_segment_prefix(), count++);
 	brg_pool_opts o;
 	brg_pool_opts_init(&o);
 	o.workers = workers;
+	o.name = name; /* the run's prefix: the guard removes it should we be stopped */
 	brg_pool *p;
 	double t0 = bench_now();
 	int r = brg_pool_create(&p, &o);

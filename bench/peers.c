@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -414,11 +415,12 @@ static int child_end(struct child *c, double grace_s, int kill_now, char *why, s
 		struct timespec ts = {0, 10000000};
 		nanosleep(&ts, NULL);
 	}
+	/* Out of the guard's list while the zombie still holds the group's id, then reaped. */
+	int stopped = bench_guard_peer_remove(c->pid);
 	kill(-c->pid, SIGKILL);
 	int st = 0;
 	while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
 		;
-	int stopped = bench_guard_peer_remove(c->pid);
 	c->pid = -1;
 	if (timed_out) {
 		snprintf(why, whylen, "killed: no answer in time");
@@ -980,11 +982,12 @@ void bench_peer_stop(struct bench_peer *p, struct bench_results *res)
 		return;
 	char why[160];
 	/* A peer frees hundreds of MiB as it exits: seconds at most. */
-	if (p->broken)
+	if (p->broken) {
 		bench_note(res, "%s at %d workers: the peer process was lost (%s); its later "
 				"records of the round failed and the run went on",
 			   bench_impl_names[p->impl], p->workers, p->why);
-	else if (child_end(&p->c, 60, 0, why, sizeof why)) {
+		res->failures++;
+	} else if (child_end(&p->c, 60, 0, why, sizeof why)) {
 		bench_note(res, "%s at %d workers: %s", bench_impl_names[p->impl], p->workers, why);
 		res->failures++;
 	}
@@ -1033,6 +1036,20 @@ void bench_run_peer(const struct bench_config *cfg, const struct bench_refs *ref
 		res->failures++;
 	}
 	free(envp);
+	if (impl == BI_SHM) {
+		/* A Pool killed before it unlinked its SharedMemory leaves the names the next
+		 * run of it would create. */
+		int left = 0;
+		for (const char *x = "abc"; *x; x++) {
+			char name[BRG_NAME_MAX + 2];
+			snprintf(name, sizeof name, "/%s%c", pa.shm_prefix, *x);
+			left += shm_unlink(name) == 0;
+		}
+		if (left)
+			bench_note(res, "%s at %d workers left %d SharedMemory segment%s behind; "
+					"removed",
+				   iname, workers, left, left == 1 ? "" : "s");
+	}
 	for (int k = 0; k < BK_COUNT; k++) {
 		if (!pr.asked[k] || pr.got[k])
 			continue;

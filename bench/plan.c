@@ -62,52 +62,99 @@ static ssize_t read_text(const char *path, char *buf, size_t len)
 	return (ssize_t)n;
 }
 
-/* The room left under the memory limits of this process's cgroup (v2) and its ancestors, or
- * SIZE_MAX when none is set (or none can be read). */
-static size_t cgroup_room(void)
+/* The cgroup line of /proc/self/cgroup that holds the memory controller: v2's "0::/path",
+ * or v1's "N:...memory...:/path"; the path into rel and 2 or 1, or 0 when there is none. */
+static int cgroup_line(const char *text, char *rel, size_t len)
 {
-	char line[512], path[700], val[64];
-	if (read_text("/proc/self/cgroup", line, sizeof line) < 0 || strncmp(line, "0::", 3))
+	for (const char *l = text; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l)) {
+		const char *c1 = strchr(l, ':'), *end = strchr(l, '\n');
+		const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!end)
+			end = l + strlen(l);
+		if (!c2 || c2 > end)
+			continue;
+		int v2 = c1 == l + 1 && l[0] == '0' && c2 == c1 + 1;
+		int v1 = 0;
+		for (const char *k = c1 + 1; k < c2 && !v2 && !v1;) {
+			size_t n = strcspn(k, ",:");
+			v1 = n == 6 && !strncmp(k, "memory", 6);
+			k += n + (k[n] == ',');
+		}
+		if (v1 || v2) {
+			snprintf(rel, len, "%.*s", (int)(end - c2 - 1), c2 + 1);
+			return v2 ? 2 : 1;
+		}
+	}
+	return 0;
+}
+
+/* The room left under the memory limits of this process's cgroup and its ancestors (v2's
+ * memory.max less memory.current, v1's memory.limit_in_bytes less memory.usage_in_bytes);
+ * SIZE_MAX when none is set or none can be read.  The level that leaves the least is kept in
+ * f, for the memory watch.  In a container the path may name a cgroup above the one mounted:
+ * the walk up ends at the mount's own root, which is the container's. */
+static size_t cgroup_room(struct bench_facts *f, const char *root)
+{
+	char text[4096], rel[512], path[1024], val[64];
+	snprintf(path, sizeof path, "%s/proc/self/cgroup", root);
+	if (read_text(path, text, sizeof text) < 0)
 		return SIZE_MAX;
-	line[strcspn(line, "\n")] = 0;
+	int v = cgroup_line(text, rel, sizeof rel);
+	if (!v)
+		return SIZE_MAX;
+	const char *mnt = v == 2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+	const char *lim = v == 2 ? "memory.max" : "memory.limit_in_bytes";
+	const char *use = v == 2 ? "memory.current" : "memory.usage_in_bytes";
 	size_t room = SIZE_MAX;
-	char *rel = line + 3; /* "/a/b": /sys/fs/cgroup/a/b, then /sys/fs/cgroup/a */
 	for (;;) {
-		snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", rel);
-		if (read_text(path, val, sizeof val) > 0 && strncmp(val, "max", 3)) {
+		snprintf(path, sizeof path, "%s%s%s/%s", root, mnt, rel, lim);
+		/* v2 says "max" for none, v1 a number near 2^63 */
+		if (read_text(path, val, sizeof val) > 0 && val[0] >= '0' && val[0] <= '9') {
 			size_t max = (size_t)strtoull(val, NULL, 10), cur = 0;
-			snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.current", rel);
-			if (read_text(path, val, sizeof val) > 0)
+			char usage[1024];
+			snprintf(usage, sizeof usage, "%s%s%s/%s", root, mnt, rel, use);
+			if (read_text(usage, val, sizeof val) > 0)
 				cur = (size_t)strtoull(val, NULL, 10);
 			size_t left = max > cur ? max - cur : 0;
-			room = left < room ? left : room;
+			if (max < (size_t)1 << 62 && left < room) {
+				room = left;
+				f->cg_limit = max;
+				snprintf(f->cg_usage, sizeof f->cg_usage, "%s", usage);
+			}
 		}
 		char *slash = strrchr(rel, '/');
-		if (!slash || slash == rel)
+		if (!slash || !rel[0])
 			break;
-		*slash = 0;
+		*slash = 0; /* "/a/b", "/a", "" (the mount's root) */
 	}
 	return room;
 }
 
-int bench_facts_probe(struct bench_facts *f, size_t llc)
+int bench_facts_probe(struct bench_facts *f, size_t llc, const char *root)
 {
 	memset(f, 0, sizeof *f);
 	f->llc = llc;
-	char text[8192];
-	if (read_text("/proc/meminfo", text, sizeof text) < 0)
+	if (!root)
+		root = "";
+	char text[8192], path[512];
+	snprintf(path, sizeof path, "%s/proc/meminfo", root);
+	if (read_text(path, text, sizeof text) < 0)
 		return -errno;
 	f->mem_total = meminfo(text, "MemTotal:");
 	f->mem_avail = meminfo(text, "MemAvailable:");
 	if (!f->mem_total || !f->mem_avail)
 		return -ENODATA;
-	size_t room = cgroup_room();
+	size_t room = cgroup_room(f, root);
 	if (room < f->mem_avail) {
 		f->mem_avail = room;
 		f->cgroup = 1;
+	} else {
+		f->cg_usage[0] = 0;
+		f->cg_limit = 0;
 	}
+	snprintf(path, sizeof path, "%s/dev/shm", root);
 	struct statvfs sv;
-	if (statvfs("/dev/shm", &sv))
+	if (statvfs(path, &sv))
 		return -errno;
 	f->shm_free = (size_t)sv.f_bavail * sv.f_frsize;
 	return 0;

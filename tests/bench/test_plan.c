@@ -3,8 +3,12 @@
  * what the run holds at once under its budget, picks the largest arrays that fit up to 4x the
  * last-level cache (at most the cap), says why when it picked less, and refuses what cannot
  * fit. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "testutil.h"
@@ -109,8 +113,79 @@ static void check_default(size_t llc, size_t mem, int workers, size_t want_bytes
 		  (double)got / (double)llc);
 }
 
+/* ---- bench_facts_probe on a made-up /proc and /sys under a temporary root ---- */
+
+static char root[64];
+
+/* Writes text into root/path, making the folders. */
+static void put(const char *path, const char *text)
+{
+	char full[512];
+	snprintf(full, sizeof full, "%s/%s", root, path);
+	for (char *p = full + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+		*p = 0;
+		if (mkdir(full, 0700) && errno != EEXIST)
+			TEST_FAIL_("mkdir %s: %s", full, strerror(errno));
+		*p = '/';
+	}
+	FILE *f = fopen(full, "w");
+	REQUIRE(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void check_probe(const char *label, size_t want_avail, int want_cgroup,
+			const char *usage_tail)
+{
+	struct bench_facts f;
+	int r = bench_facts_probe(&f, 32 * MiB, root);
+	CHECK_MSG(r == 0, "%s: probe %d", label, r);
+	CHECK_MSG(f.mem_total == 24 * GiB && f.llc == 32 * MiB, "%s: total %zu", label,
+		  f.mem_total);
+	CHECK_MSG(f.mem_avail == want_avail && f.cgroup == want_cgroup,
+		  "%s: available %zu MiB (cgroup %d), expected %zu MiB (%d)", label,
+		  f.mem_avail / MiB, f.cgroup, want_avail / MiB, want_cgroup);
+	size_t tl = usage_tail ? strlen(usage_tail) : 0, ul = strlen(f.cg_usage);
+	CHECK_MSG(usage_tail ? ul >= tl && !strcmp(f.cg_usage + ul - tl, usage_tail) : !ul,
+		  "%s: usage file '%s'", label, f.cg_usage);
+}
+
+static void test_probe(void)
+{
+	snprintf(root, sizeof root, "/tmp/brgt-%d-plan", (int)getpid());
+	REQUIRE(mkdir(root, 0700) == 0);
+	put("proc/meminfo", "MemTotal:       25165824 kB\nMemFree:        20000000 kB\n"
+			    "MemAvailable:   20971520 kB\n");
+	put("dev/shm/.keep", "");
+	/* No cgroup file: MemAvailable (20 GiB). */
+	check_probe("no cgroup", 20 * GiB, 0, NULL);
+	/* v2, limited two levels up from ours: 4 GiB less 1 GiB used. */
+	put("proc/self/cgroup", "0::/a/b\n");
+	put("sys/fs/cgroup/a/b/memory.max", "max\n");
+	put("sys/fs/cgroup/a/b/memory.current", "104857600\n");
+	put("sys/fs/cgroup/a/memory.max", "4294967296\n");
+	put("sys/fs/cgroup/a/memory.current", "1073741824\n");
+	check_probe("cgroup v2", 3 * GiB, 1, "/sys/fs/cgroup/a/memory.current");
+	/* v2 with a limit above what is available: MemAvailable. */
+	put("sys/fs/cgroup/a/memory.max", "68719476736\n");
+	check_probe("cgroup v2, a high limit", 20 * GiB, 0, NULL);
+	/* v1 in a container: the path names a cgroup above the mount, whose root has the
+	 * limit (2 GiB, 512 MiB used). */
+	put("proc/self/cgroup", "12:cpu,cpuacct:/docker/x\n5:blkio,memory:/docker/x\n1:name=systemd:/\n");
+	put("sys/fs/cgroup/memory/memory.limit_in_bytes", "2147483648\n");
+	put("sys/fs/cgroup/memory/memory.usage_in_bytes", "536870912\n");
+	check_probe("cgroup v1", 1536 * MiB, 1, "/sys/fs/cgroup/memory/memory.usage_in_bytes");
+	/* v1 with no limit: the number near 2^63 it shows. */
+	put("sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+	check_probe("cgroup v1, no limit", 20 * GiB, 0, NULL);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	CHECK_EQ(system(cmd), 0);
+}
+
 int main(void)
 {
+	test_probe();
 	/* The nine machines of the rule, and a 16-core one. */
 	const size_t llcs[] = {32 * MiB, 480 * MiB, 2 * GiB};
 	const size_t mems[] = {4 * GiB, 24 * GiB, 128 * GiB};
