@@ -17,8 +17,8 @@ struct gemm_ctx {
 static int op_gemm(void *p)
 {
 	struct gemm_ctx *x = p;
-	return brg_blas_gemm(x->pool, BRG_NOTRANS, BRG_NOTRANS, 1.0, x->arr.v[A], x->arr.v[B], 0.0,
-			     x->arr.v[C]);
+	return brg_blas_gemm(x->pool, x->arr.v[C], 1.0, BRG_NOTRANS, x->arr.v[A], BRG_NOTRANS,
+			     x->arr.v[B], 0.0);
 }
 
 /* Three whole rows (first, middle, last: they fall to different participants) by the plain

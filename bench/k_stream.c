@@ -25,13 +25,13 @@ static int op_triad(void *p)
 static int op_dot(void *p)
 {
 	struct stream_ctx *x = p;
-	return brg_reduce_dot(x->pool, x->arr.v[B], x->arr.v[C], &x->out);
+	return brg_reduce_dot(x->pool, &x->out, x->arr.v[B], x->arr.v[C]);
 }
 
 static int op_sumsq(void *p)
 {
 	struct stream_ctx *x = p;
-	return brg_reduce_sumsq(x->pool, x->arr.v[B], &x->out);
+	return brg_reduce_sumsq(x->pool, &x->out, x->arr.v[B]);
 }
 
 /* Every element, against the formula. */

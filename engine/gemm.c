@@ -89,8 +89,8 @@ static int blas_run(brg_pool *pool, const brg_kernel *k, size_t n, const void *a
 	return r;
 }
 
-int brg_blas_gemm(brg_pool *pool, brg_trans trans_a, brg_trans trans_b, double alpha, const brg_array *a,
-		  const brg_array *b, double beta, brg_array *c)
+int brg_blas_gemm(brg_pool *pool, brg_array *c, double alpha, brg_trans trans_a, const brg_array *a,
+		  brg_trans trans_b, const brg_array *b, double beta)
 {
 	if (!pool || !a || !b || !c)
 		return -EINVAL;
@@ -117,8 +117,8 @@ int brg_blas_gemm(brg_pool *pool, brg_trans trans_a, brg_trans trans_b, double a
 	return blas_run(pool, k, d.m, &g, sizeof g, arrays);
 }
 
-int brg_blas_gemv(brg_pool *pool, brg_trans trans, double alpha, const brg_array *a,
-		  const brg_array *x, double beta, brg_array *y)
+int brg_blas_gemv(brg_pool *pool, brg_array *y, double alpha, brg_trans trans, const brg_array *a,
+		  const brg_array *x, double beta)
 {
 	if (!pool || !a || !x || !y)
 		return -EINVAL;

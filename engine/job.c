@@ -172,7 +172,7 @@ static int cost_slot(struct brg_pool *pool, const brg_kernel *k)
 	return free_slot;
 }
 
-size_t brg_reduce_block(size_t n)
+size_t brg_reduce_block_size(size_t n)
 {
 	/* Depends on n only, so partials, and the combined bits, do not depend on the pool. */
 	size_t b = (n + BRG__REDUCE_BLOCKS - 1) / BRG__REDUCE_BLOCKS;
@@ -221,7 +221,7 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job **out)
 		memcpy(job->arrays, d->arrays, (size_t)d->narrays * sizeof *d->arrays);
 	job->cost_slot = -1;
 
-	uint64_t block = d->combine ? brg_reduce_block(d->n) : 0;
+	uint64_t block = d->combine ? brg_reduce_block_size(d->n) : 0;
 	uint64_t units = block ? (d->n + block - 1) / block : d->n;
 	uint64_t chunk = d->sched.chunk ? d->sched.chunk : 1;
 	if (d->sched.kind == BRG_SCHED_AUTO) {
@@ -438,8 +438,8 @@ int brg_pool_run(brg_pool *pool, const brg_job_desc *desc, brg_job_result *res)
 	return brg_job_wait(job, -1, res);
 }
 
-int brg_pool_for(brg_pool *pool, const brg_kernel *kernel, size_t n, const void *args,
-		 size_t args_size, brg_schedule sched)
+int brg_pool_for(brg_pool *pool, const brg_kernel *kernel, size_t n, brg_schedule sched,
+		 brg_array *const *arrays, int narrays, const void *args, size_t args_size)
 {
 	brg_job_desc d = {
 		.size = sizeof d,
@@ -448,6 +448,8 @@ int brg_pool_for(brg_pool *pool, const brg_kernel *kernel, size_t n, const void 
 		.sched = sched,
 		.args = args,
 		.args_size = args_size,
+		.arrays = arrays,
+		.narrays = narrays,
 	};
 	return brg_pool_run(pool, &d, NULL);
 }

@@ -101,15 +101,8 @@ int brg__krun(brg_pool *pool, const brg_kernel *k, size_t n, const void *args,
 {
 	if (n == 0)
 		return 0;
-	brg_job_desc d = {
-		.size = sizeof d,
-		.kernel = k,
-		.n = n,
-		.sched = {BRG_SCHED_STATIC, 0},
-		.args = args,
-		.args_size = args_size,
-		.arrays = arrays,
-		.narrays = narrays,
-	};
-	return brg_pool_run(pool, &d, NULL);
+	/* The public path a user's kernel takes, with the static schedule: each participant
+	 * computes on the pages it first touched (brg_pool_array_create). */
+	return brg_pool_for(pool, k, n, (brg_schedule){BRG_SCHED_STATIC, 0}, arrays, narrays, args,
+			    args_size);
 }

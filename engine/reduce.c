@@ -385,7 +385,7 @@ static void scalar_int(brg_scalar *o, const struct rset *s, int64_t i, uint64_t 
 	}
 }
 
-int brg_reduce_sum(brg_pool *pool, const brg_array *x, brg_scalar *out)
+int brg_reduce_sum(brg_pool *pool, brg_scalar *out, const brg_array *x)
 {
 	const struct rset *s;
 	int r = rcheck(pool, x, out, BRG__R_SUM, &s);
@@ -429,12 +429,12 @@ static int dsum_call(brg_pool *pool, int op, const brg_array *x, const brg_array
 	return 0;
 }
 
-int brg_reduce_sumsq(brg_pool *pool, const brg_array *x, brg_scalar *out)
+int brg_reduce_sumsq(brg_pool *pool, brg_scalar *out, const brg_array *x)
 {
 	return dsum_call(pool, BRG__R_SUMSQ, x, NULL, out);
 }
 
-int brg_reduce_dot(brg_pool *pool, const brg_array *x, const brg_array *y, brg_scalar *out)
+int brg_reduce_dot(brg_pool *pool, brg_scalar *out, const brg_array *x, const brg_array *y)
 {
 	if (!y)
 		return -EINVAL;
@@ -468,7 +468,7 @@ static double norm_finish(const struct p_norm *p)
 	return scl * sqrt(sumsq);
 }
 
-int brg_reduce_norm2(brg_pool *pool, const brg_array *x, brg_scalar *out)
+int brg_reduce_norm2(brg_pool *pool, brg_scalar *out, const brg_array *x)
 {
 	const struct rset *s;
 	int r = rcheck(pool, x, out, BRG__R_NORM2, &s);
@@ -511,12 +511,12 @@ static int minmax_call(brg_pool *pool, const brg_array *x, brg_scalar *out, int 
 	return 0;
 }
 
-int brg_reduce_min(brg_pool *pool, const brg_array *x, brg_scalar *out)
+int brg_reduce_min(brg_pool *pool, brg_scalar *out, const brg_array *x)
 {
 	return minmax_call(pool, x, out, 1);
 }
 
-int brg_reduce_max(brg_pool *pool, const brg_array *x, brg_scalar *out)
+int brg_reduce_max(brg_pool *pool, brg_scalar *out, const brg_array *x)
 {
 	return minmax_call(pool, x, out, 0);
 }
@@ -539,12 +539,12 @@ static int arg_call(brg_pool *pool, const brg_array *x, brg_scalar *out, int wan
 	return 0;
 }
 
-int brg_reduce_argmin(brg_pool *pool, const brg_array *x, brg_scalar *out)
+int brg_reduce_argmin(brg_pool *pool, brg_scalar *out, const brg_array *x)
 {
 	return arg_call(pool, x, out, 1);
 }
 
-int brg_reduce_argmax(brg_pool *pool, const brg_array *x, brg_scalar *out)
+int brg_reduce_argmax(brg_pool *pool, brg_scalar *out, const brg_array *x)
 {
 	return arg_call(pool, x, out, 0);
 }

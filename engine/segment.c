@@ -346,7 +346,7 @@ uint64_t brg_array_generation(const brg_array *a)
 			       __ATOMIC_ACQUIRE);
 }
 
-int64_t brg_array_bump(brg_array *a)
+int64_t brg_array_generation_bump(brg_array *a)
 {
 	if (!a)
 		return -EINVAL;

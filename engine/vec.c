@@ -234,7 +234,7 @@ int brg_vec_scale(brg_pool *pool, brg_array *x, double a)
 	return brg__krun(pool, set_of(x)->scale, x->meta.lay.count, &args, sizeof args, arrays, 1);
 }
 
-int brg_vec_axpy(brg_pool *pool, double a, const brg_array *x, brg_array *y)
+int brg_vec_axpy(brg_pool *pool, brg_array *y, double a, const brg_array *x)
 {
 	if (!pool || !x || !y)
 		return -EINVAL;
@@ -259,8 +259,7 @@ int brg_vec_triad(brg_pool *pool, brg_array *a, const brg_array *b, double s,
 	return brg__krun(pool, set_of(a)->triad, a->meta.lay.count, &args, sizeof args, arrays, 3);
 }
 
-int brg_vec_binop(brg_pool *pool, brg_op op, brg_array *out, const brg_array *x,
-		  const brg_array *y)
+int brg_vec_binop(brg_pool *pool, brg_array *out, const brg_array *x, brg_op op, const brg_array *y)
 {
 	if (!pool || !out || !x || !y)
 		return -EINVAL;

@@ -96,6 +96,23 @@ BRG_EXPORT const char *brg_strerror(int code);
 BRG_EXPORT const char *brg_err_name(int code);
 
 /* ------------------------------------------------------------------------------------------
+ * Threads and processes
+ *
+ * - Calls that take no handle (errors, dtypes, names, brg_segment_*, brg_topo_*,
+ *   brg_pool_status, versions) are safe from any thread at any time.
+ * - A brg_array handle may be read by several threads at once (its data pointer and
+ *   accessors, as an array of jobs); brg_array_close must not overlap any other use of it.
+ *   brg_array_generation_bump is atomic across threads and processes.  The data themselves
+ *   are the program's to synchronize.
+ * - A brg_pool, and its brg_job, are used by one thread at a time: every call on it (jobs,
+ *   kernels, destroy), since the calling thread takes part in each job.  Two pools may be
+ *   used from two threads at once.  Create pools before starting threads: a fork pool forks
+ *   its workers at create, and fork() copies only the calling thread.
+ * - Handles do not cross fork(): a child opens arrays by name (their mappings are not
+ *   inherited) and creates pools of its own.
+ * ---------------------------------------------------------------------------------------- */
+
+/* ------------------------------------------------------------------------------------------
  * Arrays: named POSIX shared-memory segments, each a valid NPY 1.0 file
  * ---------------------------------------------------------------------------------------- */
 typedef enum brg_dtype {
@@ -215,7 +232,7 @@ BRG_EXPORT int brg_array_writable(const brg_array *array);
 BRG_EXPORT uint64_t brg_array_generation(const brg_array *array);
 /** Atomically adds one to the generation counter (tell readers the contents changed);
  * returns the new value, or BRG_EREADONLY. */
-BRG_EXPORT int64_t brg_array_bump(brg_array *array);
+BRG_EXPORT int64_t brg_array_generation_bump(brg_array *array);
 
 /**
  * Removes a brigade segment by name (array or pool control block) after checking that it is
@@ -456,9 +473,15 @@ BRG_EXPORT int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res);
  * size is refused before the job starts). */
 BRG_EXPORT int brg_pool_run(brg_pool *pool, const brg_job_desc *desc, brg_job_result *res);
 
-/** Parallel-for over [0, n) with kernel, a copied argument block and a schedule. */
-BRG_EXPORT int brg_pool_for(brg_pool *pool, const brg_kernel *kernel, size_t n, const void *args,
-			    size_t args_size, brg_schedule sched);
+/**
+ * Parallel-for over [0, n): kernel is called on ranges handed out by sched, with the arrays
+ * (narrays of them, at most BRG_JOB_MAX_ARRAYS; NULL and 0 for none) as task->arrays and a
+ * copy of the argument block (args_size bytes, at most BRG_ARGS_MAX) as task->args.  The
+ * built-in elementwise kernels run through it too.  Returns what brg_pool_run returns.
+ */
+BRG_EXPORT int brg_pool_for(brg_pool *pool, const brg_kernel *kernel, size_t n, brg_schedule sched,
+			    brg_array *const *arrays, int narrays, const void *args,
+			    size_t args_size);
 
 /**
  * Reduction over [0, n): the index space is cut into fixed blocks (their size depends on n
@@ -471,7 +494,7 @@ BRG_EXPORT int brg_pool_reduce(brg_pool *pool, const brg_job_desc *desc, void *r
 			       size_t result_size);
 
 /** Elements per reduction block for an index space of n (same value in every process). */
-BRG_EXPORT size_t brg_reduce_block(size_t n);
+BRG_EXPORT size_t brg_reduce_block_size(size_t n);
 
 /* ------------------------------------------------------------------------------------------
  * Kernels: one call each, run by a pool over brigade arrays, no data copied.
@@ -492,7 +515,7 @@ BRG_EXPORT int brg_vec_copy(brg_pool *pool, brg_array *dst, const brg_array *src
 /** x[i] *= a (f32, f64). */
 BRG_EXPORT int brg_vec_scale(brg_pool *pool, brg_array *x, double a);
 /** y[i] += a * x[i] (f32, f64); y must not be x. */
-BRG_EXPORT int brg_vec_axpy(brg_pool *pool, double a, const brg_array *x, brg_array *y);
+BRG_EXPORT int brg_vec_axpy(brg_pool *pool, brg_array *y, double a, const brg_array *x);
 /** a[i] = b[i] + s * c[i] (f32, f64), the STREAM triad; a must not be b or c. */
 BRG_EXPORT int brg_vec_triad(brg_pool *pool, brg_array *a, const brg_array *b, double s,
 			     const brg_array *c);
@@ -507,7 +530,7 @@ typedef enum brg_op {
 
 /** out[i] = x[i] op y[i]; all three the same dtype and count (any dtype; integer add, sub and
  * mul wrap modulo 2^bits); out may be x or y (elementwise, so aliasing is safe). */
-BRG_EXPORT int brg_vec_binop(brg_pool *pool, brg_op op, brg_array *out, const brg_array *x,
+BRG_EXPORT int brg_vec_binop(brg_pool *pool, brg_array *out, const brg_array *x, brg_op op,
 			     const brg_array *y);
 
 /** A user element function: out[i] = fn(in[i], userdata) for f64 arrays (f32 arrays are
@@ -528,20 +551,20 @@ typedef struct brg_scalar {
 } brg_scalar;
 
 /** Sum: f32/f64 in double; integers in 64 bits, wrapping modulo 2^64 (defined, never UB). */
-BRG_EXPORT int brg_reduce_sum(brg_pool *pool, const brg_array *x, brg_scalar *out);
+BRG_EXPORT int brg_reduce_sum(brg_pool *pool, brg_scalar *out, const brg_array *x);
 /** Sum of squares (f32, f64). */
-BRG_EXPORT int brg_reduce_sumsq(brg_pool *pool, const brg_array *x, brg_scalar *out);
+BRG_EXPORT int brg_reduce_sumsq(brg_pool *pool, brg_scalar *out, const brg_array *x);
 /** Dot product (f32, f64; same dtype and count). */
-BRG_EXPORT int brg_reduce_dot(brg_pool *pool, const brg_array *x, const brg_array *y,
-			      brg_scalar *out);
+BRG_EXPORT int brg_reduce_dot(brg_pool *pool, brg_scalar *out, const brg_array *x,
+			      const brg_array *y);
 /** Euclidean norm, scaled so it neither overflows nor underflows (f32, f64). */
-BRG_EXPORT int brg_reduce_norm2(brg_pool *pool, const brg_array *x, brg_scalar *out);
+BRG_EXPORT int brg_reduce_norm2(brg_pool *pool, brg_scalar *out, const brg_array *x);
 /** Min / max (every dtype; floats: NaN is propagated like numpy's min/max). */
-BRG_EXPORT int brg_reduce_min(brg_pool *pool, const brg_array *x, brg_scalar *out);
-BRG_EXPORT int brg_reduce_max(brg_pool *pool, const brg_array *x, brg_scalar *out);
+BRG_EXPORT int brg_reduce_min(brg_pool *pool, brg_scalar *out, const brg_array *x);
+BRG_EXPORT int brg_reduce_max(brg_pool *pool, brg_scalar *out, const brg_array *x);
 /** Index of the first min / max (f32, f64; first NaN wins, like numpy). */
-BRG_EXPORT int brg_reduce_argmin(brg_pool *pool, const brg_array *x, brg_scalar *out);
-BRG_EXPORT int brg_reduce_argmax(brg_pool *pool, const brg_array *x, brg_scalar *out);
+BRG_EXPORT int brg_reduce_argmin(brg_pool *pool, brg_scalar *out, const brg_array *x);
+BRG_EXPORT int brg_reduce_argmax(brg_pool *pool, brg_scalar *out, const brg_array *x);
 
 /* Stencil borders. */
 typedef enum brg_border {
@@ -566,11 +589,12 @@ typedef enum brg_trans {
 /** C = alpha op(A) op(B) + beta C, row-major 2-D arrays of one dtype (f32, f64); each
  * participant calls single-threaded OpenBLAS on its panel of rows of C.  C must not be A
  * or B. */
-BRG_EXPORT int brg_blas_gemm(brg_pool *pool, brg_trans trans_a, brg_trans trans_b, double alpha,
-			     const brg_array *a, const brg_array *b, double beta, brg_array *c);
+BRG_EXPORT int brg_blas_gemm(brg_pool *pool, brg_array *c, double alpha, brg_trans trans_a,
+			     const brg_array *a, brg_trans trans_b, const brg_array *b,
+			     double beta);
 /** y = alpha op(A) x + beta y (A 2-D, x and y 1-D); y must not be x. */
-BRG_EXPORT int brg_blas_gemv(brg_pool *pool, brg_trans trans, double alpha, const brg_array *a,
-			     const brg_array *x, double beta, brg_array *y);
+BRG_EXPORT int brg_blas_gemv(brg_pool *pool, brg_array *y, double alpha, brg_trans trans,
+			     const brg_array *a, const brg_array *x, double beta);
 
 /**
  * Creates an array for use by pool: its pages are reserved and first touched by the

@@ -479,7 +479,7 @@ int brg_cli_create(int argc, char **argv)
 	 * generation tells such readers that the contents changed. */
 	if (fill_text) {
 		fill(brg_array_data(a), brg_array_count(a), brg_dtype_size((brg_dtype)dtype), elem);
-		brg_array_bump(a);
+		brg_array_generation_bump(a);
 	}
 	brg_array_close(a);
 	return BRG_CLI_OK;

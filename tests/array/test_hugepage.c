@@ -240,10 +240,10 @@ static void test_pool(int can, int unasked)
 		}
 		/* contents: zero, then the pool's own writes */
 		brg_scalar s;
-		REQUIRE_EQ(brg_reduce_sumsq(pool, a, &s), 0);
+		REQUIRE_EQ(brg_reduce_sumsq(pool, &s, a), 0);
 		CHECK_EQ(s.f, 0.0);
 		REQUIRE_EQ(brg_vec_fill(pool, a, 2.0), 0);
-		REQUIRE_EQ(brg_reduce_sum(pool, a, &s), 0);
+		REQUIRE_EQ(brg_reduce_sum(pool, &s, a), 0);
 		CHECK_EQ(s.f, 2.0 * (double)n);
 		brg_array_close(a);
 		CHECK_EQ(brg_segment_unlink(name), 0);

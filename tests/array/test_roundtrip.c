@@ -168,14 +168,14 @@ static void roundtrip(const char *tag, brg_dtype dtype, int ndim, const size_t *
 	check_handle(ro, &w, 0);
 	CHECK_EQ(first_bad(brg_array_data(ro), w.nbytes, 1), w.nbytes);
 	CHECK_EQ(brg_array_generation(ro), 1);
-	CHECK_EQ(brg_array_bump(ro), BRG_EREADONLY);
+	CHECK_EQ(brg_array_generation_bump(ro), BRG_EREADONLY);
 	CHECK_EQ(brg_array_generation(ro), 1);
 
 	REQUIRE_EQ(brg_array_open(&rw, w.name, BRG_OPEN_WRITE), 0);
 	check_handle(rw, &w, 1);
 	CHECK_EQ(first_bad(brg_array_data(rw), w.nbytes, 1), w.nbytes);
 	CHECK_EQ(brg_array_generation(rw), 1);
-	CHECK_EQ(brg_array_bump(rw), 2);
+	CHECK_EQ(brg_array_generation_bump(rw), 2);
 	CHECK_EQ(brg_array_generation(rw), 2);
 	CHECK_EQ(brg_array_generation(ro), 2);
 	/* Both handles map the same pages. */

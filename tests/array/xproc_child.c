@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 		x[i] = child_i64(i);
 	for (size_t i = 0; i < N_F32; i++)
 		y[i] = child_f32(i);
-	CHECK_EQ(brg_array_bump(a), 2);
+	CHECK_EQ(brg_array_generation_bump(a), 2);
 	brg_array_close(a);
 	brg_array_close(b);
 	return test_done();

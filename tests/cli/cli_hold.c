@@ -31,8 +31,8 @@ int main(int argc, char **argv)
 		static const brg_kernel k = {"nothing", nothing, BRG_KERNEL_IDEMPOTENT};
 		r = brg_pool_create(&pool, &o);
 		if (r == 0)
-			r = brg_pool_for(pool, &k, 1000, NULL, 0,
-					 (brg_schedule){BRG_SCHED_DYNAMIC, 10});
+			r = brg_pool_for(pool, &k, 1000, (brg_schedule){BRG_SCHED_DYNAMIC, 10},
+					 NULL, 0, NULL, 0);
 	} else {
 		size_t shape[1] = {16};
 		r = brg_array_create(&a, argv[1], BRG_F32, 1, shape, NULL);

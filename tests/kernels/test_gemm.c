@@ -104,8 +104,9 @@ static void small_gemm(brg_pool *pool)
 							}
 							for (size_t i = 0; i < m * n; i++)
 								c0[i] = ku_getf(c, i);
-							CHECK_EQ(brg_blas_gemm(pool, ta, tb, alphas[ai], a, b,
-									       betas[bi], c),
+							CHECK_EQ(brg_blas_gemm(pool, c, alphas[ai],
+									       ta, a, tb, b,
+									       betas[bi]),
 								 0);
 							char what[96];
 							snprintf(what, sizeof what,
@@ -145,7 +146,7 @@ static void small_gemv(brg_pool *pool)
 						fill(y);
 					for (size_t i = 0; i < yl; i++)
 						y0[i] = ku_getf(y, i);
-					CHECK_EQ(brg_blas_gemv(pool, tr, alpha, a, x, beta, y), 0);
+					CHECK_EQ(brg_blas_gemv(pool, y, alpha, tr, a, x, beta), 0);
 					size_t bad = 0;
 					for (size_t i = 0; i < yl; i++) {
 						long double sum = 0, mag = 0;
@@ -201,7 +202,7 @@ static void large_gemm(brg_pool *pool)
 					s += fabs(at(a, ta, i, l) * at(b, 0, l, j));
 				mag[i * n + j] = 1.5 * s + 0.5 * fabs(ku_getf(c, i * n + j));
 			}
-		CHECK_EQ(brg_blas_gemm(pool, ta, BRG_NOTRANS, 1.5, a, b, -0.5, c), 0);
+		CHECK_EQ(brg_blas_gemm(pool, c, 1.5, ta, a, BRG_NOTRANS, b, -0.5), 0);
 		size_t bad = 0;
 		double worst = 0;
 		for (size_t i = 0; i < m * n; i++) {

@@ -99,13 +99,13 @@ static void vec_errors(brg_pool *pool)
 	EXPECT(o, -EINVAL, brg_vec_scale(NULL, o, 2));
 	EXPECT(xi, BRG_EDTYPE, brg_vec_scale(pool, xi, 2));
 	EXPECT(o, BRG_EREADONLY, brg_vec_scale(pool, ro, 2));
-	EXPECT(o, -EINVAL, brg_vec_axpy(pool, 2, NULL, o));
-	EXPECT(o, BRG_EDTYPE, brg_vec_axpy(pool, 2, f, o));
-	EXPECT(xi, BRG_EDTYPE, brg_vec_axpy(pool, 2, xi, xi));
-	EXPECT(o, BRG_ESHAPE, brg_vec_axpy(pool, 2, shortv, o));
-	EXPECT(o, BRG_EREADONLY, brg_vec_axpy(pool, 2, x, ro));
-	EXPECT(x, BRG_EALIAS, brg_vec_axpy(pool, 2, x, x));
-	EXPECT(x, BRG_EALIAS, brg_vec_axpy(pool, 2, xa, x));
+	EXPECT(o, -EINVAL, brg_vec_axpy(pool, o, 2, NULL));
+	EXPECT(o, BRG_EDTYPE, brg_vec_axpy(pool, o, 2, f));
+	EXPECT(xi, BRG_EDTYPE, brg_vec_axpy(pool, xi, 2, xi));
+	EXPECT(o, BRG_ESHAPE, brg_vec_axpy(pool, o, 2, shortv));
+	EXPECT(o, BRG_EREADONLY, brg_vec_axpy(pool, ro, 2, x));
+	EXPECT(x, BRG_EALIAS, brg_vec_axpy(pool, x, 2, x));
+	EXPECT(x, BRG_EALIAS, brg_vec_axpy(pool, x, 2, xa));
 	EXPECT(o, -EINVAL, brg_vec_triad(pool, o, x, 2, NULL));
 	EXPECT(o, BRG_EDTYPE, brg_vec_triad(pool, o, x, 2, f));
 	EXPECT(o, BRG_ESHAPE, brg_vec_triad(pool, o, shortv, 2, x));
@@ -114,13 +114,13 @@ static void vec_errors(brg_pool *pool)
 	EXPECT(x, BRG_EALIAS, brg_vec_triad(pool, x, y, 2, xa));
 
 	/* binop: aliasing is allowed, the op must be known */
-	EXPECT(o, BRG_EBADARG, brg_vec_binop(pool, 4, o, x, y));
-	EXPECT(o, BRG_EBADARG, brg_vec_binop(pool, -1, o, x, y));
-	EXPECT(o, BRG_EDTYPE, brg_vec_binop(pool, BRG_OP_ADD, o, x, f));
-	EXPECT(o, BRG_ESHAPE, brg_vec_binop(pool, BRG_OP_ADD, o, shortv, y));
-	EXPECT(o, BRG_EREADONLY, brg_vec_binop(pool, BRG_OP_ADD, ro, x, y));
-	EXPECT(o, -EINVAL, brg_vec_binop(pool, BRG_OP_ADD, o, NULL, y));
-	CHECK_EQ(brg_vec_binop(pool, BRG_OP_ADD, x, x, xa), 0);
+	EXPECT(o, BRG_EBADARG, brg_vec_binop(pool, o, x, 4, y));
+	EXPECT(o, BRG_EBADARG, brg_vec_binop(pool, o, x, -1, y));
+	EXPECT(o, BRG_EDTYPE, brg_vec_binop(pool, o, x, BRG_OP_ADD, f));
+	EXPECT(o, BRG_ESHAPE, brg_vec_binop(pool, o, shortv, BRG_OP_ADD, y));
+	EXPECT(o, BRG_EREADONLY, brg_vec_binop(pool, ro, x, BRG_OP_ADD, y));
+	EXPECT(o, -EINVAL, brg_vec_binop(pool, o, NULL, BRG_OP_ADD, y));
+	CHECK_EQ(brg_vec_binop(pool, x, x, BRG_OP_ADD, xa), 0);
 
 	/* map */
 	EXPECT(o, -EINVAL, brg_vec_map(pool, o, x, NULL, NULL, 0));
@@ -134,24 +134,24 @@ static void vec_errors(brg_pool *pool)
 	/* reductions */
 	brg_array *e = test_array_new("empty", BRG_F64, 0);
 	brg_scalar res;
-	EXPECT_R(-EINVAL, brg_reduce_sum(pool, x, NULL));
-	EXPECT_R(-EINVAL, brg_reduce_sum(NULL, x, &res));
-	EXPECT_R(-EINVAL, brg_reduce_max(pool, NULL, &res));
-	EXPECT_R(-EINVAL, brg_reduce_dot(pool, x, NULL, &res));
-	EXPECT_R(BRG_EDTYPE, brg_reduce_sumsq(pool, xi, &res));
-	EXPECT_R(BRG_EDTYPE, brg_reduce_norm2(pool, xi, &res));
-	EXPECT_R(BRG_EDTYPE, brg_reduce_dot(pool, xi, xi, &res));
-	EXPECT_R(BRG_EDTYPE, brg_reduce_dot(pool, x, f, &res));
-	EXPECT_R(BRG_ESHAPE, brg_reduce_dot(pool, x, shortv, &res));
-	EXPECT_R(BRG_EDTYPE, brg_reduce_argmin(pool, xi, &res));
-	EXPECT_R(BRG_EDTYPE, brg_reduce_argmax(pool, u8, &res));
-	EXPECT_R(BRG_ENODATA, brg_reduce_min(pool, e, &res));
-	EXPECT_R(BRG_ENODATA, brg_reduce_max(pool, e, &res));
-	EXPECT_R(BRG_ENODATA, brg_reduce_argmin(pool, e, &res));
-	EXPECT_R(BRG_ENODATA, brg_reduce_argmax(pool, e, &res));
-	CHECK_EQ(brg_reduce_sum(pool, e, &res), 0); /* sums have an identity */
+	EXPECT_R(-EINVAL, brg_reduce_sum(pool, NULL, x));
+	EXPECT_R(-EINVAL, brg_reduce_sum(NULL, &res, x));
+	EXPECT_R(-EINVAL, brg_reduce_max(pool, &res, NULL));
+	EXPECT_R(-EINVAL, brg_reduce_dot(pool, &res, x, NULL));
+	EXPECT_R(BRG_EDTYPE, brg_reduce_sumsq(pool, &res, xi));
+	EXPECT_R(BRG_EDTYPE, brg_reduce_norm2(pool, &res, xi));
+	EXPECT_R(BRG_EDTYPE, brg_reduce_dot(pool, &res, xi, xi));
+	EXPECT_R(BRG_EDTYPE, brg_reduce_dot(pool, &res, x, f));
+	EXPECT_R(BRG_ESHAPE, brg_reduce_dot(pool, &res, x, shortv));
+	EXPECT_R(BRG_EDTYPE, brg_reduce_argmin(pool, &res, xi));
+	EXPECT_R(BRG_EDTYPE, brg_reduce_argmax(pool, &res, u8));
+	EXPECT_R(BRG_ENODATA, brg_reduce_min(pool, &res, e));
+	EXPECT_R(BRG_ENODATA, brg_reduce_max(pool, &res, e));
+	EXPECT_R(BRG_ENODATA, brg_reduce_argmin(pool, &res, e));
+	EXPECT_R(BRG_ENODATA, brg_reduce_argmax(pool, &res, e));
+	CHECK_EQ(brg_reduce_sum(pool, &res, e), 0); /* sums have an identity */
 	CHECK(res.f == 0 && res.dtype == BRG_F64);
-	CHECK_EQ(brg_reduce_norm2(pool, e, &res), 0);
+	CHECK_EQ(brg_reduce_norm2(pool, &res, e), 0);
 	CHECK(res.f == 0);
 
 	brg_array_close(ro);
@@ -201,30 +201,30 @@ static void blas_errors(brg_pool *pool)
 	brg_array *ro = reopen(c, 0), *sqa = reopen(sq, BRG_OPEN_WRITE), *x4a = reopen(x4, BRG_OPEN_WRITE);
 	ku_fill_random(a, 1);
 	ku_fill_random(b, 1);
-	EXPECT(c, -EINVAL, brg_blas_gemm(pool, 0, 0, 1, a, NULL, 0, c));
-	EXPECT(c, -EINVAL, brg_blas_gemm(NULL, 0, 0, 1, a, b, 0, c));
-	EXPECT(c, BRG_EDTYPE, brg_blas_gemm(pool, 0, 0, 1, af, b, 0, c));
-	EXPECT(c, BRG_EBADARG, brg_blas_gemm(pool, 2, 0, 1, a, b, 0, c));
-	EXPECT(c, BRG_EBADARG, brg_blas_gemm(pool, 0, -1, 1, a, b, 0, c));
-	EXPECT(cw, BRG_ESHAPE, brg_blas_gemm(pool, 0, 0, 1, a, b, 0, cw)); /* C not 4x2 */
-	EXPECT(c, BRG_ESHAPE, brg_blas_gemm(pool, 1, 0, 1, a, b, 0, c));   /* A^T is 3x4 */
-	EXPECT(c, BRG_ESHAPE, brg_blas_gemm(pool, 0, 1, 1, a, b, 0, c));   /* B^T is 2x3 */
-	EXPECT(c, BRG_ESHAPE, brg_blas_gemm(pool, 0, 0, 1, x3, b, 0, c));  /* A 1-D */
-	EXPECT(c, BRG_EREADONLY, brg_blas_gemm(pool, 0, 0, 1, a, b, 0, ro));
-	EXPECT(sq, BRG_EALIAS, brg_blas_gemm(pool, 0, 0, 1, sq, sq, 0, sq));
-	EXPECT(sq, BRG_EALIAS, brg_blas_gemm(pool, 0, 1, 1, sqa, sqa, 1, sq));
+	EXPECT(c, -EINVAL, brg_blas_gemm(pool, c, 1, 0, a, 0, NULL, 0));
+	EXPECT(c, -EINVAL, brg_blas_gemm(NULL, c, 1, 0, a, 0, b, 0));
+	EXPECT(c, BRG_EDTYPE, brg_blas_gemm(pool, c, 1, 0, af, 0, b, 0));
+	EXPECT(c, BRG_EBADARG, brg_blas_gemm(pool, c, 1, 2, a, 0, b, 0));
+	EXPECT(c, BRG_EBADARG, brg_blas_gemm(pool, c, 1, 0, a, -1, b, 0));
+	EXPECT(cw, BRG_ESHAPE, brg_blas_gemm(pool, cw, 1, 0, a, 0, b, 0)); /* C not 4x2 */
+	EXPECT(c, BRG_ESHAPE, brg_blas_gemm(pool, c, 1, 1, a, 0, b, 0));   /* A^T is 3x4 */
+	EXPECT(c, BRG_ESHAPE, brg_blas_gemm(pool, c, 1, 0, a, 1, b, 0));   /* B^T is 2x3 */
+	EXPECT(c, BRG_ESHAPE, brg_blas_gemm(pool, c, 1, 0, x3, 0, b, 0));  /* A 1-D */
+	EXPECT(c, BRG_EREADONLY, brg_blas_gemm(pool, ro, 1, 0, a, 0, b, 0));
+	EXPECT(sq, BRG_EALIAS, brg_blas_gemm(pool, sq, 1, 0, sq, 0, sq, 0));
+	EXPECT(sq, BRG_EALIAS, brg_blas_gemm(pool, sq, 1, 0, sqa, 1, sqa, 1));
 
-	EXPECT(y4, -EINVAL, brg_blas_gemv(pool, 0, 1, a, NULL, 0, y4));
-	EXPECT(y4, BRG_EBADARG, brg_blas_gemv(pool, 5, 1, a, x3, 0, y4));
-	EXPECT(y4, BRG_EDTYPE, brg_blas_gemv(pool, 0, 1, af, x3, 0, y4));
-	EXPECT(y4, BRG_ESHAPE, brg_blas_gemv(pool, 0, 1, a, x4, 0, y4)); /* A x needs 3 */
-	EXPECT(y4, BRG_ESHAPE, brg_blas_gemv(pool, 1, 1, a, x4, 0, y4)); /* A^T x gives 3 */
-	EXPECT(c, BRG_ESHAPE, brg_blas_gemv(pool, 0, 1, a, x3, 0, c));   /* y 2-D */
-	EXPECT(y4, BRG_ESHAPE, brg_blas_gemv(pool, 0, 1, x4, x3, 0, y4)); /* A 1-D */
-	EXPECT(x4, BRG_EALIAS, brg_blas_gemv(pool, 0, 1, sq, x4, 0, x4));
-	EXPECT(x4, BRG_EALIAS, brg_blas_gemv(pool, 1, 1, sq, x4a, 0.5, x4));
+	EXPECT(y4, -EINVAL, brg_blas_gemv(pool, y4, 1, 0, a, NULL, 0));
+	EXPECT(y4, BRG_EBADARG, brg_blas_gemv(pool, y4, 1, 5, a, x3, 0));
+	EXPECT(y4, BRG_EDTYPE, brg_blas_gemv(pool, y4, 1, 0, af, x3, 0));
+	EXPECT(y4, BRG_ESHAPE, brg_blas_gemv(pool, y4, 1, 0, a, x4, 0));  /* A x needs 3 */
+	EXPECT(y4, BRG_ESHAPE, brg_blas_gemv(pool, y4, 1, 1, a, x4, 0));  /* A^T x gives 3 */
+	EXPECT(c, BRG_ESHAPE, brg_blas_gemv(pool, c, 1, 0, a, x3, 0));	  /* y 2-D */
+	EXPECT(y4, BRG_ESHAPE, brg_blas_gemv(pool, y4, 1, 0, x4, x3, 0)); /* A 1-D */
+	EXPECT(x4, BRG_EALIAS, brg_blas_gemv(pool, x4, 1, 0, sq, x4, 0));
+	EXPECT(x4, BRG_EALIAS, brg_blas_gemv(pool, x4, 1, 1, sq, x4a, 0.5));
 	brg_array *yro = reopen(y3, 0);
-	EXPECT(y3, BRG_EREADONLY, brg_blas_gemv(pool, 1, 1, a, x4, 0, yro));
+	EXPECT(y3, BRG_EREADONLY, brg_blas_gemv(pool, yro, 1, 1, a, x4, 0));
 	brg_array_close(yro);
 	brg_array_close(ro);
 	brg_array_close(sqa);

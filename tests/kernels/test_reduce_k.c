@@ -22,14 +22,14 @@ static const char *const opname[] = {"sum", "sumsq", "dot", "norm2",
 static int run_op(int op, brg_pool *p, const brg_array *x, const brg_array *y, brg_scalar *s)
 {
 	switch (op) {
-	case BRG__R_SUM: return brg_reduce_sum(p, x, s);
-	case BRG__R_SUMSQ: return brg_reduce_sumsq(p, x, s);
-	case BRG__R_DOT: return brg_reduce_dot(p, x, y, s);
-	case BRG__R_NORM2: return brg_reduce_norm2(p, x, s);
-	case BRG__R_MIN: return brg_reduce_min(p, x, s);
-	case BRG__R_MAX: return brg_reduce_max(p, x, s);
-	case BRG__R_ARGMIN: return brg_reduce_argmin(p, x, s);
-	default: return brg_reduce_argmax(p, x, s);
+	case BRG__R_SUM: return brg_reduce_sum(p, s, x);
+	case BRG__R_SUMSQ: return brg_reduce_sumsq(p, s, x);
+	case BRG__R_DOT: return brg_reduce_dot(p, s, x, y);
+	case BRG__R_NORM2: return brg_reduce_norm2(p, s, x);
+	case BRG__R_MIN: return brg_reduce_min(p, s, x);
+	case BRG__R_MAX: return brg_reduce_max(p, s, x);
+	case BRG__R_ARGMIN: return brg_reduce_argmin(p, s, x);
+	default: return brg_reduce_argmax(p, s, x);
 	}
 }
 
@@ -43,7 +43,7 @@ static int op_takes(int op, brg_dtype dt)
  * over the accumulators (16, dot 8) and at most 10 levels over the blocks (at most 1024). */
 static double plain_bound(size_t n, int nacc)
 {
-	return ((double)brg_reduce_block(n) / nacc + 1 + log2(nacc) + 10 + 2) * EPS;
+	return ((double)brg_reduce_block_size(n) / nacc + 1 + log2(nacc) + 10 + 2) * EPS;
 }
 
 /* Checks one reduction result against a serial reference. */
@@ -113,7 +113,7 @@ static void check_value(int op, const brg_array *x, const brg_array *y, const br
 	case BRG__R_SUM: {
 		/* Compensated: the rounding of the result, plus second-order terms of the
 		 * compensation (eps^2 per add, at most (block/16)^2 of them per accumulator). */
-		double lane = (double)brg_reduce_block(n) / 16;
+		double lane = (double)brg_reduce_block_size(n) / 16;
 		tol = 2 * EPS * fabs(ref) + (lane * lane + 4096 * 4 + 64) * EPS * EPS * (double)mag;
 		break;
 	}
@@ -320,7 +320,7 @@ static void check_accuracy(brg_pool *pool)
 
 	double np_err = fabs(numpy_pairwise(x, n) - exact);
 	brg_scalar s;
-	CHECK_EQ(brg_reduce_sum(pool, a, &s), 0);
+	CHECK_EQ(brg_reduce_sum(pool, &s, a), 0);
 	double brg_err = fabs(s.f - exact);
 	printf("ill-conditioned sum: exact %.17g, brigade error %.3g, numpy pairwise error %.3g\n",
 	       exact, brg_err, np_err);
@@ -343,63 +343,63 @@ static void check_corners(brg_pool **pools)
 		/* ties in different blocks: the first occurrence wins */
 		x[5000] = x[9000] = x[12000] = -3.0;
 		xf[4097] = xf[8200] = 500.0f;
-		CHECK_EQ(brg_reduce_argmin(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_argmin(pool, &s, a), 0);
 		CHECK_EQ(s.index, 5000);
 		CHECK(s.f == -3.0);
-		CHECK_EQ(brg_reduce_argmax(pool, f, &s), 0);
+		CHECK_EQ(brg_reduce_argmax(pool, &s, f), 0);
 		CHECK_EQ(s.index, 4097);
 		/* infinities: a sum of them, not the NaN of a compensation term */
 		x[7] = INFINITY;
-		CHECK_EQ(brg_reduce_sum(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_sum(pool, &s, a), 0);
 		CHECK(s.f == INFINITY);
 		x[11000] = -INFINITY;
-		CHECK_EQ(brg_reduce_sum(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_sum(pool, &s, a), 0);
 		CHECK(isnan(s.f));
-		CHECK_EQ(brg_reduce_max(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_max(pool, &s, a), 0);
 		CHECK(s.f == INFINITY);
-		CHECK_EQ(brg_reduce_argmin(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_argmin(pool, &s, a), 0);
 		CHECK_EQ(s.index, 11000);
 		/* NaN: min and max are NaN, argmin/argmax give the first NaN (like numpy) */
 		x[9500] = NAN;
 		x[4100] = NAN;
-		CHECK_EQ(brg_reduce_min(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_min(pool, &s, a), 0);
 		CHECK(isnan(s.f));
-		CHECK_EQ(brg_reduce_max(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_max(pool, &s, a), 0);
 		CHECK(isnan(s.f));
-		CHECK_EQ(brg_reduce_argmin(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_argmin(pool, &s, a), 0);
 		CHECK_EQ(s.index, 4100);
-		CHECK_EQ(brg_reduce_argmax(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_argmax(pool, &s, a), 0);
 		CHECK_EQ(s.index, 4100);
 		xf[n - 1] = NAN;
-		CHECK_EQ(brg_reduce_argmin(pool, f, &s), 0);
+		CHECK_EQ(brg_reduce_argmin(pool, &s, f), 0);
 		CHECK_EQ(s.index, n - 1);
-		CHECK_EQ(brg_reduce_norm2(pool, f, &s), 0);
+		CHECK_EQ(brg_reduce_norm2(pool, &s, f), 0);
 		CHECK(isnan(s.f));
 
 		/* norm2 neither overflows nor underflows */
 		for (size_t i = 0; i < n; i++)
 			x[i] = 1e300;
-		CHECK_EQ(brg_reduce_norm2(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_norm2(pool, &s, a), 0);
 		CHECK(fabs(s.f / (1e300 * sqrt((double)n)) - 1) < 1e-13);
 		for (size_t i = 0; i < n; i++)
 			x[i] = 1e-300;
-		CHECK_EQ(brg_reduce_norm2(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_norm2(pool, &s, a), 0);
 		CHECK(fabs(s.f / (1e-300 * sqrt((double)n)) - 1) < 1e-13);
 		for (size_t i = 0; i < n; i++)
 			x[i] = 0;
 		x[3] = 3 * 0x1p-1070; /* subnormal: 3-4-5 stays exact */
 		x[8000] = -4 * 0x1p-1070;
-		CHECK_EQ(brg_reduce_norm2(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_norm2(pool, &s, a), 0);
 		CHECK(s.f == 5 * 0x1p-1070);
 		x[100] = 1e300; /* all three ranges at once */
 		x[200] = 1.0;
-		CHECK_EQ(brg_reduce_norm2(pool, a, &s), 0);
+		CHECK_EQ(brg_reduce_norm2(pool, &s, a), 0);
 		CHECK(s.f == 1e300);
 		for (size_t i = 0; i < n; i++)
 			xf[i] = 3e38f;
-		CHECK_EQ(brg_reduce_norm2(pool, f, &s), 0);
+		CHECK_EQ(brg_reduce_norm2(pool, &s, f), 0);
 		CHECK(fabs(s.f / ((double)3e38f * sqrt((double)n)) - 1) < 1e-13);
-		CHECK_EQ(brg_reduce_sumsq(pool, f, &s), 0); /* in double: no overflow either */
+		CHECK_EQ(brg_reduce_sumsq(pool, &s, f), 0); /* in double: no overflow either */
 		CHECK(isfinite(s.f));
 	}
 	test_array_drop(a);
@@ -411,11 +411,11 @@ static void check_corners(brg_pool **pools)
 		((uint64_t *)brg_array_data(u))[i] = (1ull << 63) + 5;
 	memset(brg_array_data(i8), 0x80, 4097); /* -128 each */
 	for (int p = 0; p < NP; p++) {
-		CHECK_EQ(brg_reduce_sum(pools[p], u, &s), 0);
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, u), 0);
 		CHECK(s.u == (1ull << 63) + 25);
-		CHECK_EQ(brg_reduce_sum(pools[p], i8, &s), 0);
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, i8), 0);
 		CHECK_EQ(s.i, -128 * 4097);
-		CHECK_EQ(brg_reduce_min(pools[p], i8, &s), 0);
+		CHECK_EQ(brg_reduce_min(pools[p], &s, i8), 0);
 		CHECK_EQ(s.i, -128);
 	}
 	test_array_drop(u);

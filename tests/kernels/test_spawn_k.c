@@ -36,12 +36,12 @@ static double twice(double v, const void *ud)
 static void run_all(brg_pool *pool, brg_array **in, brg_array **out, brg_scalar *s)
 {
 	CHECK_EQ(brg_vec_triad(pool, out[0], in[0], 0.3, in[1]), 0);
-	CHECK_EQ(brg_vec_binop(pool, BRG_OP_DIV, out[1], in[0], in[1]), 0);
-	CHECK_EQ(brg_reduce_sum(pool, in[0], &s[0]), 0);
-	CHECK_EQ(brg_reduce_argmax(pool, in[0], &s[1]), 0);
-	CHECK_EQ(brg_reduce_norm2(pool, in[1], &s[2]), 0);
+	CHECK_EQ(brg_vec_binop(pool, out[1], in[0], BRG_OP_DIV, in[1]), 0);
+	CHECK_EQ(brg_reduce_sum(pool, &s[0], in[0]), 0);
+	CHECK_EQ(brg_reduce_argmax(pool, &s[1], in[0]), 0);
+	CHECK_EQ(brg_reduce_norm2(pool, &s[2], in[1]), 0);
 	CHECK_EQ(brg_stencil_box(pool, out[2], in[2], 2, BRG_BORDER_CLAMP), 0);
-	CHECK_EQ(brg_blas_gemm(pool, BRG_NOTRANS, BRG_TRANS, 1.0, in[3], in[3], 0.0, out[3]), 0);
+	CHECK_EQ(brg_blas_gemm(pool, out[3], 1.0, BRG_NOTRANS, in[3], BRG_TRANS, in[3], 0.0), 0);
 }
 
 int main(int argc, char **argv)
@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 		if (a) {
 			CHECK_EQ(brg_vec_fill(sp, a, 1.5), 0);
 			brg_scalar s;
-			CHECK_EQ(brg_reduce_sum(sp, a, &s), 0);
+			CHECK_EQ(brg_reduce_sum(sp, &s, a), 0);
 			CHECK(s.f == 1.5 * (double)n);
 			test_array_drop(a);
 		}

@@ -70,7 +70,7 @@ static void check_blas1(brg_pool *pool, brg_array *a, brg_array *b, brg_array *c
 	REQUIRE(before);
 	for (size_t i = 0; i < n; i++)
 		before[i] = ku_getf(a, i);
-	CHECK_EQ(brg_vec_axpy(pool, -1.7, b, a), 0);
+	CHECK_EQ(brg_vec_axpy(pool, a, -1.7, b), 0);
 	for (size_t i = 0; i < n; i++) {
 		double r = before[i] + -1.7 * ku_getf(b, i);
 		bad += !feq(ku_getf(a, i), dt == BRG_F32 ? (double)(float)r : r);
@@ -141,7 +141,7 @@ static void check_binop(brg_pool *pool, brg_array *out, brg_array *x, brg_array 
 	}
 	for (int op = BRG_OP_ADD; op <= BRG_OP_DIV; op++) {
 		ku_poison(out);
-		CHECK_EQ(brg_vec_binop(pool, op, out, x, y), 0);
+		CHECK_EQ(brg_vec_binop(pool, out, x, op, y), 0);
 		size_t bad = 0;
 		for (size_t i = 0; i < n; i++)
 			bad += fl ? !feq(ku_getf(out, i),
@@ -157,7 +157,7 @@ static void check_binop(brg_pool *pool, brg_array *out, brg_array *x, brg_array 
 		int op = form == 0 ? BRG_OP_SUB : form == 1 ? BRG_OP_DIV : BRG_OP_MUL;
 		memcpy(brg_array_data(out), brg_array_data(x), brg_array_nbytes(x));
 		const brg_array *l = form == 1 ? y : out, *r = form == 0 ? y : out;
-		CHECK_EQ(brg_vec_binop(pool, op, out, l, r), 0);
+		CHECK_EQ(brg_vec_binop(pool, out, l, op, r), 0);
 		size_t bad = 0;
 		for (size_t i = 0; i < n; i++) {
 			const brg_array *lx = form == 1 ? y : x, *rx = form == 0 ? y : x;

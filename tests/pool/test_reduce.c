@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_reduce.c - a float64 sum through brg_pool_reduce has the same bits for every pool size
  * and schedule, and the bits of a serial emulation: the same kernel per block of
- * brg_reduce_block(n) elements, then pairwise combination in block order. */
+ * brg_reduce_block_size(n) elements, then pairwise combination in block order. */
 #include <math.h>
 
 #include "poolutil.h"
@@ -60,7 +60,7 @@ static struct partial serial_reduce(brg_array *data, size_t n)
 	memset(&out, 0, sizeof out);
 	if (n == 0)
 		return out;
-	size_t block = brg_reduce_block(n), nb = (n + block - 1) / block;
+	size_t block = brg_reduce_block_size(n), nb = (n + block - 1) / block;
 	unsigned char(*slots)[BRG_SCRATCH_BYTES] = aligned_alloc(64, nb * BRG_SCRATCH_BYTES);
 	REQUIRE(slots != NULL);
 	brg_array *arrays[1] = {data};
@@ -105,10 +105,10 @@ static void check_block_size(void)
 {
 	size_t ns[] = {0, 1, 4096, 4097, 1000003, 16777216, 16777217, 1000000000, (size_t)1 << 40};
 	for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
-		size_t n = ns[k], b = brg_reduce_block(n);
+		size_t n = ns[k], b = brg_reduce_block_size(n);
 		CHECK(b >= 4096);
 		CHECK_EQ(b % 64, 0);
-		CHECK_EQ(brg_reduce_block(n), b);
+		CHECK_EQ(brg_reduce_block_size(n), b);
 		CHECK((n + b - 1) / b <= 1024); /* at most 1024 blocks, as documented */
 	}
 }
@@ -126,7 +126,7 @@ static const brg_kernel badsumk = {"badsum", bad_sum_kernel, BRG_KERNEL_IDEMPOTE
 
 static void check_error_range(brg_pool *pool, brg_array *data, size_t n)
 {
-	size_t block = brg_reduce_block(n);
+	size_t block = brg_reduce_block_size(n);
 	for (int s = 0; s < NSCHED; s++) {
 		uint64_t bad = test_rand() % n;
 		brg_array *arrays[1] = {data};

@@ -212,12 +212,13 @@ static void test_args(brg_pool *pool)
 		block[i] = (unsigned char)(i * 31 + 7);
 	brg_schedule dyn = {BRG_SCHED_DYNAMIC, 1};
 	/* A full block arrives whole in every participant. */
-	CHECK_EQ(brg_pool_for(pool, &argsk, 1000, block, BRG_ARGS_MAX, dyn), 0);
-	CHECK_EQ(brg_pool_for(pool, &argsk, 1000, block, BRG_ARGS_MAX + 1, dyn), BRG_EARGSIZE);
-	CHECK_EQ(brg_pool_for(pool, &argsk, 1000, block, (size_t)-1, dyn), BRG_EARGSIZE);
-	CHECK_EQ(brg_pool_for(pool, &argsk, 1000, NULL, 16, dyn), -EINVAL);
+	CHECK_EQ(brg_pool_for(pool, &argsk, 1000, dyn, NULL, 0, block, BRG_ARGS_MAX), 0);
+	CHECK_EQ(brg_pool_for(pool, &argsk, 1000, dyn, NULL, 0, block, BRG_ARGS_MAX + 1),
+		 BRG_EARGSIZE);
+	CHECK_EQ(brg_pool_for(pool, &argsk, 1000, dyn, NULL, 0, block, (size_t)-1), BRG_EARGSIZE);
+	CHECK_EQ(brg_pool_for(pool, &argsk, 1000, dyn, NULL, 0, NULL, 16), -EINVAL);
 	/* A refused job left no job in flight. */
-	CHECK_EQ(brg_pool_for(pool, &argsk, 1000, block, BRG_ARGS_MAX, dyn), 0);
+	CHECK_EQ(brg_pool_for(pool, &argsk, 1000, dyn, NULL, 0, block, BRG_ARGS_MAX), 0);
 
 	/* The block is copied at submit: changing ours afterwards changes nothing. */
 	size_t n = 30011;
@@ -301,7 +302,7 @@ static void test_async(brg_pool *pool)
 	REQUIRE(job != NULL);
 	CHECK_EQ(brg_pool_submit(pool, &d, &job2), BRG_EBUSY);
 	CHECK(job2 == NULL);
-	CHECK_EQ(brg_pool_for(pool, &fill, n, &a, sizeof a, d.sched), BRG_EBUSY);
+	CHECK_EQ(brg_pool_for(pool, &fill, n, d.sched, NULL, 0, &a, sizeof a), BRG_EBUSY);
 	brg_job_result res = {.size = sizeof res};
 	CHECK_EQ(brg_job_wait(job, 20000, &res), 0);
 	CHECK_EQ(res.status, 0);
