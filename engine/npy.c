@@ -113,12 +113,16 @@ static int read_size(struct cur *c, size_t *v)
 	skip_ws(c);
 	if (c->p >= c->end || *c->p < '0' || *c->p > '9')
 		return BRG_EHEADER;
+	const char *first = c->p;
 	size_t x = 0;
 	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
 		if (mul_overflows(x, 10, &x) || __builtin_add_overflow(x, (size_t)(*c->p - '0'), &x))
 			return BRG_EOVERFLOW;
 		c->p++;
 	}
+	/* Python's syntax, which numpy parses the header with: "007" is refused, "00" is 0. */
+	if (*first == '0' && x)
+		return BRG_EHEADER;
 	*v = x;
 	return 0;
 }

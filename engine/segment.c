@@ -57,9 +57,18 @@ static int pread_full(int fd, void *buf, size_t len, off_t off)
 }
 
 /* Every check that can be made from the descriptor, before anything is mapped. */
+/* 1 when the n bytes at p are all zero. */
+static int all_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
 static int validate_fd(int fd, unsigned flags, struct brg__trailer *t, struct stat *st)
 {
-	unsigned char header[BRG_DATA_OFFSET], trailer[BRG__TRAILER_BYTES];
+	unsigned char header[BRG_DATA_OFFSET], trailer[BRG__PAGE];
 	if (fstat(fd, st) < 0)
 		return -errno;
 	if (!S_ISREG(st->st_mode))
@@ -80,18 +89,34 @@ static int validate_fd(int fd, unsigned flags, struct brg__trailer *t, struct st
 		return r == BRG_ENOTNPY && !memcmp(header, zero, sizeof zero) ? BRG_EINCOMPLETE : r;
 	}
 	if ((size_t)st->st_size != lay.file_bytes) {
-		/* A trailer at the end of the object means the header, not the size, was changed. */
-		unsigned char last[sizeof trailer];
+		/* A trailer at the end of the object that does not agree with the header means
+		 * the header, not the size, was changed (its checksum, or its fields, say how);
+		 * one that agrees, that pages were cut out or added. */
+		unsigned char last[BRG__TRAILER_BYTES];
+		struct brg__trailer ignored;
 		if ((size_t)st->st_size >= 2 * BRG__PAGE && st->st_size % BRG__PAGE == 0 &&
 		    !pread_full(fd, last, sizeof last, st->st_size - BRG__PAGE) &&
-		    brg__trailer_has_magic(last))
-			return BRG_ECHECKSUM;
+		    brg__trailer_has_magic(last) &&
+		    (r = brg__trailer_parse(last, header, &lay, &ignored)))
+			return r;
 		return (size_t)st->st_size < lay.file_bytes ? BRG_ETRUNCATED : BRG_EOVERSIZE;
 	}
 	if ((r = pread_full(fd, trailer, sizeof trailer, (off_t)lay.trailer_offset)))
 		return r;
 	if ((r = brg__trailer_parse(trailer, header, &lay, t)))
 		return r;
+	/* What the format keeps zero: the trailer page after the trailer, the data's page
+	 * after the data (written through a mapping, it is not covered by the checksum). */
+	size_t pad = lay.trailer_offset - BRG_DATA_OFFSET - lay.nbytes;
+	if (!all_zero(trailer + BRG__TRAILER_BYTES, sizeof trailer - BRG__TRAILER_BYTES))
+		return BRG_EPADDING;
+	if (pad) {
+		unsigned char tail[BRG__PAGE];
+		if ((r = pread_full(fd, tail, pad, (off_t)(BRG_DATA_OFFSET + lay.nbytes))))
+			return r;
+		if (!all_zero(tail, pad))
+			return BRG_EPADDING;
+	}
 	/* Anyone who can write the object can rewrite it under us; allow that only when the
 	 * creator asked for sharing or the caller accepts foreign segments. */
 	if ((st->st_mode & 022) && !(t->flags & BRG_CREATE_SHARED) && !(flags & BRG_OPEN_ANY_OWNER))

@@ -82,7 +82,9 @@ BRG_EXPORT int brg_version_patch(void);
 	X(NOTPOOL, -4035, "segment is not a pool control block")                              \
 	X(NODATA, -4036, "reduction of an empty array has no value")                          \
 	X(BADARG, -4037, "kernel argument out of range")                                      \
-	X(NOTARRAY, -4038, "segment is a pool control block, not an array")
+	X(NOTARRAY, -4038, "segment is a pool control block, not an array")                  \
+	X(PADDING, -4039, "bytes the format keeps zero are not (trailer page, data padding)") \
+	X(GENERATION, -4040, "generation counter is 0 (it starts at 1)")
 
 enum brg_errno {
 #define BRG__ERR_ENUM(name, code, msg) BRG_E##name = (code),
@@ -208,7 +210,8 @@ typedef enum brg_open_flags {
  * BRG_ENOTREG, BRG_EOWNER, BRG_EEXPOSED, BRG_EEMPTY, BRG_ETRUNCATED, BRG_EOVERSIZE,
  * BRG_ENOTNPY, BRG_ENPYVERSION, BRG_EHEADER, BRG_EDESCR, BRG_EFORTRAN, BRG_EDATAOFFSET,
  * BRG_EOVERFLOW, BRG_EBADNDIM, BRG_ENOTBRIGADE, BRG_ETRAILERVERSION, BRG_ECHECKSUM,
- * BRG_EMISMATCH, BRG_EINCOMPLETE for a segment that fails validation.
+ * BRG_EMISMATCH, BRG_EINCOMPLETE, BRG_EPADDING, BRG_EGENERATION for a segment that fails
+ * validation.
  */
 BRG_EXPORT int brg_array_open(brg_array **out, const char *name, unsigned flags);
 

@@ -21,6 +21,7 @@ enum {
 	OPT_SHAPE,
 	OPT_FILL,
 	OPT_PERSISTENT,
+	OPT_TEMPORARY,
 	OPT_SMALL_PAGES,
 	OPT_MODE,
 	OPT_DRY_RUN,
@@ -248,15 +249,19 @@ int brg_cli_info(int argc, char **argv)
 /* ---- create ---- */
 
 static const char create_usage[] =
-	"usage: brigade create NAME --dtype DTYPE --shape N[,N...] [--fill X] [--persistent]\n"
+	"usage: brigade create NAME --dtype DTYPE --shape N[,N...] [--fill X] [--temporary]\n"
 	"                      [--mode MODE] [--small-pages]\n"
 	"\n"
-	"Creates a named array in /dev/shm (an NPY file numpy.load can map), zero-filled.\n"
+	"Creates a named array in /dev/shm (an NPY file numpy.load can map), zero-filled, and\n"
+	"persistent: made on purpose from the command line, 'brigade gc' keeps it although\n"
+	"this process exits (remove it with 'brigade rm').  Its generation is 1, or 2 after\n"
+	"--fill, which writes it once it exists.\n"
 	"\n"
 	"  --dtype DTYPE  f32 f64 i8 i16 i32 i64 u8 u16 u32 u64 (or numpy names: float64...)\n"
 	"  --shape SHAPE  1 to 8 comma-separated extents, C order: 1000,1000\n"
 	"  --fill X       set every element to X (a number in the dtype's range)\n"
-	"  --persistent   'brigade gc' keeps it after this process exits\n"
+	"  --temporary    not persistent: the next 'brigade gc' removes it\n"
+	"  --persistent   the default (accepted for scripts that say it)\n"
 	"  --mode MODE    octal permission bits, at least 0600; allows group/other access\n"
 	"  --small-pages  keep 4 KiB pages (default: 2 MiB pages where the kernel makes them)\n"
 	"  -h, --help\n";
@@ -411,6 +416,7 @@ int brg_cli_create(int argc, char **argv)
 		{"shape", required_argument, NULL, OPT_SHAPE},
 		{"fill", required_argument, NULL, OPT_FILL},
 		{"persistent", no_argument, NULL, OPT_PERSISTENT},
+		{"temporary", no_argument, NULL, OPT_TEMPORARY},
 		{"small-pages", no_argument, NULL, OPT_SMALL_PAGES},
 		{"mode", required_argument, NULL, OPT_MODE},
 		BRG_CLI_OPT_HELP,
@@ -418,6 +424,7 @@ int brg_cli_create(int argc, char **argv)
 	};
 	const char *dtype_text = NULL, *shape_text = NULL, *fill_text = NULL;
 	brg_array_opts opts = {.size = sizeof opts};
+	int temporary = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, BRG_CLI_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
@@ -431,7 +438,10 @@ int brg_cli_create(int argc, char **argv)
 			fill_text = optarg;
 			break;
 		case OPT_PERSISTENT:
-			opts.flags |= BRG_CREATE_PERSISTENT;
+			temporary = 0;
+			break;
+		case OPT_TEMPORARY:
+			temporary = 1;
 			break;
 		case OPT_SMALL_PAGES:
 			opts.flags |= BRG_CREATE_SMALL_PAGES;
@@ -469,6 +479,8 @@ int brg_cli_create(int argc, char **argv)
 		return brg_cli_usage_error("create", create_usage, "bad --fill '%s' for dtype %s",
 					   fill_text, brg_dtype_name((brg_dtype)dtype));
 
+	if (!temporary)
+		opts.flags |= BRG_CREATE_PERSISTENT;
 	brg_array *a;
 	int r = brg_array_create(&a, name, (brg_dtype)dtype, ndim, shape, &opts);
 	if (r < 0) {

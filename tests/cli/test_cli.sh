@@ -199,6 +199,10 @@ assert isinstance(d["created_ns"], int) and d["created_ns"] > 0, d["created_ns"]
 run 0 "info NAME --json --any-owner (options after NAME)" "$brigade" info --any-owner "$f" --json
 
 run 0 "create persistent u8 10" "$brigade" create "$p-keep" --dtype u8 --shape 10 --persistent
+run 0 "create with no flag" "$brigade" create "$p-plain" --dtype u8 --shape 10
+run 0 "info of it" "$brigade" info "$p-plain"
+check "create with no flag: persistent (made on purpose, gc keeps it)" out_has '^persistent: +yes$'
+check "create with no flag: generation 1" out_has '^generation: +1$'
 run 0 "info --json (persistent)" "$brigade" info --json "$p-keep"
 pycheck "persistent: true in JSON" "$tmp/out" '
 assert d["persistent"] is True and d["alive"] is False, d'
@@ -322,10 +326,11 @@ echo "# ls, with a segment whose creator is alive and two whose creators exited"
 # gc's victims, made just before the checks so that a concurrent gc has little time to take
 # them.  The spec'd way to get a creator that is gone: a child process that exits.
 a=$p-a
-run 0 "create f64 3,4 (not persistent)" "$brigade" create "$a" --dtype f64 --shape 3,4 --fill 1.5
-run 0 "create from a child process that exits" \
-	sh -c 'exec "$0" create "$1" --dtype f64 --shape 2' "$brigade" "$p-dead"
-run 0 "info --json (not persistent)" "$brigade" info "$a" --json
+run 0 "create f64 3,4 --temporary" "$brigade" create "$a" --dtype f64 --shape 3,4 --fill 1.5 \
+	--temporary
+run 0 "create --temporary from a child process that exits" \
+	sh -c 'exec "$0" create "$1" --dtype f64 --shape 2 --temporary' "$brigade" "$p-dead"
+run 0 "info --json (--temporary)" "$brigade" info "$a" --json
 cp "$tmp/out" "$tmp/info.json"
 pycheck "info --json: not persistent, creator gone" "$tmp/info.json" '
 assert d["persistent"] is False and d["alive"] is False and d["generation"] == 2, d'
@@ -412,6 +417,7 @@ check "gc: $p-dead is gone" test ! -e "$shm/$p-dead"
 check "gc: $a is gone" test ! -e "$shm/$a"
 check "gc: the live one stays" test -e "$shm/$p-live"
 check "gc: the persistent one stays" test -e "$shm/$p-keep"
+check "gc: the one created with no flag stays" test -e "$shm/$p-plain"
 check "gc: random bytes untouched" cmp -s "$shm/$p-junk" "$tmp/junk"
 check "gc: empty file untouched" test -e "$shm/$p-zerolen"
 run 0 "gc again" "$brigade" gc

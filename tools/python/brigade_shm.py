@@ -90,6 +90,8 @@ ERRORS = {
     "BRG_EMISMATCH": (-4021, "NPY header disagrees with brigade trailer"),
     "BRG_EINCOMPLETE": (-4022, "segment is still being created"),
     "BRG_ENOTARRAY": (-4038, "segment is a pool control block, not an array"),
+    "BRG_EPADDING": (-4039, "bytes the format keeps zero are not (trailer page, data padding)"),
+    "BRG_EGENERATION": (-4040, "generation counter is 0 (it starts at 1)"),
 }
 
 # engine/dtype.c's table: code -> (brigade name, NPY descr, numpy name).
@@ -294,12 +296,16 @@ class _Cursor:
         s = self.s
         if self.p >= len(s) or not "0" <= s[self.p] <= "9":
             self.fail()
+        first = s[self.p]
         x = 0
         while self.p < len(s) and "0" <= s[self.p] <= "9":
             x = x * 10 + ord(s[self.p]) - 48
             if x > _SIZE_MAX:
                 self.fail("BRG_EOVERFLOW")
             self.p += 1
+        # Python's syntax, which numpy parses the header with: "007" is refused, "00" is 0.
+        if first == "0" and x:
+            self.fail()
         return x
 
     def shape(self):
@@ -436,6 +442,8 @@ def _parse_trailer(tr, header_page, lay, segment=None):
             or kind > KIND_POOL or tuple(shape) != want_shape
             or any(tr[_T_RESERVED:_T_CHECKSUM])):
         raise SegmentError("BRG_EMISMATCH", segment)
+    if generation == 0:
+        raise SegmentError("BRG_EGENERATION", segment)
     return {"flags": flags, "kind": kind, "creator_uid": uid, "creator_pid": pid,
             "created_ns": created_ns, "generation": generation}
 
@@ -469,19 +477,27 @@ def _validate_fd(fd, segment, allow_other_owner):
     header = _pread_full(fd, DATA_OFFSET, 0, segment)
     lay = _parse_header(header, segment)
     if st.st_size != lay.file_bytes:
-        # A trailer at the end of the object means the header, not the size, was changed.
+        # A trailer at the end of the object that does not agree with the header means the
+        # header, not the size, was changed (its checksum, or its fields, say how); one that
+        # agrees, that pages were cut or added.
         if st.st_size >= 2 * PAGE and st.st_size % PAGE == 0:
             try:
                 last = _pread_full(fd, _TRAILER_BYTES, st.st_size - PAGE, segment)
             except OSError:
                 last = b""
             if last[:8] == _TRAILER_MAGIC:
-                raise SegmentError("BRG_ECHECKSUM", segment)
+                _parse_trailer(last, header, lay, segment)
         code = "BRG_ETRUNCATED" if st.st_size < lay.file_bytes else "BRG_EOVERSIZE"
         raise SegmentError(code, segment, "%d bytes, header says %d" % (st.st_size,
                                                                          lay.file_bytes))
-    tr = _pread_full(fd, _TRAILER_BYTES, lay.trailer_offset, segment)
-    t = _parse_trailer(tr, header, lay, segment)
+    page = _pread_full(fd, PAGE, lay.trailer_offset, segment)
+    t = _parse_trailer(page[:_TRAILER_BYTES], header, lay, segment)
+    # What the format keeps zero: the trailer page after the trailer, the data's page after
+    # the data (written through a mapping, it is not covered by the checksum).
+    pad = lay.trailer_offset - DATA_OFFSET - lay.nbytes
+    if any(page[_TRAILER_BYTES:]) or (
+            pad and any(_pread_full(fd, pad, DATA_OFFSET + lay.nbytes, segment))):
+        raise SegmentError("BRG_EPADDING", segment)
     # Anyone who can write the object can rewrite it under us; allow that only when the
     # creator asked for sharing or the caller accepts foreign segments.
     if st.st_mode & 0o022 and not t["flags"] & CREATE_SHARED and not allow_other_owner:
