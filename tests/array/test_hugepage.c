@@ -149,8 +149,8 @@ static void test_alignment(void)
 		/* the mappings are whole and distinct: a write through one shows in the others */
 		double *wd = brg_array_data(w);
 		wd[counts[i] - 1] = 42.5;
-		CHECK_EQ(((double *)brg_array_data(a))[counts[i] - 1], 42.5);
-		CHECK_EQ(((const double *)brg_array_data(r))[counts[i] - 1], 42.5);
+		CHECK_FEQ(((double *)brg_array_data(a))[counts[i] - 1], 42.5);
+		CHECK_FEQ(((const double *)brg_array_data(r))[counts[i] - 1], 42.5);
 		brg_array_close(r);
 		brg_array_close(w);
 		brg_array_close(a);
@@ -183,7 +183,7 @@ static void test_create(int can, int unasked)
 	double *d = brg_array_data(a);
 	for (size_t i = 0; i < n; i++) {
 		if (d[i] != 0.0) {
-			CHECK_EQ(d[i], 0.0);
+			CHECK_FEQ(d[i], 0.0);
 			break;
 		}
 		d[i] = (double)i * 0.25;
@@ -241,10 +241,10 @@ static void test_pool(int can, int unasked)
 		/* contents: zero, then the pool's own writes */
 		brg_scalar s;
 		REQUIRE_EQ(brg_reduce_sumsq(pool, &s, a), 0);
-		CHECK_EQ(s.f, 0.0);
+		CHECK_FEQ(s.f, 0.0);
 		REQUIRE_EQ(brg_vec_fill(pool, a, 2.0), 0);
 		REQUIRE_EQ(brg_reduce_sum(pool, &s, a), 0);
-		CHECK_EQ(s.f, 2.0 * (double)n);
+		CHECK_FEQ(s.f, 2.0 * (double)n);
 		brg_array_close(a);
 		CHECK_EQ(brg_segment_unlink(name), 0);
 	}

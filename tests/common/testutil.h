@@ -76,14 +76,100 @@ static inline uint64_t test_rand(void)
 		test_failures++;                                                           \
 	} while (0)
 
-/* Integer equality; prints both values and, for brigade codes, their names. */
-#define CHECK_EQ(a, b)                                                                     \
-	do {                                                                               \
-		long long va_ = (long long)(a), vb_ = (long long)(b);                      \
-		if (va_ != vb_)                                                            \
-			TEST_FAIL_("CHECK_EQ(%s, %s): %lld (%s) != %lld (%s)", #a, #b, va_,  \
-				   brg_err_name((int)va_), vb_, brg_err_name((int)vb_));      \
+/* Integers only (a float passed to CHECK_EQ fails to compile: CHECK_FEQ compares floats);
+ * each side keeps its signedness, so -1 never equals SIZE_MAX. */
+#define TEST_IS_FLOAT_(x) _Generic((x), float: 1, double: 1, long double: 1, default: 0)
+#define TEST_IS_UNSIGNED_(x)                                                                   \
+	_Generic((x), _Bool: 1, unsigned char: 1, unsigned short: 1, unsigned int: 1,          \
+		 unsigned long: 1, unsigned long long: 1, default: 0)
+
+struct test_int_ {
+	long long s;
+	unsigned long long u;
+	int is_unsigned;
+};
+
+static inline int test_int_eq_(struct test_int_ a, struct test_int_ b)
+{
+	if (a.is_unsigned && b.is_unsigned)
+		return a.u == b.u;
+	if (!a.is_unsigned && !b.is_unsigned)
+		return a.s == b.s;
+	const struct test_int_ *sg = a.is_unsigned ? &b : &a, *un = a.is_unsigned ? &a : &b;
+	return sg->s >= 0 && (unsigned long long)sg->s == un->u;
+}
+
+static inline const char *test_int_text_(struct test_int_ v, char *buf, size_t len)
+{
+	if (v.is_unsigned)
+		snprintf(buf, len, "%llu", v.u);
+	else
+		snprintf(buf, len, "%lld (%s)", v.s, brg_err_name((int)v.s));
+	return buf;
+}
+
+/* x, evaluated once (it may be a call), with its signedness. */
+#define TEST_INT_(x, v)                                                                        \
+	__typeof__(x) v##x_ = (x);                                                             \
+	struct test_int_ v = {(long long)v##x_, (unsigned long long)v##x_, TEST_IS_UNSIGNED_(x)}
+
+/* Integer equality; prints both values and, for signed ones (brigade codes), their names.
+ * Each side is evaluated once. */
+#define CHECK_EQ(a, b)                                                                         \
+	do {                                                                                   \
+		_Static_assert(!TEST_IS_FLOAT_(a) && !TEST_IS_FLOAT_(b),                       \
+			       "CHECK_EQ compares integers; CHECK_FEQ compares floats");        \
+		TEST_INT_(a, va_);                                                             \
+		TEST_INT_(b, vb_);                                                             \
+		if (!test_int_eq_(va_, vb_)) {                                                 \
+			char ta_[64], tb_[64];                                                 \
+			TEST_FAIL_("CHECK_EQ(%s, %s): %s != %s", #a, #b,                       \
+				   test_int_text_(va_, ta_, sizeof ta_),                       \
+				   test_int_text_(vb_, tb_, sizeof tb_));                      \
+		}                                                                              \
 	} while (0)
+
+/* Floating-point equality: the same value (== , so -0.0 equals 0.0), or both NaN. */
+#define CHECK_FEQ(a, b)                                                                        \
+	do {                                                                                   \
+		double fa_ = (double)(a), fb_ = (double)(b);                                   \
+		if (!(fa_ == fb_ || (fa_ != fa_ && fb_ != fb_)))                               \
+			TEST_FAIL_("CHECK_FEQ(%s, %s): %.17g != %.17g", #a, #b, fa_, fb_);     \
+	} while (0)
+
+/* The first index where n elements of `size` bytes at a and b differ, or n when none does. */
+static inline size_t test_first_diff(const void *a, const void *b, size_t n, size_t size)
+{
+	const unsigned char *x = a, *y = b;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(x + i * size, y + i * size, size))
+			return i;
+	return n;
+}
+
+/* Two arrays of n elements of `size` bytes the same, byte for byte; on a mismatch prints the
+ * first index that differs and both elements' bytes. */
+#define CHECK_SAME_ELEMS(a, b, n, size, ...)                                                   \
+	do {                                                                                   \
+		size_t n_ = (n), sz_ = (size);                                                 \
+		size_t at_ = test_first_diff((a), (b), n_, sz_);                               \
+		if (at_ < n_) {                                                                \
+			char what_[160], ea_[40], eb_[40];                                     \
+			snprintf(what_, sizeof what_, __VA_ARGS__);                            \
+			test_hex_(ea_, sizeof ea_, (const unsigned char *)(a) + at_ * sz_, sz_); \
+			test_hex_(eb_, sizeof eb_, (const unsigned char *)(b) + at_ * sz_, sz_); \
+			TEST_FAIL_("%s: element %zu of %zu differs: %s != %s", what_, at_, n_,  \
+				   ea_, eb_);                                                  \
+		}                                                                              \
+	} while (0)
+
+static inline void test_hex_(char *buf, size_t len, const unsigned char *p, size_t n)
+{
+	size_t k = 0;
+	buf[0] = 0;
+	for (size_t i = n; i-- > 0 && k + 3 < len;) /* little-endian: most significant first */
+		k += (size_t)snprintf(buf + k, len - k, "%02x", p[i]);
+}
 
 #define CHECK(cond)                                                                        \
 	do {                                                                               \

@@ -73,10 +73,11 @@ int main(int argc, char **argv)
 			ku_poison(got[i]);
 		run_all(sp, in, got, sgot);
 		for (int i = 0; i < 4; i++)
-			if (memcmp(brg_array_data(got[i]), brg_array_data(ref[i]),
-				   brg_array_nbytes(ref[i])))
-				TEST_FAIL_("output %d of the spawn pool of %d differs from the fork pool's",
-					   i, w);
+			CHECK_SAME_ELEMS(brg_array_data(got[i]), brg_array_data(ref[i]),
+					 brg_array_count(ref[i]),
+					 brg_dtype_size(brg_array_dtype(ref[i])),
+					 "output %d of the spawn pool of %d against the fork pool's", i,
+					 w);
 		for (int i = 0; i < 3; i++)
 			CHECK(ku_same_bits(sgot[i].f, sref[i].f) && sgot[i].index == sref[i].index);
 		CHECK_EQ(brg_vec_map(sp, got[0], in[0], twice, NULL, 0), -ENOTSUP);

@@ -44,7 +44,9 @@ static void check_copy(brg_pool *pool, brg_array *dst, brg_array *src)
 	ku_fill_random(src, 1e3);
 	ku_poison(dst);
 	CHECK_EQ(brg_vec_copy(pool, dst, src), 0);
-	CHECK(memcmp(brg_array_data(dst), brg_array_data(src), brg_array_nbytes(src)) == 0);
+	CHECK_SAME_ELEMS(brg_array_data(dst), brg_array_data(src), brg_array_count(src),
+			 brg_dtype_size(brg_array_dtype(src)), "copy %s",
+			 brg_dtype_name(brg_array_dtype(src)));
 }
 
 /* scale, axpy and triad (f32, f64). */
