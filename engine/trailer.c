@@ -4,7 +4,8 @@
 
 #include "internal.h"
 
-/* Byte offsets inside the trailer; README's layout table is the reference. */
+/* Byte offsets inside the trailer; brigade-segment(5) (tools/man/brigade-segment.5.md) is the
+ * reference. */
 enum {
 	T_MAGIC = 0,
 	T_VERSION = 8,

@@ -117,6 +117,9 @@ BRG_EXPORT const char *brg_err_name(int code);
 /* ------------------------------------------------------------------------------------------
  * Arrays: named POSIX shared-memory segments, each a valid NPY 1.0 file
  * ---------------------------------------------------------------------------------------- */
+/* Element types, little-endian, with fixed codes (the trailer's dtype field); NPY descr:
+ * f32 '<f4', f64 '<f8', i8 '|i1', i16 '<i2', i32 '<i4', i64 '<i8', u8 '|u1', u16 '<u2',
+ * u32 '<u4', u64 '<u8' (brigade's i8 is one byte, numpy's 'i8' eight). */
 typedef enum brg_dtype {
 	BRG_F32 = 1,
 	BRG_F64 = 2,
@@ -145,6 +148,8 @@ BRG_EXPORT int brg_dtype_parse(const char *text);
 /** Checks a segment name: 0, BRG_EBADNAME, or -EINVAL for NULL. */
 BRG_EXPORT int brg_name_check(const char *name);
 
+/* An open array: this process's mapping of a segment (opaque; brg_array_create, brg_array_open,
+ * brg_array_close). */
 typedef struct brg_array brg_array;
 
 /* Creation flags (brg_array_opts.flags, or'ed). */
@@ -152,7 +157,7 @@ typedef enum brg_create_flags {
 	BRG_CREATE_PERSISTENT = 0x1, /* `brigade gc` keeps it after its creator died */
 	BRG_CREATE_SHARED = 0x2,     /* honour group/other bits of opts.mode */
 	/* Keep the data on 4 KiB pages.  By default an array of 2 MiB or more is turned into
-	 * 2 MiB pages when created (Linux 6.1+, best effort; see README "Huge pages"); this
+	 * 2 MiB pages when created (Linux 6.1+, best effort; see brigade(7), "Huge pages"); this
 	 * flag skips that, for a faster create of an array that is read once.  Where the
 	 * administrator made shared memory huge unconditionally (tmpfs huge=always or
 	 * within_size, shmem_enabled = force) pages may be 2 MiB all the same.  Not recorded in
@@ -171,6 +176,7 @@ typedef enum brg_create_flags {
  */
 #define BRG_ARRAY_OPTS_SIZE_VER0 16
 
+/* Options of brg_array_create and brg_pool_array_create (NULL: every default). */
 typedef struct brg_array_opts {
 	size_t size;	/* sizeof(brg_array_opts) */
 	unsigned flags; /* brg_create_flags, or'ed */
@@ -218,8 +224,11 @@ BRG_EXPORT int brg_array_open(brg_array **out, const char *name, unsigned flags)
 /** Unmaps the array and frees the handle (the segment stays); NULL is accepted. */
 BRG_EXPORT void brg_array_close(brg_array *array);
 
+/** The data, page aligned, C order; valid until brg_array_close. */
 BRG_EXPORT void *brg_array_data(const brg_array *array);
+/** The element type. */
 BRG_EXPORT brg_dtype brg_array_dtype(const brg_array *array);
+/** The number of dimensions (1 to 8). */
 BRG_EXPORT int brg_array_ndim(const brg_array *array);
 /** ndim extents, C order; valid while the array is open. */
 BRG_EXPORT const size_t *brg_array_shape(const brg_array *array);
@@ -296,7 +305,10 @@ BRG_EXPORT int brg_segment_foreach(unsigned flags,
  * process-shared mutex in a control block (a brigade segment of kind BRG_KIND_POOL), and the
  * caller takes part in every job.  One job is in flight per pool at a time.
  * ---------------------------------------------------------------------------------------- */
+/* A pool: the calling process and its pinned worker processes (opaque; brg_pool_create,
+ * brg_pool_destroy). */
 typedef struct brg_pool brg_pool;
+/* A job in flight, from brg_pool_submit to brg_job_wait (opaque). */
 typedef struct brg_job brg_job;
 
 /* Binding policies. */
@@ -370,6 +382,7 @@ BRG_EXPORT int brg_pool_worker_pid(const brg_pool *pool, int i);
 #define BRG_JOB_MAX_ARRAYS 8
 #define BRG_ARGS_MAX 1024
 
+/* What a kernel is handed for one range of a job. */
 typedef struct brg_task {
 	size_t begin, end;       /* the range [begin, end) of the index space */
 	const void *args;        /* the job's argument block (a copy in the control block) */
@@ -389,6 +402,7 @@ typedef enum brg_kernel_flags {
 	BRG_KERNEL_IDEMPOTENT = 0x1, /* outputs never alias inputs: a range may be re-run */
 } brg_kernel_flags;
 
+/* A kernel: its function, its flags, and its name (how spawned workers find it). */
 typedef struct brg_kernel {
 	const char *name; /* spawn workers find the kernel by this name in the plugin */
 	brg_kernel_fn fn;
@@ -403,6 +417,7 @@ typedef struct brg_kernel {
  */
 typedef const brg_kernel *(*brg_plugin_kernels_fn)(size_t *count, size_t *entry_size);
 #define BRG_KERNEL_SIZE_VER0 24
+/* Writes a plugin's brg_plugin_kernels() for a static table of brg_kernel. */
 #define BRG_PLUGIN_TABLE(table)                                                                \
 	BRG_EXPORT const brg_kernel *brg_plugin_kernels(size_t *count, size_t *entry_size);    \
 	const brg_kernel *brg_plugin_kernels(size_t *count, size_t *entry_size)                \
@@ -421,6 +436,7 @@ typedef enum brg_sched_kind {
 				* per participant */
 } brg_sched_kind;
 
+/* How a job's index space is handed out: the kind, and its chunk. */
 typedef struct brg_schedule {
 	brg_sched_kind kind;
 	size_t chunk; /* dynamic: chunk size; guided: minimum chunk; 0 means 1 */
@@ -431,6 +447,8 @@ typedef void (*brg_combine_fn)(void *into, const void *from, const void *args);
 
 #define BRG_JOB_DESC_SIZE_VER0 80
 
+/* A job: the kernel over [0, n), its schedule, its copied argument block and its arrays; with
+ * combine set, a reduction (brg_pool_reduce). */
 typedef struct brg_job_desc {
 	size_t size;              /* sizeof(brg_job_desc) */
 	const brg_kernel *kernel;
@@ -445,6 +463,8 @@ typedef struct brg_job_desc {
 
 #define BRG_JOB_RESULT_SIZE_VER0 104
 
+/* What brg_job_wait reports: the status, the range and participant an error came from, and a
+ * reduction's combined partial. */
 typedef struct brg_job_result {
 	size_t size;          /* sizeof(brg_job_result) */
 	int status;           /* 0 or the job's first error */
@@ -612,6 +632,7 @@ BRG_EXPORT int brg_pool_array_create(brg_pool *pool, brg_array **out, const char
 				     const brg_array_opts *opts);
 
 /* ---- placement and status (for tools; each call loads what it needs) ---- */
+/* Where one participant is placed: its core, first PU and cpuset. */
 typedef struct brg_place {
 	int core;        /* logical index of the core (or PU where hwloc has no cores) */
 	int pu;          /* OS index of the first PU of the cpuset */
@@ -630,6 +651,7 @@ BRG_EXPORT int brg_topo_summary(const char *synthetic, char *buf, size_t len);
 
 #define BRG_POOL_INFO_SIZE_VER0 56
 
+/* A pool as brg_pool_status reads it from its control block. */
 typedef struct brg_pool_info {
 	size_t size;      /* sizeof(brg_pool_info) */
 	int nworkers;     /* participants, caller included */

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# check_readme.py - README.md's error table must list every code of include/brigade.h's
-# BRG_ERRNO_MAP, with the same value and text, in the same order.
+# check_readme.py - the error table of the manual (tools/man/brigade.7.md) lists every code of
+# include/brigade.h's BRG_ERRNO_MAP, with the same value and text, in the same order.
 # usage: check_readme.py HEADER README [--print]   (--print writes the table it expects)
 import re
 import sys

@@ -54,9 +54,9 @@ _TRAILER_FLAGS = CREATE_PERSISTENT | CREATE_SHARED
 _SIZE_MAX = (1 << 64) - 1
 _INT64_MAX = (1 << 63) - 1
 
-# Trailer layout (README's table is the reference): magic, version, size, flags, kind, uid,
-# pid, created_ns, generation, nbytes, data offset, dtype, ndim, shape[8]; reserved up to 252,
-# then the checksum.
+# Trailer layout (tools/man/brigade-segment.5.md is the reference): magic, version, size,
+# flags, kind, uid, pid, created_ns, generation, nbytes, data offset, dtype, ndim, shape[8];
+# reserved up to 252, then the checksum.
 _TRAILER = _struct.Struct("<8s5Ii4Q2I8Q")
 _T_GENERATION = 40
 _T_RESERVED = 136
