@@ -33,6 +33,12 @@ extern char **environ;
 #ifndef BRG_BENCH_DATADIR
 #define BRG_BENCH_DATADIR "/usr/local/share/brigade"
 #endif
+#ifndef BRG_BINDIR_TO_LIBEXECDIR
+#define BRG_BINDIR_TO_LIBEXECDIR "../libexec"
+#endif
+#ifndef BRG_BINDIR_TO_DATADIR
+#define BRG_BINDIR_TO_DATADIR "../share"
+#endif
 
 #define PYTHON "/usr/bin/python3"
 
@@ -84,6 +90,24 @@ static int in_build_tree(char *helper, size_t len)
 	return access(helper, X_OK) == 0;
 }
 
+/* rel/file beside this executable's install (rel from bindir, or absolute) into path: 1 when
+ * it is there with the access mode. */
+static int installed_beside(const char *rel, const char *file, int mode, char *path, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return 0;
+	*slash = 0;
+	int w = rel[0] == '/' ? snprintf(path, len, "%s/%s", rel, file)
+			      : snprintf(path, len, "%s/%s/%s", exe, rel, file);
+	return w > 0 && (size_t)w < len && access(path, mode) == 0;
+}
+
 const char *bench_peer_helper_path(void)
 {
 	static char path[PATH_MAX];
@@ -91,6 +115,11 @@ const char *bench_peer_helper_path(void)
 	if (env && *env)
 		return access(env, X_OK) == 0 ? env : NULL;
 	if (in_build_tree(path, sizeof path))
+		return path;
+	/* Installed: libexecdir relative to bindir (a moved install, or a DESTDIR, works),
+	 * else where it was configured to go. */
+	if (installed_beside(BRG_BINDIR_TO_LIBEXECDIR, "brigade-bench-peer", X_OK, path,
+			     sizeof path))
 		return path;
 	snprintf(path, sizeof path, "%s/brigade-bench-peer", BRG_LIBEXECDIR);
 	return access(path, X_OK) == 0 ? path : NULL;
@@ -104,8 +133,11 @@ const char *bench_peers_py_path(void)
 		return access(env, R_OK) == 0 ? env : NULL;
 	char helper[PATH_MAX];
 	/* The build tree runs the source's copy, so an edit needs no rebuild. */
-	snprintf(path, sizeof path, "%s/peers.py",
-		 in_build_tree(helper, sizeof helper) ? BRG_BENCH_SRCDIR : BRG_BENCH_DATADIR);
+	if (in_build_tree(helper, sizeof helper))
+		snprintf(path, sizeof path, "%s/peers.py", BRG_BENCH_SRCDIR);
+	else if (!installed_beside(BRG_BINDIR_TO_DATADIR, "brigade/peers.py", R_OK, path,
+				   sizeof path))
+		snprintf(path, sizeof path, "%s/peers.py", BRG_BENCH_DATADIR);
 	return access(path, R_OK) == 0 ? path : NULL;
 }
 

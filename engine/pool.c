@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* pool.c - a pool's life: options, control block, starting, replacing and stopping workers. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -20,6 +21,28 @@ extern char **environ;
 #ifndef BRG_LIBEXECDIR
 #define BRG_LIBEXECDIR "/usr/local/libexec"
 #endif
+#ifndef BRG_LIBDIR_TO_LIBEXECDIR
+#define BRG_LIBDIR_TO_LIBEXECDIR "../libexec"
+#endif
+
+/* brigade-worker where this library's install put it (libexecdir relative to the library's
+ * own directory: an install moved, or under a DESTDIR, still works), else where the build
+ * was configured to install it. */
+static char *default_worker_path(void)
+{
+	Dl_info info;
+	char path[PATH_MAX];
+	const char *rel = BRG_LIBDIR_TO_LIBEXECDIR, *slash;
+	static const char here = 0; /* an object of this library, for dladdr */
+	if (rel[0] != '/' && dladdr(&here, &info) && info.dli_fname &&
+	    (slash = strrchr(info.dli_fname, '/')) &&
+	    snprintf(path, sizeof path, "%.*s/%s/brigade-worker", (int)(slash - info.dli_fname),
+		     info.dli_fname, rel) < (int)sizeof path &&
+	    access(path, X_OK) == 0)
+		return strdup(path);
+	return strdup(rel[0] == '/' ? BRG_LIBDIR_TO_LIBEXECDIR "/brigade-worker"
+				    : BRG_LIBEXECDIR "/brigade-worker");
+}
 
 static int env_int(const char *name, long lo, long hi, long *out)
 {
@@ -302,7 +325,7 @@ int brg_pool_create(brg_pool **out, const brg_pool_opts *in)
 	pool->spin_us = o.spin_us;
 	if (o.start == BRG_START_SPAWN) {
 		const char *wp = o.worker_path ? o.worker_path : getenv("BRG_WORKER_PATH");
-		pool->worker_path = strdup(wp ? wp : BRG_LIBEXECDIR "/brigade-worker");
+		pool->worker_path = wp ? strdup(wp) : default_worker_path();
 		if (!pool->worker_path) {
 			r = -ENOMEM;
 			goto err_free;

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# check_install.sh BUILD_DIR - installs the build into a temporary DESTDIR and, from outside
+# the source and build trees and with no LD_LIBRARY_PATH, uses it as a user would: the CLI,
+# `brigade bench --quick` (its helpers found beside it), a program built with pkg-config from
+# an installed example, a spawn pool whose worker is the installed one, and the manual.
+# Prints "install: N passed, N failed"; exits 1 on a failure.
+set -u
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "$1" && pwd)
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+unset LD_LIBRARY_PATH BRG_BENCH_PEER BRG_BENCH_PEERS BRG_WORKER_PATH
+passed=0 failed=0
+check() { # check LABEL COMMAND...: one check, its output kept in $dest/out
+	if "${@:2}" >"$dest/out" 2>&1; then
+		passed=$((passed + 1))
+		echo "ok   $1"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $1"
+		sed 's/^/     /' "$dest/out" | tail -20
+	fi
+}
+
+check "meson install into a DESTDIR" meson install -C "$build" --destdir "$dest" --quiet
+prefix=$(meson introspect --buildoptions "$build" |
+	/usr/bin/python3 -c 'import json, sys
+o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
+print(o["prefix"], o["libdir"])')
+read -r pfx libdir <<<"$prefix"
+root=$dest$pfx
+lib=$root/$libdir
+cd "$dest" || exit 1 # outside the source and build trees
+
+check "the installed CLI runs" "$root/bin/brigade" --help
+check "... and loads the installed library" sh -c \
+	"test \"\$(realpath \"\$(ldd '$root/bin/brigade' | awk '/libbrigade/ {print \$3}')\")\" = \"\$(realpath '$lib/libbrigade.so.1')\""
+export PKG_CONFIG_PATH=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest
+check "pkg-config knows it" sh -c "pkg-config --modversion brigade | grep -qx '$(meson introspect --projectinfo "$build" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')'"
+check "the installed bench runs, its peers found beside it" sh -c "
+	'$root/bin/brigade' bench --quick --json --workers 1 --kernels triad,dot --rounds 1 \
+		--out '$dest/results' >'$dest/bench.json' &&
+	/usr/bin/python3 -c '
+import json, sys
+recs = json.load(open(sys.argv[1]))[\"records\"]
+ok = {r[\"impl\"] for r in recs if r[\"status\"] in (\"ok\", \"skipped\")}
+sys.exit(0 if {\"brigade\", \"serial\", \"openmp\", \"openblas\"} <= ok else 1)' '$dest/bench.json'"
+ex=$root/share/doc/brigade/examples/user_kernel.c
+check "an installed example builds with pkg-config" sh -c \
+	"cc -o '$dest/user_kernel' '$ex' \$(pkg-config --cflags --libs brigade) -lm -Wl,-rpath,'$lib'"
+check "... and runs" "$dest/user_kernel"
+check "a spawn pool finds the installed worker" sh -c \
+	"cc -o '$dest/spawn_check' '$src/tests/install/spawn_check.c' \$(pkg-config --cflags --libs brigade) -Wl,-rpath,'$lib' &&
+	 '$dest/spawn_check' '$build/tests/kernels/libkplugin.so'"
+check "the manual is installed" test -f "$root/share/man/man3/brg_pool_create.3" -a \
+	-f "$root/share/man/man7/brigade.7" -a -f "$root/share/man/man1/brigade.1"
+if command -v man >/dev/null; then
+	check "man brg_pool_create" sh -c "MANPATH='$root/share/man' man -P cat brg_pool_create 2>/dev/null | grep -q 'brg_pool_create'"
+fi
+echo "install: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* spawn_check.c - built against an installed brigade: a spawn pool whose workers are the
+ * installed brigade-worker, found beside the installed library with no path given.
+ * usage: spawn_check PLUGIN */
+#include <brigade.h>
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+	if (argc != 2)
+		return 2;
+	brg_pool_opts o;
+	brg_pool_opts_init(&o);
+	o.workers = 2;
+	o.start = BRG_START_SPAWN;
+	o.plugin = argv[1];
+	brg_pool *pool;
+	int r = brg_pool_create(&pool, &o);
+	if (r) {
+		fprintf(stderr, "spawn pool: %s (%s)\n", brg_strerror(r), brg_err_name(r));
+		return 1;
+	}
+	brg_pool_destroy(pool);
+	printf("spawn pool of 2 from %s: ok\n", brg_version());
+	return 0;
+}
