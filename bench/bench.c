@@ -406,7 +406,7 @@ int brg_cli_bench(int argc, char **argv)
 		}
 	}
 	/* Loads (and caches) the topology, so no creation below pays for it. */
-	int cores = brg_topo_placement(NULL, 0, BRG_BIND_COMPACT, NULL, 0);
+	int cores = brg_topo_placement(NULL, 0, BRG_BIND_COMPACT, NULL, sizeof(brg_place), 0);
 	if (cores < 1) {
 		brg_cli_error_code("hwloc topology", cores < 0 ? cores : -ENODEV);
 		return BRG_CLI_FAIL;

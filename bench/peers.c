@@ -150,7 +150,7 @@ static int pool_cpus(int workers, cpu_set_t *set)
 	brg_place *pl = calloc((size_t)workers, sizeof *pl);
 	if (!pl)
 		return -ENOMEM;
-	int n = brg_topo_placement(NULL, workers, BRG_BIND_COMPACT, pl, workers);
+	int n = brg_topo_placement(NULL, workers, BRG_BIND_COMPACT, pl, sizeof(brg_place), workers);
 	for (int i = 0; i < n && i < workers; i++) {
 		/* hwloc list syntax: "0", "0-3", "0,2,4-5" */
 		const char *p = pl[i].cpuset;

@@ -36,11 +36,14 @@ static int all_zero(const unsigned char *p, size_t n)
 	return 1;
 }
 
+
 int brg__struct_in(void *ours, size_t our_size, const void *theirs, size_t their_size,
 		   size_t min_size)
 {
 	if (their_size < min_size)
 		return -EINVAL;
+	if (their_size > BRG__STRUCT_MAX)
+		return -E2BIG;
 	if (their_size > our_size &&
 	    !all_zero((const unsigned char *)theirs + our_size, their_size - our_size))
 		return -E2BIG;
@@ -55,6 +58,8 @@ int brg__struct_out(void *theirs, size_t their_size, const void *ours, size_t ou
 {
 	if (their_size < min_size)
 		return -EINVAL;
+	if (their_size > BRG__STRUCT_MAX)
+		return -E2BIG;
 	/* The caller's size field (the first) is theirs: it stays as they set it. */
 	size_t n = their_size < our_size ? their_size : our_size;
 	memcpy((unsigned char *)theirs + sizeof(size_t), (const unsigned char *)ours + sizeof(size_t),

@@ -12,9 +12,10 @@
 #define BRG__CTL_VERSION 2u
 #define BRG__MAX_WORKERS 256
 #define BRG__MAX_SLOTS 4096
-/* Blocks a reduction is cut into at most (brg_reduce_block_size): each block costs a call and a
- * partial, 40-75 ns measured, which was 3% of a 128 MiB dot in 4096 blocks of 32 KiB; at
- * most 1024 blocks keeps it under 1% and leaves 64 blocks to each of 16 participants. */
+/* Blocks a reduction is cut into at most (brg_reduce_block_size): each block costs a call and
+ * a partial, a few percent of a large dot at 4096 blocks (bench/README.md, "Measurements
+ * behind the code"); at most 1024 keeps it under 1% and leaves 64 blocks to each of 16
+ * participants. */
 #define BRG__REDUCE_BLOCKS 1024
 _Static_assert(BRG__REDUCE_BLOCKS <= BRG__MAX_SLOTS, "a reduction's partials fit the slots");
 #define BRG__MAX_RETRY 64

@@ -3,20 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "dtypes.h"
 #include "internal.h"
-
-/* One row per dtype; every table lookup below reads this. */
-#define BRG__DTYPES(X)                              \
-	X(BRG_F32, 4, "f32", "<f4", "float32")      \
-	X(BRG_F64, 8, "f64", "<f8", "float64")      \
-	X(BRG_I8, 1, "i8", "|i1", "int8")           \
-	X(BRG_I16, 2, "i16", "<i2", "int16")        \
-	X(BRG_I32, 4, "i32", "<i4", "int32")        \
-	X(BRG_I64, 8, "i64", "<i8", "int64")        \
-	X(BRG_U8, 1, "u8", "|u1", "uint8")          \
-	X(BRG_U16, 2, "u16", "<u2", "uint16")       \
-	X(BRG_U32, 4, "u32", "<u4", "uint32")       \
-	X(BRG_U64, 8, "u64", "<u8", "uint64")
 
 struct brg__dtype_row {
 	brg_dtype dtype;
@@ -25,9 +13,9 @@ struct brg__dtype_row {
 };
 
 static const struct brg__dtype_row rows[] = {
-#define BRG__DTYPE_ROW(d, sz, nm, ds, np) {d, sz, nm, ds, np},
-	BRG__DTYPES(BRG__DTYPE_ROW)
-#undef BRG__DTYPE_ROW
+#define ROW(DT, SUF, T, KIND, SIZE, NAME, DESCR, NUMPY) {DT, SIZE, NAME, DESCR, NUMPY},
+	BRG__DTYPES(ROW)
+#undef ROW
 };
 
 static const struct brg__dtype_row *row_of(brg_dtype dtype)

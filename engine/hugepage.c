@@ -3,12 +3,11 @@
  * segment's huge pages with one page-table entry each, and the collapse that makes them.
  *
  * Why: streaming an array through 4 KiB pages costs a TLB miss every 4 KiB, and in a
- * virtual machine each miss is a two-level walk.  Measured on a 2-core AMD EPYC VM, a sum
- * of squares over 128 MiB read 17.9 GB/s on /dev/shm pages against 25.2 GB/s on numpy-style
- * private huge pages; the same /dev/shm file after a collapse read 22.7 GB/s.  Most tmpfs
- * mounts (and /dev/shm on Debian) have huge=never, so faulting never gives shared memory a
- * huge page; MADV_COLLAPSE (Linux 6.1) builds them anyway, unless the administrator set
- * shmem_enabled to deny.  Everything here is best effort: an old kernel, a fragmented
+ * virtual machine each miss is a two-level walk: a sum of squares over /dev/shm pages reads
+ * markedly slower than over huge pages (bench/README.md, "Measurements behind the code").
+ * Most tmpfs mounts (and /dev/shm on Debian) have huge=never, so faulting never gives shared
+ * memory a huge page; MADV_COLLAPSE (Linux 6.1) builds them anyway, unless the administrator
+ * set shmem_enabled to deny.  Everything here is best effort: an old kernel, a fragmented
  * memory or a refusal leaves 4 KiB pages, which are slower but equally correct. */
 #include <stdint.h>
 #include <sys/mman.h>

@@ -22,13 +22,17 @@
 #define BRG__TRAILER_FLAGS (BRG_CREATE_PERSISTENT | BRG_CREATE_SHARED)
 
 /* ---- abi.c: structs that grow ---- */
-/* A struct the caller hands in (their_size bytes, at least min_size) into ours: fields they
- * lack read as zero; bytes of theirs beyond ours must be zero.  0, -EINVAL, -E2BIG. */
+/* A struct longer than this is no struct of ours but a size field left unset: refused before a
+ * byte of it is read (the kernel's rule stops at a page too). */
+#define BRG__STRUCT_MAX 4096u
+/* A struct the caller hands in (their_size bytes, at least min_size, at most 4096) into ours:
+ * fields they lack read as zero; bytes of theirs beyond ours must be zero.  0, -EINVAL,
+ * -E2BIG (over 4096 bytes too). */
 int brg__struct_in(void *ours, size_t our_size, const void *theirs, size_t their_size,
 		   size_t min_size);
 /* A struct the library fills (its first field the caller's size, left as it is): the bytes
- * both know are copied, the caller's bytes beyond ours zeroed.  0, or -EINVAL when
- * their_size < min_size. */
+ * both know are copied, the caller's bytes beyond ours zeroed.  0, -EINVAL when their_size <
+ * min_size, -E2BIG when it is over 4096. */
 int brg__struct_out(void *theirs, size_t their_size, const void *ours, size_t our_size,
 		    size_t min_size);
 /* A record with no size field of its own, their_size bytes long (an element of an array whose

@@ -343,6 +343,8 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 		return -EINVAL;
 	if (res && res->size < BRG_JOB_RESULT_SIZE_VER0)
 		return -EINVAL;
+	if (res && res->size > BRG__STRUCT_MAX)
+		return -E2BIG;
 	brg_job_result out = {.size = sizeof out, .err_worker = -1};
 	brg_pool *pool = job->pool;
 	struct brg__ctl *ctl = pool->ctl;
@@ -431,6 +433,8 @@ int brg_pool_run(brg_pool *pool, const brg_job_desc *desc, brg_job_result *res)
 	/* Before the job starts: brg_job_wait would refuse res with the job in flight. */
 	if (res && res->size < BRG_JOB_RESULT_SIZE_VER0)
 		return -EINVAL;
+	if (res && res->size > BRG__STRUCT_MAX)
+		return -E2BIG;
 	brg_job *job;
 	int r = brg_pool_submit(pool, desc, &job);
 	if (r)
@@ -456,11 +460,17 @@ int brg_pool_for(brg_pool *pool, const brg_kernel *kernel, size_t n, brg_schedul
 
 int brg_pool_reduce(brg_pool *pool, const brg_job_desc *desc, void *result, size_t result_size)
 {
-	if (!desc || !desc->combine || !result || result_size > BRG_SCRATCH_BYTES)
+	if (!desc || !result || result_size > BRG_SCRATCH_BYTES)
 		return -EINVAL;
+	brg_job_desc d;
+	int r = brg__struct_in(&d, sizeof d, desc, desc->size, BRG_JOB_DESC_SIZE_VER0);
+	if (r)
+		return r;
+	if (!d.combine)
+		return -EINVAL;
+	d.size = sizeof d;
 	brg_job_result res = {.size = sizeof res};
-	int r = brg_pool_run(pool, desc, &res);
-	if (r == 0)
+	if ((r = brg_pool_run(pool, &d, &res)) == 0)
 		memcpy(result, res.partial, result_size);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ctl.h"
+#include "dtypes.h"
 
 #define BRG__CAT2(a, b) a##b
 #define BRG__CAT(a, b) BRG__CAT2(a, b)
@@ -19,9 +20,9 @@
  * a*b+c once where the others round twice, and the result bits would depend on the machine.
  *
  * The elementwise loops are target_clones (ifunc).  Loops that stream through memory and
- * store stop at 256-bit vectors: on Zen 4 a 512-bit triad over 256 MiB arrays ran 10-15%
- * slower than the same loop at 256 bits, and GCC's own tuning for AVX-512 Intel cores
- * prefers 256 bits too. */
+ * store stop at 256-bit vectors: a 512-bit triad streamed slower than the same loop at 256
+ * bits on an AVX-512 EPYC (bench/README.md, "Measurements behind the code"), and GCC's own
+ * tuning for AVX-512 Intel cores prefers 256 bits too. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define BRG__CLONES_STREAM __attribute__((target_clones("avx2", "default")))
 #else

@@ -157,13 +157,15 @@ static int with_topology(const char *synthetic, hwloc_topology_t *t, int *own)
 }
 
 int brg_topo_placement(const char *synthetic, int workers, brg_bind bind, brg_place *out,
-		       int max)
+		       size_t out_size, int max)
 {
 	if (bind == BRG_BIND_DEFAULT)
 		bind = BRG_BIND_COMPACT;
 	if (workers < 0 || bind < BRG_BIND_COMPACT || bind > BRG_BIND_NONE || max < 0 ||
-	    (max > 0 && !out))
+	    (max > 0 && (!out || out_size < BRG_PLACE_SIZE_VER0)))
 		return -EINVAL;
+	if (max > 0 && out_size > BRG__STRUCT_MAX)
+		return -E2BIG;
 	hwloc_topology_t t;
 	int own, r = with_topology(synthetic, &t, &own);
 	if (r)
@@ -181,8 +183,11 @@ int brg_topo_placement(const char *synthetic, int workers, brg_bind bind, brg_pl
 		}
 	if ((r = brg__placement(t, bind, count, sets)))
 		goto out_sets;
-	for (int i = 0; i < count && i < max; i++)
-		brg__place_describe(t, sets[i], bind, &out[i]);
+	for (int i = 0; i < count && i < max; i++) {
+		brg_place p;
+		brg__place_describe(t, sets[i], bind, &p);
+		brg__record_out((char *)out + (size_t)i * out_size, out_size, &p, sizeof p);
+	}
 	r = count;
 out_sets:
 	for (int i = 0; i < count; i++)

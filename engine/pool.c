@@ -483,6 +483,8 @@ int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *ou
 	if (!name || max < 0 || (max && (!out || out_size < BRG_WORKER_STATUS_SIZE_VER0)) ||
 	    (info && info->size < BRG_POOL_INFO_SIZE_VER0))
 		return -EINVAL;
+	if ((max && out_size > BRG__STRUCT_MAX) || (info && info->size > BRG__STRUCT_MAX))
+		return -E2BIG;
 	brg_array *seg;
 	int r = brg__segment_open(&seg, name, 0, BRG_KIND_POOL);
 	if (r)
@@ -506,6 +508,7 @@ int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *ou
 			.job_id = ctl->job.id,
 			.job_n = ctl->job.n_elems,
 			.job_sched = (int)ctl->job.sched_kind,
+			.spin_us = (long)ctl->spin_us,
 		};
 		brg__struct_out(info, info->size, &in, sizeof in, BRG_POOL_INFO_SIZE_VER0);
 	}

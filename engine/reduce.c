@@ -12,18 +12,14 @@
 
 #define NACC 16 /* independent accumulators: enough to hide the add latency at any width */
 /* dot: half as many.  Its loop is bound by its two loads an element, in cache as much as
- * from memory, so more accumulators gain nothing there; streaming 2 x 128 MiB on one core,
- * a loop of 16 (two vectors of each array an iteration at AVX-512) read 25.4 GB/s where one
- * of 8 read 27.2 (paired runs, same pages), and brigade's dot was 0.90-0.95x a serial loop. */
+ * from memory, so more accumulators gain nothing there, and streaming two arrays 16 read
+ * slower than 8 (bench/README.md, "Measurements behind the code"). */
 #define NACC_DOT 8
 /* The lane loop of a block loop stays a loop until the vectorizer sees it, which keeps the
  * accumulators in vector registers; unrolled first, the straight-line vectorizer packs and
- * unpacks them element by element (the compensated sum ran 2.5x slower). */
+ * unpacks them element by element, and the compensated sum runs far slower. */
 #define LANES _Pragma("GCC unroll 1") for (int j = 0; j < NACC; j++)
 
-#define RK_FLOAT 0
-#define RK_SIGNED 1
-#define RK_UNSIGNED 2
 
 /* Blue's constants for double (LAPACK la_constants): below TSML and above TBIG squares
  * would lose range; SSML and SBIG scale them back in. */
@@ -139,75 +135,13 @@ static int rblock_run(const brg_task *t, const struct rops *const *rops, int op,
 
 /* ---- per dtype ---- */
 
-#define T float
-#define SUF f32
-#define DT BRG_F32
-#define RK RK_FLOAT
-#define IT int32_t
-#define NORM_SCALED 0
-#include "reduce_tmpl.h"
-#define T double
-#define SUF f64
-#define DT BRG_F64
-#define RK RK_FLOAT
-#define IT int64_t
-#define NORM_SCALED 1
-#include "reduce_tmpl.h"
-#define T int8_t
-#define SUF i8
-#define DT BRG_I8
-#define RK RK_SIGNED
-#define IT int64_t
-#include "reduce_tmpl.h"
-#define T int16_t
-#define SUF i16
-#define DT BRG_I16
-#define RK RK_SIGNED
-#define IT int64_t
-#include "reduce_tmpl.h"
-#define T int32_t
-#define SUF i32
-#define DT BRG_I32
-#define RK RK_SIGNED
-#define IT int64_t
-#include "reduce_tmpl.h"
-#define T int64_t
-#define SUF i64
-#define DT BRG_I64
-#define RK RK_SIGNED
-#define IT int64_t
-#include "reduce_tmpl.h"
-#define T uint8_t
-#define SUF u8
-#define DT BRG_U8
-#define RK RK_UNSIGNED
-#define IT uint64_t
-#include "reduce_tmpl.h"
-#define T uint16_t
-#define SUF u16
-#define DT BRG_U16
-#define RK RK_UNSIGNED
-#define IT uint64_t
-#include "reduce_tmpl.h"
-#define T uint32_t
-#define SUF u32
-#define DT BRG_U32
-#define RK RK_UNSIGNED
-#define IT uint64_t
-#include "reduce_tmpl.h"
-#define T uint64_t
-#define SUF u64
-#define DT BRG_U64
-#define RK RK_UNSIGNED
-#define IT uint64_t
-#include "reduce_tmpl.h"
+#define BRG__DTYPE_TMPL "reduce_tmpl.h"
+#include "dtype_each.h"
+#undef BRG__DTYPE_TMPL
 
-static const struct rset *const rsets[] = {
-	[BRG_F32] = &set_f32, [BRG_F64] = &set_f64, [BRG_I8] = &set_i8,
-	[BRG_I16] = &set_i16, [BRG_I32] = &set_i32, [BRG_I64] = &set_i64,
-	[BRG_U8] = &set_u8,   [BRG_U16] = &set_u16, [BRG_U32] = &set_u32,
-	[BRG_U64] = &set_u64,
-};
+#define SET_ENTRY(...) BRG__DTYPE_ENTRY_(__VA_ARGS__, set_)
+static const struct rset *const rsets[] = {BRG__DTYPES(SET_ENTRY)};
+#undef SET_ENTRY
 
 static const struct rset *rset_of(brg_dtype dt)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* reduce_isa.h - the block loops of the reductions of one dtype for one instruction set.
  * reduce_tmpl.h includes it once per level with ISA (name suffix) and ISA_ATTR (a target
- * attribute, or nothing) defined, on top of its own T, SUF, RK and IT.
+ * attribute, or nothing) defined, on top of its own T, SUF, KIND and IT.
  *
  * Every loop keeps NACC independent accumulators (dot: NACC_DOT) and combines them in a
  * fixed order; with no reassociation and no contraction allowed, the vector width of the
@@ -16,7 +16,7 @@ ISA_ATTR static void BFN(sum)(const void *xv, const void *yv, size_t n, size_t b
 {
 	const T *restrict x = xv;
 	size_t i = 0;
-#if RK == RK_FLOAT
+#if KIND == BRG__FLOAT
 	/* Each accumulator is a compensated sum (TwoSum, branch-free, so it vectorizes):
 	 * s[j] + c[j] is the exact sum of its elements up to the rounding of c. */
 	double s[NACC] = {0}, c[NACC] = {0};
@@ -44,7 +44,7 @@ ISA_ATTR static void BFN(sum)(const void *xv, const void *yv, size_t n, size_t b
 #endif
 }
 
-#if RK == RK_FLOAT
+#if KIND == BRG__FLOAT
 ISA_ATTR static void BFN(sumsq)(const void *xv, const void *yv, size_t n, size_t base,
 				void *partial)
 {
@@ -146,7 +146,7 @@ ISA_ATTR static void BFN(norm2)(const void *xv, const void *yv, size_t n, size_t
 
 /* Min and max: per-lane selects (v < m ? v : m is exactly what minpd does), NaN noted in
  * a flag of the element's width so the loop stays one vector type. */
-#if RK == RK_FLOAT
+#if KIND == BRG__FLOAT
 #define MINMAX_BODY(CMP)                                                                       \
 	const T *restrict x = xv;                                                              \
 	T m[NACC];                                                                             \
@@ -213,7 +213,7 @@ ISA_ATTR static void BFN(max)(const void *xv, const void *yv, size_t n, size_t b
 }
 #undef MINMAX_BODY
 
-#if RK == RK_FLOAT
+#if KIND == BRG__FLOAT
 /* Per lane the first strict minimum and its index, then the lanes by (value, index); a NaN
  * (rare) sends the block to a scan for its first NaN. */
 #define ARG_BODY(CMP)                                                                          \
@@ -283,7 +283,7 @@ ISA_ATTR static void BFN(argmax)(const void *xv, const void *yv, size_t n, size_
 
 static const struct rops BRG__CAT3(rops_, ISA, BRG__CAT(_, SUF)) = {{
 	[BRG__R_SUM] = BFN(sum),
-#if RK == RK_FLOAT
+#if KIND == BRG__FLOAT
 	[BRG__R_SUMSQ] = BFN(sumsq),
 	[BRG__R_DOT] = BFN(dot),
 	[BRG__R_NORM2] = BFN(norm2),

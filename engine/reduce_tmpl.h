@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* reduce_tmpl.h - the reductions of one dtype: block loops for every instruction-set level,
- * their dispatch table and the kernels.  reduce.c includes it once per dtype with T, SUF,
- * DT, RK (RK_FLOAT, RK_SIGNED, RK_UNSIGNED), IT (the signed integer of T's width for float
- * flags, the 64-bit type integers sum in) and NORM_SCALED (f64 norm2 needs scaling) defined. */
+ * their dispatch table and the kernels.  reduce.c includes it once per dtype (dtype_each.h)
+ * with T, SUF, DT, KIND (BRG__FLOAT, BRG__SIGNED, BRG__UNSIGNED), IT (the signed integer of
+ * T's width for float flags, the 64-bit type integers sum in) and NORM_SCALED (f64 norm2
+ * needs scaling) defined. */
 
 #define FN(name) BRG__CAT3(name, _, SUF)
 #define KNAME(op) "brg." op "." BRG__STR(SUF)
@@ -34,7 +35,7 @@ static const struct rops *const FN(rops)[BRG__ISA_COUNT] = {
 RKERNEL(sum, BRG__R_SUM, 1)
 RKERNEL(min, BRG__R_MIN, 1)
 RKERNEL(max, BRG__R_MAX, 1)
-#if RK == RK_FLOAT
+#if KIND == BRG__FLOAT
 RKERNEL(sumsq, BRG__R_SUMSQ, 1)
 RKERNEL(dot, BRG__R_DOT, 2)
 RKERNEL(norm2, BRG__R_NORM2, 1)
@@ -49,7 +50,7 @@ static const struct rset FN(set) = {
 		[BRG__R_SUM] = &FN(kern_sum),
 		[BRG__R_MIN] = &FN(kern_min),
 		[BRG__R_MAX] = &FN(kern_max),
-#if RK == RK_FLOAT
+#if KIND == BRG__FLOAT
 		[BRG__R_SUMSQ] = &FN(kern_sumsq),
 		[BRG__R_DOT] = &FN(kern_dot),
 		[BRG__R_NORM2] = &FN(kern_norm2),
@@ -57,15 +58,15 @@ static const struct rset FN(set) = {
 		[BRG__R_ARGMAX] = &FN(kern_argmax),
 #endif
 	},
-	.float_kind = RK == RK_FLOAT,
-	.is_signed = RK == RK_SIGNED,
+	.float_kind = KIND == BRG__FLOAT,
+	.is_signed = KIND == BRG__SIGNED,
 };
 
 static const brg_kernel *const FN(list)[] = {
 	&FN(kern_sum),
 	&FN(kern_min),
 	&FN(kern_max),
-#if RK == RK_FLOAT
+#if KIND == BRG__FLOAT
 	&FN(kern_sumsq),
 	&FN(kern_dot),
 	&FN(kern_norm2),
@@ -79,6 +80,7 @@ static const brg_kernel *const FN(list)[] = {
 #undef T
 #undef SUF
 #undef DT
-#undef RK
+#undef KIND
 #undef IT
 #undef NORM_SCALED
+#undef UT

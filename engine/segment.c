@@ -56,7 +56,6 @@ static int pread_full(int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* Every check that can be made from the descriptor, before anything is mapped. */
 /* 1 when the n bytes at p are all zero. */
 static int all_zero(const unsigned char *p, size_t n)
 {
@@ -66,7 +65,13 @@ static int all_zero(const unsigned char *p, size_t n)
 	return 1;
 }
 
-static int validate_fd(int fd, unsigned flags, struct brg__trailer *t, struct stat *st)
+/* Every check that can be made from the descriptor, before anything is mapped.  The segment's
+ * identity always (what it is, its header and trailer, its checksum); its content's
+ * invariants (zero padding, a generation of at least 1) when `content`: an open maps the data
+ * and checks both, while stat, foreach and unlink, which do not, describe or remove a segment
+ * whose content is damaged. */
+static int validate_fd(int fd, unsigned flags, int content, struct brg__trailer *t,
+		       struct stat *st)
 {
 	unsigned char header[BRG_DATA_OFFSET], trailer[BRG__PAGE];
 	if (fstat(fd, st) < 0)
@@ -105,11 +110,19 @@ static int validate_fd(int fd, unsigned flags, struct brg__trailer *t, struct st
 		return r;
 	if ((r = brg__trailer_parse(trailer, header, &lay, t)))
 		return r;
+	/* Anyone who can write the object can rewrite it under us; allow that only when the
+	 * creator asked for sharing or the caller accepts foreign segments. */
+	if ((st->st_mode & 022) && !(t->flags & BRG_CREATE_SHARED) && !(flags & BRG_OPEN_ANY_OWNER))
+		return BRG_EEXPOSED;
+	if (!content)
+		return 0;
+	if (t->generation == 0)
+		return BRG_EGENERATION;
 	/* What the format keeps zero: the trailer page after the trailer, the data's page
 	 * after the data (written through a mapping, it is not covered by the checksum). */
-	size_t pad = lay.trailer_offset - BRG_DATA_OFFSET - lay.nbytes;
 	if (!all_zero(trailer + BRG__TRAILER_BYTES, sizeof trailer - BRG__TRAILER_BYTES))
 		return BRG_EPADDING;
+	size_t pad = lay.trailer_offset - BRG_DATA_OFFSET - lay.nbytes;
 	if (pad) {
 		unsigned char tail[BRG__PAGE];
 		if ((r = pread_full(fd, tail, pad, (off_t)(BRG_DATA_OFFSET + lay.nbytes))))
@@ -117,10 +130,6 @@ static int validate_fd(int fd, unsigned flags, struct brg__trailer *t, struct st
 		if (!all_zero(tail, pad))
 			return BRG_EPADDING;
 	}
-	/* Anyone who can write the object can rewrite it under us; allow that only when the
-	 * creator asked for sharing or the caller accepts foreign segments. */
-	if ((st->st_mode & 022) && !(t->flags & BRG_CREATE_SHARED) && !(flags & BRG_OPEN_ANY_OWNER))
-		return BRG_EEXPOSED;
 	return 0;
 }
 
@@ -268,8 +277,8 @@ int brg_array_create(brg_array **out, const char *name, brg_dtype dtype, int ndi
 	return brg__segment_create(out, name, dtype, ndim, shape, opts, BRG_KIND_ARRAY);
 }
 
-static int open_validated(const char *name, unsigned flags, int *fd, struct brg__trailer *t,
-			  struct stat *st)
+static int open_validated(const char *name, unsigned flags, int content, int *fd,
+			  struct brg__trailer *t, struct stat *st)
 {
 	if (!name)
 		return -EINVAL;
@@ -290,7 +299,7 @@ static int open_validated(const char *name, unsigned flags, int *fd, struct brg_
 			return BRG_ENOTREG;
 		return -errno;
 	}
-	if ((r = validate_fd(*fd, flags, t, st))) {
+	if ((r = validate_fd(*fd, flags, content, t, st))) {
 		close(*fd);
 		*fd = -1;
 	}
@@ -305,7 +314,7 @@ int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kin
 	int fd, r;
 	struct brg__trailer t;
 	struct stat st;
-	if ((r = open_validated(name, flags, &fd, &t, &st)))
+	if ((r = open_validated(name, flags, 1, &fd, &t, &st)))
 		return r;
 	if (kind >= 0 && t.kind != (uint32_t)kind) {
 		r = kind == BRG_KIND_POOL ? BRG_ENOTPOOL : BRG_ENOTARRAY;
@@ -388,7 +397,7 @@ int brg_segment_unlink(const char *name)
 	int fd, r;
 	struct brg__trailer t;
 	struct stat st;
-	if ((r = open_validated(name, BRG_OPEN_ANY_OWNER, &fd, &t, &st)))
+	if ((r = open_validated(name, BRG_OPEN_ANY_OWNER, 0, &fd, &t, &st)))
 		return r;
 	close(fd);
 	char path[BRG_NAME_MAX + 2];
@@ -403,7 +412,7 @@ int brg_segment_stat(const char *name, unsigned flags, brg_segment_info *info)
 	int fd, r;
 	struct brg__trailer t;
 	struct stat st;
-	if ((r = open_validated(name, flags & ~(unsigned)BRG_OPEN_WRITE, &fd, &t, &st)))
+	if ((r = open_validated(name, flags & ~(unsigned)BRG_OPEN_WRITE, 0, &fd, &t, &st)))
 		return r;
 	close(fd);
 	brg_segment_info in = {.size = sizeof in};

@@ -10,7 +10,7 @@
  * a compiler that contracts the expression leaves (GCC fuses the first product into the
  * second instead, so its bits differ), and the AVX2 and AVX-512 levels give the same bits.
  * The x86-64 baseline has no FMA and rounds each product first; fmaf there would be a call
- * into libm (18 ns a 3x3 pixel here, 70 times the AVX2 loop), so a machine that runs the
+ * into libm (tens of times the AVX2 loop's time a pixel), so a machine that runs the
  * baseline may differ from one that does not in the last bit of a pixel.  Any level gives
  * the same bits at any worker count.  tests/kernels/test_stencil.c runs every level against
  * that arithmetic. */

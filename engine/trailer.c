@@ -141,8 +141,6 @@ int brg__trailer_parse(const unsigned char *tr, const unsigned char *header_page
 	for (unsigned i = T_RESERVED; i < T_CHECKSUM; i++)
 		if (tr[i])
 			return BRG_EMISMATCH;
-	if (get64(tr + T_GENERATION) == 0)
-		return BRG_EGENERATION;
 	t->flags = get32(tr + T_FLAGS);
 	t->kind = get32(tr + T_KIND);
 	t->creator_uid = get32(tr + T_UID);

@@ -10,9 +10,6 @@
 
 #include "kernels.h"
 
-#define VK_FLOAT 0
-#define VK_SIGNED 1
-#define VK_UNSIGNED 2
 
 struct fill_args {
 	unsigned char bits[8]; /* the value, already converted to the array's dtype */
@@ -37,73 +34,13 @@ struct vec_set {
 	const brg_kernel *fill, *binop, *binop_ip, *scale, *axpy, *triad, *map, *map_ip;
 };
 
-#define T float
-#define SUF f32
-#define DT BRG_F32
-#define VK VK_FLOAT
-#define UT uint32_t
-#include "vec_tmpl.h"
-#define T double
-#define SUF f64
-#define DT BRG_F64
-#define VK VK_FLOAT
-#define UT uint64_t
-#include "vec_tmpl.h"
-#define T int8_t
-#define SUF i8
-#define DT BRG_I8
-#define VK VK_SIGNED
-#define UT uint32_t
-#include "vec_tmpl.h"
-#define T int16_t
-#define SUF i16
-#define DT BRG_I16
-#define VK VK_SIGNED
-#define UT uint32_t
-#include "vec_tmpl.h"
-#define T int32_t
-#define SUF i32
-#define DT BRG_I32
-#define VK VK_SIGNED
-#define UT uint32_t
-#include "vec_tmpl.h"
-#define T int64_t
-#define SUF i64
-#define DT BRG_I64
-#define VK VK_SIGNED
-#define UT uint64_t
-#include "vec_tmpl.h"
-#define T uint8_t
-#define SUF u8
-#define DT BRG_U8
-#define VK VK_UNSIGNED
-#define UT uint32_t
-#include "vec_tmpl.h"
-#define T uint16_t
-#define SUF u16
-#define DT BRG_U16
-#define VK VK_UNSIGNED
-#define UT uint32_t
-#include "vec_tmpl.h"
-#define T uint32_t
-#define SUF u32
-#define DT BRG_U32
-#define VK VK_UNSIGNED
-#define UT uint32_t
-#include "vec_tmpl.h"
-#define T uint64_t
-#define SUF u64
-#define DT BRG_U64
-#define VK VK_UNSIGNED
-#define UT uint64_t
-#include "vec_tmpl.h"
+#define BRG__DTYPE_TMPL "vec_tmpl.h"
+#include "dtype_each.h"
+#undef BRG__DTYPE_TMPL
 
-static const struct vec_set *const sets[] = {
-	[BRG_F32] = &set_f32, [BRG_F64] = &set_f64, [BRG_I8] = &set_i8,
-	[BRG_I16] = &set_i16, [BRG_I32] = &set_i32, [BRG_I64] = &set_i64,
-	[BRG_U8] = &set_u8,   [BRG_U16] = &set_u16, [BRG_U32] = &set_u32,
-	[BRG_U64] = &set_u64,
-};
+#define SET_ENTRY(...) BRG__DTYPE_ENTRY_(__VA_ARGS__, set_)
+static const struct vec_set *const sets[] = {BRG__DTYPES(SET_ENTRY)};
+#undef SET_ENTRY
 
 static const struct vec_set *set_of(const brg_array *a)
 {
@@ -136,19 +73,19 @@ size_t brg__vec_kernels(const brg_kernel **out, size_t max)
 	return at;
 }
 
-/* Whether value converts to an integer dtype exactly: an integral value in its range. */
+/* Whether value converts to an integer dtype exactly: an integral value in its range (powers
+ * of two, exact in double, bound it). */
 static int int_representable(brg_dtype dt, double v)
 {
-	double lo, hi_excl; /* powers of two and their neighbours: exact in double */
+	double lo = 0, hi_excl = 0;
 	switch (dt) {
-	case BRG_I8: lo = -128.0, hi_excl = 128.0; break;
-	case BRG_I16: lo = -32768.0, hi_excl = 32768.0; break;
-	case BRG_I32: lo = -2147483648.0, hi_excl = 2147483648.0; break;
-	case BRG_I64: lo = -9223372036854775808.0, hi_excl = 9223372036854775808.0; break;
-	case BRG_U8: lo = 0, hi_excl = 256.0; break;
-	case BRG_U16: lo = 0, hi_excl = 65536.0; break;
-	case BRG_U32: lo = 0, hi_excl = 4294967296.0; break;
-	default: lo = 0, hi_excl = 18446744073709551616.0; break;
+#define RANGE(DT, SUF, T, KIND, SIZE, NAME, DESCR, NUMPY)                                      \
+	case DT:                                                                               \
+		hi_excl = ldexp(1.0, 8 * SIZE - (KIND == BRG__SIGNED));                        \
+		lo = KIND == BRG__SIGNED ? -hi_excl : 0;                                       \
+		break;
+		BRG__DTYPES(RANGE)
+#undef RANGE
 	}
 	return v >= lo && v < hi_excl && v == trunc(v); /* NaN fails every comparison */
 }
@@ -169,22 +106,13 @@ int brg_vec_fill(brg_pool *pool, brg_array *out, double value)
 	struct fill_args a;
 	memset(&a, 0, sizeof a);
 	switch (dt) {
-#define CONV(D, TY)                                                                            \
-	case D: {                                                                              \
+#define CONV(DT, SUF, TY, KIND, SIZE, NAME, DESCR, NUMPY)                                     \
+	case DT: {                                                                             \
 		TY v = (TY)value;                                                              \
 		memcpy(a.bits, &v, sizeof v);                                                  \
 		break;                                                                         \
 	}
-		CONV(BRG_F32, float)
-		CONV(BRG_F64, double)
-		CONV(BRG_I8, int8_t)
-		CONV(BRG_I16, int16_t)
-		CONV(BRG_I32, int32_t)
-		CONV(BRG_I64, int64_t)
-		CONV(BRG_U8, uint8_t)
-		CONV(BRG_U16, uint16_t)
-		CONV(BRG_U32, uint32_t)
-		CONV(BRG_U64, uint64_t)
+		BRG__DTYPES(CONV)
 #undef CONV
 	}
 	brg_array *arrays[] = {out};

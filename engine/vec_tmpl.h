@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vec_tmpl.h - the elementwise kernels of one dtype.  vec.c includes it once per dtype with
- * T (element type), SUF (name suffix: f64...), DT (its brg_dtype), VK (VK_FLOAT, VK_SIGNED or
- * VK_UNSIGNED) and UT (the unsigned type integer arithmetic wraps in) defined. */
+ * T (element type), SUF (name suffix: f64...), DT (its brg_dtype), KIND (BRG__FLOAT, BRG__SIGNED or
+ * BRG__UNSIGNED) and UT (the unsigned type integer arithmetic wraps in) defined. */
 
 #define FN(name) BRG__CAT3(name, _, SUF)
 #define KNAME(op) "brg." op "." BRG__STR(SUF)
@@ -23,7 +23,7 @@ static int FN(k_fill)(const brg_task *t)
 	return 0;
 }
 
-#if VK == VK_FLOAT
+#if KIND == BRG__FLOAT
 #define OP_ADD(a, b) ((a) + (b))
 #define OP_SUB(a, b) ((a) - (b))
 #define OP_MUL(a, b) ((a) * (b))
@@ -39,7 +39,7 @@ static inline T FN(idiv)(T a, T b)
 {
 	if (b == 0)
 		return 0; /* defined here, unlike in C: a kernel must not trap a worker */
-#if VK == VK_SIGNED
+#if KIND == BRG__SIGNED
 	if (b == (T)-1)
 		return (T)(0 - (UT)a); /* INT_MIN / -1 wraps to INT_MIN */
 #endif
@@ -90,7 +90,7 @@ static int FN(k_binop)(const brg_task *t)
 	return 0;
 }
 
-#if VK == VK_FLOAT
+#if KIND == BRG__FLOAT
 /* f32 arithmetic goes through double (one rounding to float at the end), like vec_map. */
 BRG__CLONES_STREAM static void FN(scale_loop)(T *restrict x, double a, size_t n)
 {
@@ -167,7 +167,7 @@ static const brg_kernel FN(kern_fill) = {KNAME("fill"), FN(k_fill), BRG_KERNEL_I
 static const brg_kernel FN(kern_binop) = {KNAME("binop"), FN(k_binop), BRG_KERNEL_IDEMPOTENT};
 /* The same function when out is x or y: a re-run range would read its own output. */
 static const brg_kernel FN(kern_binop_ip) = {KNAME("binop-inplace"), FN(k_binop), 0};
-#if VK == VK_FLOAT
+#if KIND == BRG__FLOAT
 static const brg_kernel FN(kern_scale) = {KNAME("scale"), FN(k_scale), 0};
 static const brg_kernel FN(kern_axpy) = {KNAME("axpy"), FN(k_axpy), 0};
 static const brg_kernel FN(kern_triad) = {KNAME("triad"), FN(k_triad), BRG_KERNEL_IDEMPOTENT};
@@ -179,7 +179,7 @@ static const struct vec_set FN(set) = {
 	.fill = &FN(kern_fill),
 	.binop = &FN(kern_binop),
 	.binop_ip = &FN(kern_binop_ip),
-#if VK == VK_FLOAT
+#if KIND == BRG__FLOAT
 	.scale = &FN(kern_scale),
 	.axpy = &FN(kern_axpy),
 	.triad = &FN(kern_triad),
@@ -194,7 +194,7 @@ static const brg_kernel *const FN(list)[] = {
 	&FN(kern_fill),
 	&FN(kern_binop),
 	&FN(kern_binop_ip),
-#if VK == VK_FLOAT
+#if KIND == BRG__FLOAT
 	&FN(kern_scale),
 	&FN(kern_axpy),
 	&FN(kern_triad),
@@ -206,5 +206,7 @@ static const brg_kernel *const FN(list)[] = {
 #undef T
 #undef SUF
 #undef DT
-#undef VK
+#undef KIND
 #undef UT
+#undef IT
+#undef NORM_SCALED

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -186,7 +187,8 @@ typedef struct brg_array_opts {
 /** Options with every field at its default; writes sizeof(*opts) as the caller knows it. */
 static inline void brg_array_opts_init(brg_array_opts *opts)
 {
-	*opts = (brg_array_opts){.size = sizeof *opts};
+	memset(opts, 0, sizeof *opts); /* padding too: a later size's tail must be zero */
+	opts->size = sizeof *opts;
 }
 
 /**
@@ -248,8 +250,11 @@ BRG_EXPORT int64_t brg_array_generation_bump(brg_array *array);
 
 /**
  * Removes a brigade segment by name (array or pool control block) after checking that it is
- * one; mappings that are open stay valid until closed.  Never removes a non-brigade file.
- * Returns 0; -EINVAL, BRG_EBADNAME, -ENOENT, or any validation error of brg_array_open.
+ * one (its identity: header, trailer and checksum; a segment whose padding or generation is
+ * damaged is removed all the same); mappings that are open stay valid until closed.  Never
+ * removes a non-brigade file.
+ * Returns 0; -EINVAL, BRG_EBADNAME, -ENOENT, or any validation error of brg_array_open but
+ * BRG_EPADDING and BRG_EGENERATION.
  */
 BRG_EXPORT int brg_segment_unlink(const char *name);
 
@@ -281,7 +286,8 @@ typedef struct brg_segment_info {
 } brg_segment_info;
 
 /**
- * Validates the named segment (as brg_array_open with flags) and fills info.
+ * Validates the named segment (as brg_array_open with flags, but for the content's padding
+ * and generation, which it reports rather than refuses) and fills info.
  * Returns 0, or the errors of brg_array_open; -EINVAL when info->size is under
  * BRG_SEGMENT_INFO_SIZE_VER0.
  */
@@ -351,7 +357,8 @@ typedef struct brg_pool_opts {
 /** Options with every field at its default; writes sizeof(*opts) as the caller knows it. */
 static inline void brg_pool_opts_init(brg_pool_opts *opts)
 {
-	*opts = (brg_pool_opts){.size = sizeof *opts};
+	memset(opts, 0, sizeof *opts); /* padding too: a later size's tail must be zero */
+	opts->size = sizeof *opts;
 }
 
 /**
@@ -402,7 +409,9 @@ typedef enum brg_kernel_flags {
 	BRG_KERNEL_IDEMPOTENT = 0x1, /* outputs never alias inputs: a range may be re-run */
 } brg_kernel_flags;
 
-/* A kernel: its function, its flags, and its name (how spawned workers find it). */
+/* A kernel: its function, its flags, and its name (how spawned workers find it).  Final: it
+ * will not grow (what a later job needs goes in brg_job_desc); a plugin's table of them says
+ * its entries' size all the same (brg_plugin_kernels_fn). */
 typedef struct brg_kernel {
 	const char *name; /* spawn workers find the kernel by this name in the plugin */
 	brg_kernel_fn fn;
@@ -564,7 +573,8 @@ BRG_EXPORT int brg_vec_map(brg_pool *pool, brg_array *out, const brg_array *in, 
 			   const void *userdata, size_t userdata_size);
 
 /** A reduction result: floats in f (accumulated in double), signed integers in i, unsigned
- * in u; index is the flat index for argmin/argmax (first occurrence). */
+ * in u; index is the flat index for argmin/argmax (first occurrence).  This struct is final:
+ * it will not grow (a later result that needs more gets a call of its own). */
 typedef struct brg_scalar {
 	brg_dtype dtype; /* the array's dtype */
 	double f;
@@ -632,7 +642,10 @@ BRG_EXPORT int brg_pool_array_create(brg_pool *pool, brg_array **out, const char
 				     const brg_array_opts *opts);
 
 /* ---- placement and status (for tools; each call loads what it needs) ---- */
-/* Where one participant is placed: its core, first PU and cpuset. */
+#define BRG_PLACE_SIZE_VER0 72
+
+/* Where one participant is placed: its core, first PU and cpuset.  No size field:
+ * brg_topo_placement takes the size of the caller's records (their stride). */
 typedef struct brg_place {
 	int core;        /* logical index of the core (or PU where hwloc has no cores) */
 	int pu;          /* OS index of the first PU of the cpuset */
@@ -640,12 +653,16 @@ typedef struct brg_place {
 } brg_place;
 
 /**
- * The placement a pool of `workers` participants (0: the default) under `bind` would get on
- * this machine, or on the hwloc synthetic topology `synthetic` ("pack:2 core:4 pu:2") when
- * not NULL.  Writes min(count, max) entries; returns count, -EINVAL or -errno.
+ * The placement a pool of `workers` participants (0: one per core) under `bind`
+ * (BRG_BIND_DEFAULT: compact) would get on this machine, or on the hwloc synthetic topology
+ * `synthetic` ("pack:2 core:4 pu:2") when not NULL.  The environment (BRG_WORKERS, BRG_BIND)
+ * is not consulted: a caller that follows it, as `brigade topo` does, passes its values.
+ * Writes min(count, max) records of out_size bytes each (sizeof(brg_place) as the caller knows
+ * it, at least BRG_PLACE_SIZE_VER0); returns count, -EINVAL, -E2BIG (out_size over 4096) or
+ * -errno.
  */
 BRG_EXPORT int brg_topo_placement(const char *synthetic, int workers, brg_bind bind,
-				  brg_place *out, int max);
+				  brg_place *out, size_t out_size, int max);
 /** "1 package, 1 NUMA node, 2 cores, 2 PUs" into buf; returns 0, -EINVAL, -ERANGE. */
 BRG_EXPORT int brg_topo_summary(const char *synthetic, char *buf, size_t len);
 
@@ -662,6 +679,8 @@ typedef struct brg_pool_info {
 	uint64_t job_id;
 	size_t job_n;
 	int job_sched;
+	/* 1.0 */
+	long spin_us; /* how long a waiter spins before it sleeps: the option as resolved */
 } brg_pool_info;
 
 #define BRG_WORKER_STATUS_SIZE_VER0 72

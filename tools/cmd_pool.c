@@ -37,12 +37,24 @@ int brg_cli_topo(int argc, char **argv)
 	brg_bind bind = BRG_BIND_COMPACT;
 	size_t workers = 0;
 	const char *synthetic = NULL, *env;
-	if ((env = getenv("BRG_BIND")) && *env)
-		bind = !strcmp(env, "scatter") ? BRG_BIND_SCATTER
-		       : !strcmp(env, "none")  ? BRG_BIND_NONE
-					       : BRG_BIND_COMPACT;
-	if ((env = getenv("BRG_WORKERS")) && *env && brg_cli_parse_size(env, &workers) < 0)
-		workers = 0;
+	/* The defaults a pool takes from the environment, refused as a pool refuses them. */
+	if ((env = getenv("BRG_BIND")) && *env) {
+		if (!strcmp(env, "compact"))
+			bind = BRG_BIND_COMPACT;
+		else if (!strcmp(env, "scatter"))
+			bind = BRG_BIND_SCATTER;
+		else if (!strcmp(env, "none"))
+			bind = BRG_BIND_NONE;
+		else {
+			brg_cli_error("topo: BRG_BIND='%s': compact, scatter or none", env);
+			return BRG_CLI_FAIL;
+		}
+	}
+	if ((env = getenv("BRG_WORKERS")) && *env &&
+	    (brg_cli_parse_size(env, &workers) < 0 || workers < 1 || workers > 256)) {
+		brg_cli_error("topo: BRG_WORKERS='%s': 1 to 256", env);
+		return BRG_CLI_FAIL;
+	}
 	while ((c = getopt_long(argc, argv, BRG_CLI_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON:
@@ -82,7 +94,7 @@ int brg_cli_topo(int argc, char **argv)
 		brg_cli_error_code(synthetic ? synthetic : "topology", r);
 		return BRG_CLI_FAIL;
 	}
-	int n = brg_topo_placement(synthetic, (int)workers, bind, NULL, 0);
+	int n = brg_topo_placement(synthetic, (int)workers, bind, NULL, sizeof(brg_place), 0);
 	if (n < 0) {
 		brg_cli_error_code("placement", n);
 		return BRG_CLI_FAIL;
@@ -92,7 +104,7 @@ int brg_cli_topo(int argc, char **argv)
 		brg_cli_error("out of memory");
 		return BRG_CLI_FAIL;
 	}
-	brg_topo_placement(synthetic, (int)workers, bind, p, n);
+	brg_topo_placement(synthetic, (int)workers, bind, p, sizeof(brg_place), n);
 	if (json) {
 		printf("{\"topology\": ");
 		brg_cli_json_string(stdout, summary);
@@ -169,11 +181,11 @@ int brg_cli_status(int argc, char **argv)
 		brg_cli_json_string(stdout, name);
 		printf(", \"participants\": %d, \"parent_pid\": %d, \"parent_alive\": %s, "
 		       "\"start\": \"%s\", \"job_in_flight\": %s, \"job_id\": %llu, \"job_n\": %zu, "
-		       "\"job_sched\": \"%s\", \"workers\": [",
+		       "\"job_sched\": \"%s\", \"spin_us\": %ld, \"workers\": [",
 		       info.nworkers, info.parent_pid, info.parent_alive ? "true" : "false",
 		       info.start_method == BRG_START_SPAWN ? "spawn" : "fork",
 		       info.job_in_flight ? "true" : "false", (unsigned long long)info.job_id,
-		       info.job_n, sched_name(info.job_sched));
+		       info.job_n, sched_name(info.job_sched), info.spin_us);
 		for (int i = 0; i < n && i < 256; i++) {
 			printf("%s{\"index\": %d, \"pid\": %d, \"core\": %d, \"pu\": %d, \"state\": "
 			       "\"%s\", \"alive\": %s, \"range\": ",

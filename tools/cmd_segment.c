@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "dtypes.h"
 
 /* Long-only options get values past any character so getopt_long never mistakes them. */
 enum {
@@ -309,57 +310,39 @@ static int parse_float(const char *text, double max, double *out)
 	return 0;
 }
 
-#define SIGNED_CASE(dt, T, lo, hi)                                                         \
-	case dt: {                                                                         \
-		long long v;                                                               \
-		if (parse_signed(text, lo, hi, &v))                                        \
-			return -1;                                                         \
-		T x = (T)v;                                                                \
-		memcpy(elem, &x, sizeof x);                                                \
-		return 0;                                                                  \
-	}
-#define UNSIGNED_CASE(dt, T, hi)                                                           \
-	case dt: {                                                                         \
-		unsigned long long v;                                                      \
-		if (parse_unsigned(text, hi, &v))                                          \
-			return -1;                                                         \
-		T x = (T)v;                                                                \
-		memcpy(elem, &x, sizeof x);                                                \
-		return 0;                                                                  \
-	}
-
 /* Converts text to one element of dtype, in memory order, into elem; 0, or -1 when text is
- * not a number of that dtype's kind or lies outside its range. */
+ * not a number of that dtype's kind or lies outside its range.  One case per dtype of the
+ * library's list, its range from its kind and size. */
 static int parse_element(brg_dtype dtype, const char *text, unsigned char elem[8])
 {
-	double d;
 	switch (dtype) {
-	case BRG_F32: {
-		if (parse_float(text, FLT_MAX, &d))
-			return -1;
-		float f = (float)d;
-		memcpy(elem, &f, sizeof f);
-		return 0;
+#define ELEMENT(DT, SUF, T, KIND, SIZE, NAME, DESCR, NUMPY)                                    \
+	case DT: {                                                                             \
+		T x;                                                                           \
+		if (KIND == BRG__FLOAT) {                                                      \
+			double d;                                                              \
+			if (parse_float(text, SIZE == 4 ? FLT_MAX : DBL_MAX, &d))              \
+				return -1;                                                     \
+			x = (T)d;                                                              \
+		} else if (KIND == BRG__SIGNED) {                                              \
+			long long hi = (long long)(UINT64_MAX >> (65 - 8 * SIZE)), v;          \
+			if (parse_signed(text, -hi - 1, hi, &v))                               \
+				return -1;                                                     \
+			x = (T)v;                                                              \
+		} else {                                                                       \
+			unsigned long long v;                                                  \
+			if (parse_unsigned(text, UINT64_MAX >> (64 - 8 * SIZE), &v))            \
+				return -1;                                                     \
+			x = (T)v;                                                              \
+		}                                                                              \
+		memcpy(elem, &x, sizeof x);                                                    \
+		return 0;                                                                      \
 	}
-	case BRG_F64:
-		if (parse_float(text, DBL_MAX, &d))
-			return -1;
-		memcpy(elem, &d, sizeof d);
-		return 0;
-	SIGNED_CASE(BRG_I8, int8_t, INT8_MIN, INT8_MAX)
-	SIGNED_CASE(BRG_I16, int16_t, INT16_MIN, INT16_MAX)
-	SIGNED_CASE(BRG_I32, int32_t, INT32_MIN, INT32_MAX)
-	SIGNED_CASE(BRG_I64, int64_t, INT64_MIN, INT64_MAX)
-	UNSIGNED_CASE(BRG_U8, uint8_t, UINT8_MAX)
-	UNSIGNED_CASE(BRG_U16, uint16_t, UINT16_MAX)
-	UNSIGNED_CASE(BRG_U32, uint32_t, UINT32_MAX)
-	UNSIGNED_CASE(BRG_U64, uint64_t, UINT64_MAX)
+		BRG__DTYPES(ELEMENT)
+#undef ELEMENT
 	}
 	return -1;
 }
-
-#undef SIGNED_CASE
-#undef UNSIGNED_CASE
 
 /* Only the element's width matters once it is encoded: one loop per width, not per dtype. */
 #define FILL_AS(T)                                                                         \

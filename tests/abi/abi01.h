@@ -96,6 +96,12 @@ typedef struct abi01_worker_status {
 	uint64_t busy_ns;
 } abi01_worker_status;
 
+typedef struct abi01_place {
+	int core;
+	int pu;
+	char cpuset[64];
+} abi01_place;
+
 typedef struct abi01_kernel {
 	const char *name;
 	brg_kernel_fn fn;

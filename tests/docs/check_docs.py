@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # check_docs.py - the documents stay true to the code: README's code is taken from the
-# examples (each C block names its example, and each of its lines is a line of that file),
+# examples (each C block names its example, and is an excerpt of it, in order, "/* ... */"
+# marking what it leaves out),
 # README stays a short page, and the manual has a page for every exported function and public
 # type, each of which groff reads without a warning (where groff is installed).
 # usage: check_docs.py SOURCE_ROOT BUILT_MAN_DIR
@@ -33,9 +34,22 @@ for block in blocks:
     check(m is not None, "a README C block names its example (%r)" % lines[0])
     if not m:
         continue
-    src = {l.strip() for l in open(os.path.join(root, m.group(1)), encoding="utf-8")}
-    missing = [l for l in lines[1:] if l.strip() and l.strip() not in src]
-    check(not missing, "README's lines from %s are its lines (not: %s)" % (m.group(1), missing))
+    # In the file's order: lines that follow each other in README follow each other in the
+    # file; a "/* ... */" line marks where README leaves some out.
+    src = [l.strip() for l in open(os.path.join(root, m.group(1)), encoding="utf-8")
+           if l.strip()]
+    pos, together, wrong = 0, False, None
+    for line in (l.strip() for l in lines[1:] if l.strip()):
+        if line == "/* ... */":
+            together = False
+            continue
+        at = src.index(line, pos) if line in src[pos:] else -1
+        if at < 0 or (together and at != pos):
+            wrong = line
+            break
+        pos, together = at + 1, True
+    check(wrong is None, "README's lines from %s are its lines, in its order (not: %r)"
+          % (m.group(1), wrong))
 
 header = os.path.join(root, "include", "brigade.h")
 mapfile = os.path.join(root, "engine", "libbrigade.map")

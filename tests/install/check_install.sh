@@ -24,39 +24,39 @@ check() { # check LABEL COMMAND...: one check, its output kept in $dest/out
 }
 
 check "meson install into a DESTDIR" meson install -C "$build" --destdir "$dest" --quiet
-prefix=$(meson introspect --buildoptions "$build" |
-	/usr/bin/python3 -c 'import json, sys
+dirs=$(meson introspect --buildoptions "$build" |
+	/usr/bin/python3 -c 'import json, os, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
-print(o["prefix"], o["libdir"])')
-read -r pfx libdir <<<"$prefix"
-root=$dest$pfx
-lib=$root/$libdir
+print(*(os.path.join(o["prefix"], o[k]) for k in ("bindir", "libdir", "libexecdir", "datadir",
+                                                 "mandir")))')
+read -r bindir libdir libexecdir datadir mandir <<<"$dirs"
+bin=$dest$bindir lib=$dest$libdir libexec=$dest$libexecdir data=$dest$datadir man=$dest$mandir
 cd "$dest" || exit 1 # outside the source and build trees
 
-check "the installed CLI runs" "$root/bin/brigade" --help
+check "the installed CLI runs" "$bin/brigade" --help
 check "... and loads the installed library" sh -c \
-	"test \"\$(realpath \"\$(ldd '$root/bin/brigade' | awk '/libbrigade/ {print \$3}')\")\" = \"\$(realpath '$lib/libbrigade.so.1')\""
+	"test \"\$(realpath \"\$(ldd '$bin/brigade' | awk '/libbrigade/ {print \$3}')\")\" = \"\$(realpath '$lib/libbrigade.so.1')\""
 export PKG_CONFIG_PATH=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest
 check "pkg-config knows it" sh -c "pkg-config --modversion brigade | grep -qx '$(meson introspect --projectinfo "$build" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')'"
 check "the installed bench runs, its peers found beside it" sh -c "
-	'$root/bin/brigade' bench --quick --json --workers 1 --kernels triad,dot --rounds 1 \
+	'$bin/brigade' bench --quick --json --workers 1 --kernels triad,dot --rounds 1 \
 		--out '$dest/results' >'$dest/bench.json' &&
 	/usr/bin/python3 -c '
 import json, sys
 recs = json.load(open(sys.argv[1]))[\"records\"]
 ok = {r[\"impl\"] for r in recs if r[\"status\"] in (\"ok\", \"skipped\")}
 sys.exit(0 if {\"brigade\", \"serial\", \"openmp\", \"openblas\"} <= ok else 1)' '$dest/bench.json'"
-ex=$root/share/doc/brigade/examples/user_kernel.c
+ex=$data/doc/brigade/examples/user_kernel.c
 check "an installed example builds with pkg-config" sh -c \
 	"cc -o '$dest/user_kernel' '$ex' \$(pkg-config --cflags --libs brigade) -lm -Wl,-rpath,'$lib'"
 check "... and runs" "$dest/user_kernel"
-check "a spawn pool finds the installed worker" sh -c \
+check "a spawn pool runs the installed worker, found beside the library" sh -c \
 	"cc -o '$dest/spawn_check' '$src/tests/install/spawn_check.c' \$(pkg-config --cflags --libs brigade) -Wl,-rpath,'$lib' &&
-	 '$dest/spawn_check' '$build/tests/kernels/libkplugin.so'"
-check "the manual is installed" test -f "$root/share/man/man3/brg_pool_create.3" -a \
-	-f "$root/share/man/man7/brigade.7" -a -f "$root/share/man/man1/brigade.1"
+	 test \"\$('$dest/spawn_check' '$build/tests/kernels/libkplugin.so' | xargs realpath)\" = \"\$(realpath '$libexec/brigade-worker')\""
+check "the manual is installed" test -f "$man/man3/brg_pool_create.3" -a \
+	-f "$man/man7/brigade.7" -a -f "$man/man1/brigade.1"
 if command -v man >/dev/null; then
-	check "man brg_pool_create" sh -c "MANPATH='$root/share/man' man -P cat brg_pool_create 2>/dev/null | grep -q 'brg_pool_create'"
+	check "man brg_pool_create" sh -c "MANPATH='$man' man -P cat brg_pool_create 2>/dev/null | grep -q 'brg_pool_create'"
 fi
 echo "install: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* spawn_check.c - built against an installed brigade: a spawn pool whose workers are the
- * installed brigade-worker, found beside the installed library with no path given.
+ * installed brigade-worker, found beside the installed library with no path given; prints
+ * the executable its worker runs.
  * usage: spawn_check PLUGIN */
 #include <brigade.h>
+#include <limits.h>
 #include <stdio.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {
@@ -20,7 +23,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "spawn pool: %s (%s)\n", brg_strerror(r), brg_err_name(r));
 		return 1;
 	}
+	char link[64], exe[PATH_MAX];
+	snprintf(link, sizeof link, "/proc/%d/exe", brg_pool_worker_pid(pool, 1));
+	ssize_t n = readlink(link, exe, sizeof exe - 1);
 	brg_pool_destroy(pool);
-	printf("spawn pool of 2 from %s: ok\n", brg_version());
+	if (n <= 0)
+		return 1;
+	exe[n] = 0;
+	printf("%s\n", exe);
 	return 0;
 }

@@ -30,7 +30,7 @@ static int single_pu(const char *text)
 static void check_compact(const struct topo *t, int w)
 {
 	brg_place pl[MAXW];
-	int r = brg_topo_placement(t->desc, w, BRG_BIND_COMPACT, pl, MAXW);
+	int r = brg_topo_placement(t->desc, w, BRG_BIND_COMPACT, pl, sizeof(brg_place), MAXW);
 	REQUIRE_EQ(r, w);
 	int pus_per_core = t->pus / t->cores;
 	int used[MAXW] = {0};
@@ -75,7 +75,7 @@ static void check_compact(const struct topo *t, int w)
 static void check_scatter(const struct topo *t, int w)
 {
 	brg_place pl[MAXW];
-	int r = brg_topo_placement(t->desc, w, BRG_BIND_SCATTER, pl, MAXW);
+	int r = brg_topo_placement(t->desc, w, BRG_BIND_SCATTER, pl, sizeof(brg_place), MAXW);
 	REQUIRE_EQ(r, w);
 	int pus_per_core = t->pus / t->cores;
 	int cores_per_pack = t->cores / t->packages, cores_per_group = t->cores / t->groups;
@@ -134,7 +134,7 @@ static void check_scatter(const struct topo *t, int w)
 static void check_none(const struct topo *t, int w)
 {
 	brg_place pl[MAXW];
-	REQUIRE_EQ(brg_topo_placement(t->desc, w, BRG_BIND_NONE, pl, MAXW), w);
+	REQUIRE_EQ(brg_topo_placement(t->desc, w, BRG_BIND_NONE, pl, sizeof(brg_place), MAXW), w);
 	char all[64];
 	snprintf(all, sizeof all, "0-%d", t->pus - 1);
 	for (int i = 0; i < w; i++) {
@@ -157,7 +157,7 @@ static void test_synthetic(void)
 			check_none(t, ws[j]);
 		}
 		/* Default: one per core. */
-		CHECK_EQ(brg_topo_placement(t->desc, 0, BRG_BIND_COMPACT, NULL, 0), t->cores);
+		CHECK_EQ(brg_topo_placement(t->desc, 0, BRG_BIND_COMPACT, NULL, sizeof(brg_place), 0), t->cores);
 		char buf[128];
 		CHECK_EQ(brg_topo_summary(t->desc, buf, sizeof buf), 0);
 		if (strcmp(buf, t->summary))
@@ -167,11 +167,11 @@ static void test_synthetic(void)
 	}
 	/* Scatter puts the first two participants in different packages. */
 	brg_place pl[3];
-	REQUIRE_EQ(brg_topo_placement(topos[0].desc, 3, BRG_BIND_SCATTER, pl, 3), 3);
+	REQUIRE_EQ(brg_topo_placement(topos[0].desc, 3, BRG_BIND_SCATTER, pl, sizeof(brg_place), 3), 3);
 	CHECK(pl[0].core / 16 != pl[1].core / 16);
 	/* And four participants on four NUMA nodes. */
 	brg_place p4[4];
-	REQUIRE_EQ(brg_topo_placement(topos[0].desc, 4, BRG_BIND_SCATTER, p4, 4), 4);
+	REQUIRE_EQ(brg_topo_placement(topos[0].desc, 4, BRG_BIND_SCATTER, p4, sizeof(brg_place), 4), 4);
 	int seen = 0;
 	for (int i = 0; i < 4; i++)
 		seen |= 1 << (p4[i].core / 8);
@@ -182,19 +182,19 @@ static void test_bad_args(void)
 {
 	brg_place pl[8];
 	const char *d = topos[1].desc;
-	CHECK_EQ(brg_topo_placement(d, -1, BRG_BIND_COMPACT, pl, 8), -EINVAL);
-	CHECK_EQ(brg_topo_placement(d, 2, (brg_bind)-1, pl, 8), -EINVAL);
-	CHECK_EQ(brg_topo_placement(d, 2, (brg_bind)4, pl, 8), -EINVAL);
-	CHECK_EQ(brg_topo_placement(d, 2, 7, pl, 8), -EINVAL);
-	CHECK_EQ(brg_topo_placement(d, 2, BRG_BIND_COMPACT, pl, -1), -EINVAL);
-	CHECK_EQ(brg_topo_placement(d, 2, BRG_BIND_COMPACT, NULL, 2), -EINVAL);
-	CHECK_EQ(brg_topo_placement("bogus:3 nonsense", 2, BRG_BIND_COMPACT, pl, 8), -EINVAL);
+	CHECK_EQ(brg_topo_placement(d, -1, BRG_BIND_COMPACT, pl, sizeof(brg_place), 8), -EINVAL);
+	CHECK_EQ(brg_topo_placement(d, 2, (brg_bind)-1, pl, sizeof(brg_place), 8), -EINVAL);
+	CHECK_EQ(brg_topo_placement(d, 2, (brg_bind)4, pl, sizeof(brg_place), 8), -EINVAL);
+	CHECK_EQ(brg_topo_placement(d, 2, 7, pl, sizeof(brg_place), 8), -EINVAL);
+	CHECK_EQ(brg_topo_placement(d, 2, BRG_BIND_COMPACT, pl, sizeof(brg_place), -1), -EINVAL);
+	CHECK_EQ(brg_topo_placement(d, 2, BRG_BIND_COMPACT, NULL, sizeof(brg_place), 2), -EINVAL);
+	CHECK_EQ(brg_topo_placement("bogus:3 nonsense", 2, BRG_BIND_COMPACT, pl, sizeof(brg_place), 8), -EINVAL);
 	char buf[64];
 	CHECK_EQ(brg_topo_summary("bogus:3 nonsense", buf, sizeof buf), -EINVAL);
 	CHECK_EQ(brg_topo_summary(d, NULL, 64), -EINVAL);
 	/* max below the count: the count, and only max entries written. */
 	memset(pl, 0x7b, sizeof pl);
-	CHECK_EQ(brg_topo_placement(d, 6, BRG_BIND_COMPACT, pl, 2), 6);
+	CHECK_EQ(brg_topo_placement(d, 6, BRG_BIND_COMPACT, pl, sizeof(brg_place), 2), 6);
 	CHECK_EQ(pl[1].core, 1);
 	CHECK_EQ(pl[2].core, 0x7b7b7b7b);
 }
@@ -213,8 +213,8 @@ static void test_real(void)
 	int units = cores > 0 ? cores : pus;
 	printf("this machine: %d packages, %d NUMA nodes, %d cores, %d PUs\n", packs, numas,
 	       cores, pus);
-	CHECK_EQ(brg_topo_placement(NULL, 0, BRG_BIND_COMPACT, NULL, 0), units);
-	CHECK_EQ(brg_topo_placement(NULL, 0, BRG_BIND_SCATTER, NULL, 0), units);
+	CHECK_EQ(brg_topo_placement(NULL, 0, BRG_BIND_COMPACT, NULL, sizeof(brg_place), 0), units);
+	CHECK_EQ(brg_topo_placement(NULL, 0, BRG_BIND_SCATTER, NULL, sizeof(brg_place), 0), units);
 	char buf[256], want[256];
 	snprintf(want, sizeof want, "%d package%s, %d NUMA node%s, %d core%s, %d PU%s", packs,
 		 packs == 1 ? "" : "s", numas, numas == 1 ? "" : "s", cores, cores == 1 ? "" : "s",
@@ -225,7 +225,7 @@ static void test_real(void)
 	/* One per core: distinct cores. */
 	brg_place *pl = calloc((size_t)units, sizeof *pl);
 	REQUIRE(pl != NULL);
-	REQUIRE_EQ(brg_topo_placement(NULL, units, BRG_BIND_COMPACT, pl, units), units);
+	REQUIRE_EQ(brg_topo_placement(NULL, units, BRG_BIND_COMPACT, pl, sizeof(brg_place), units), units);
 	for (int i = 0; i < units; i++) {
 		CHECK_EQ(pl[i].core, i);
 		CHECK(pl[i].pu >= 0);

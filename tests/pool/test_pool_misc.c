@@ -160,9 +160,18 @@ static void test_env(void)
 	brg_pool_destroy(p);
 	unsetenv("BRG_BIND");
 
+	/* The spin the pool took, as its control block says. */
+	brg_pool_info info = {.size = sizeof info};
 	setenv("BRG_WAIT", "soon", 1);
 	CHECK_EQ(create_with(&p, 2, 0, 0, 0, name), -EINVAL);
-	REQUIRE_EQ(create_with(&p, 2, 0, 0, 50, name), 0); /* chosen: not consulted */
+	REQUIRE_EQ(create_with(&p, 2, 0, 0, 70, name), 0); /* chosen: not consulted */
+	CHECK_EQ(brg_pool_status(name, &info, NULL, 0, 0), 2);
+	CHECK_EQ(info.spin_us, 70);
+	brg_pool_destroy(p);
+	unsetenv("BRG_WAIT");
+	REQUIRE_EQ(create_with(&p, 2, 0, 0, 0, name), 0); /* the built-in default */
+	CHECK_EQ(brg_pool_status(name, &info, NULL, 0, 0), 2);
+	CHECK_EQ(info.spin_us, 50);
 	brg_pool_destroy(p);
 	/* No spinning at all, from the environment or asked for: every wait sleeps on the
 	 * futex. */
@@ -170,10 +179,17 @@ static void test_env(void)
 	long spins[] = {0, BRG_SPIN_NONE};
 	for (int i = 0; i < 2; i++) {
 		REQUIRE_EQ(create_with(&p, 2, 0, 0, spins[i], name), 0);
+		CHECK_EQ(brg_pool_status(name, &info, NULL, 0, 0), 2);
+		CHECK_EQ(info.spin_us, 0);
 		for (int k = 0; k < 20; k++)
 			run_count(p, a, (brg_schedule){BRG_SCHED_GUIDED, 1});
 		brg_pool_destroy(p);
 	}
+	setenv("BRG_WAIT", "120", 1);
+	REQUIRE_EQ(create_with(&p, 2, 0, 0, 0, name), 0); /* left zero: the environment's */
+	CHECK_EQ(brg_pool_status(name, &info, NULL, 0, 0), 2);
+	CHECK_EQ(info.spin_us, 120);
+	brg_pool_destroy(p);
 	unsetenv("BRG_WAIT");
 	brg_segment_info si = {.size = sizeof si};
 	CHECK_EQ(brg_segment_stat(name, 0, &si), -ENOENT);
@@ -257,7 +273,7 @@ static void test_status(void)
 	CHECK_EQ(info.job_sched, BRG_SCHED_DYNAMIC);
 	uint64_t chunks = 0;
 	brg_place pl[P];
-	REQUIRE_EQ(brg_topo_placement(NULL, P, BRG_BIND_COMPACT, pl, P), P);
+	REQUIRE_EQ(brg_topo_placement(NULL, P, BRG_BIND_COMPACT, pl, sizeof(brg_place), P), P);
 	for (int i = 0; i < P; i++) {
 		CHECK_EQ(ws[i].index, i);
 		CHECK_EQ(ws[i].pid, i ? brg_pool_worker_pid(pool, i) : getpid());
@@ -425,7 +441,7 @@ static void test_sizes(void)
 	brg_pool_destroy(pool);
 
 	/* Default: one per core of this machine. */
-	int cores = brg_topo_placement(NULL, 0, BRG_BIND_COMPACT, NULL, 0);
+	int cores = brg_topo_placement(NULL, 0, BRG_BIND_COMPACT, NULL, sizeof(brg_place), 0);
 	REQUIRE(cores >= 1);
 	brg_pool_opts o;
 	brg_pool_opts_init(&o);

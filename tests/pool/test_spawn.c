@@ -2,7 +2,8 @@
 /* test_spawn.c - pools whose workers are exec'd (BRG_START_SPAWN) and find kernels by name in
  * a plugin: results, an unknown kernel, a replaced worker, start failures, and a destroy
  * that leaves nothing behind; a dead worker's range that nobody re-runs.
- * Usage: test_spawn WORKER PLUGIN run|lostretry. */
+ * Usage: test_spawn WORKER PLUGIN run|lostretry|entries PADDED TAIL SHORT (plugins whose
+ * entries are longer with a zero tail, longer with another, shorter). */
 #include <limits.h>
 #include <sys/wait.h>
 
@@ -320,11 +321,31 @@ static void test_start_failures(void)
 	CHECK_EQ(errno, ECHILD);
 }
 
+/* Plugin tables read under the extensible-struct rule: a longer entry whose tail is zero
+ * loads and its kernels run; a tail this library cannot know, or an entry shorter than the
+ * first published brg_kernel, keeps the workers from starting. */
+static void test_entries(const char *padded, const char *tail, const char *shorter)
+{
+	brg_pool *pool = NULL;
+	REQUIRE_EQ(spawn_pool(&pool, 2, "spw-padded", worker_path, padded), 0);
+	brg_array *a = test_array_new("spw-padded-arr", BRG_I64, 10007);
+	check_squares(pool, a, (brg_schedule){BRG_SCHED_DYNAMIC, 64}, "padded entries");
+	brg_pool_destroy(pool);
+	test_array_drop(a);
+	pool = (brg_pool *)&pool;
+	CHECK_EQ(spawn_pool(&pool, 2, "spw-tail", worker_path, tail), -ENOEXEC);
+	CHECK(pool == NULL);
+	CHECK_EQ(spawn_pool(&pool, 2, "spw-short", worker_path, shorter), -ENOEXEC);
+	CHECK(pool == NULL);
+}
+
 int main(int argc, char **argv)
 {
 	test_init_pools();
-	if (argc != 4 || (strcmp(argv[3], "run") && strcmp(argv[3], "lostretry"))) {
-		fprintf(stderr, "usage: %s WORKER PLUGIN run|lostretry\n", argv[0]);
+	if (argc != 7 ||
+	    (strcmp(argv[3], "run") && strcmp(argv[3], "lostretry") && strcmp(argv[3], "entries"))) {
+		fprintf(stderr, "usage: %s WORKER PLUGIN run|lostretry|entries PADDED TAIL SHORT\n",
+			argv[0]);
 		return 2;
 	}
 	worker_path = argv[1];
@@ -335,6 +356,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[3], "lostretry")) {
 		test_lost_retry();
+	} else if (!strcmp(argv[3], "entries")) {
+		test_entries(argv[4], argv[5], argv[6]);
 	} else {
 		test_run();
 		test_env_worker_path();

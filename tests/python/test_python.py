@@ -503,6 +503,11 @@ def corruption_codes():
         n = fresh("c%d" % i)
         mutate(n)
         expect(label, n, code)
+        if code in ("BRG_EPADDING", "BRG_EGENERATION"):
+            # The content is damaged, not the identity: info describes it, unlink removes it.
+            check("%s: info describes it" % label, bs.info(n)["name"] == n)
+            bs.unlink(n)
+            check("%s: unlink removes it" % label, not os.path.exists(path(n)))
 
     # The header parser takes what Python's syntax allows for these keys and nothing more, the
     # same as npy.c: each text is written into the header and the checksum recomputed.

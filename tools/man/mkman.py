@@ -175,6 +175,7 @@ def parse_header(path):
     for name, text, at in macros:  # a marker the tokenizer finds where the macro stood
         src = src[:at] + "@MACRO:" + name + "@" + src[at + len(name) + 8:]
     token = re.compile(r"/\*.*?\*/|BRG_EXPORT\b[^;]*;"
+                       r"|static inline [^;{]*\bbrg_\w+\s*\([^)]*\)\s*\{.*?\n\}"
                        r"|typedef\s+(?:struct|enum)\s+\w+\s*\{.*?\}\s*\w+\s*;"
                        r"|typedef\s+struct\s+\w+\s+\w+\s*;"
                        r"|typedef\s+[^;{]*\(\s*\*\s*\w+\s*\)[^;]*;|@MACRO:(\w+)@", re.S)
@@ -199,6 +200,9 @@ def parse_header(path):
             name, kind, text = m.group(1), "macro", defs[m.group(1)]
         elif text.startswith("BRG_EXPORT"):
             name, kind = re.search(r"\b(brg_\w+)\s*\(", text).group(1), "function"
+        elif text.startswith("static inline"):
+            name, kind = re.search(r"\b(brg_\w+)\s*\(", text).group(1), "function"
+            text = text[:text.index("{")].strip() + ";"  # the prototype; the body is the header's
         elif "(*" in text.replace(" ", ""):
             name, kind = re.search(r"\(\s*\*\s*(\w+)\s*\)", text).group(1), "type"
         else:
@@ -221,7 +225,15 @@ def proto_lines(text):
     if len(text) <= 78:
         return [text]
     head, args = text.split("(", 1)
-    args = [a.strip() for a in args.rstrip(");").split(",")]
+    parts, depth, cur = [], 0, ""
+    for ch in args.rstrip(";")[:-1]:  # the list inside the outer parentheses
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    args = parts + [cur.strip()]
     pad = " " * (len(head) + 1)
     return [head + "(" + args[0] + ","] + [pad + a + "," for a in args[1:-1]] + \
         [pad + args[-1] + ");"]
@@ -234,7 +246,12 @@ def summary_of(d):
     first = re.split(r"(?<=\.)\s", d.comment[0])[0].rstrip(".")
     while first.count("(") > first.count(")"):  # a sentence that ends inside parentheses
         first = first[:first.rindex("(")].rstrip(" ,;:")
-    return first if len(first) < 110 else first[:107].rsplit(" ", 1)[0] + "..."
+    if len(first) >= 110:
+        first = first[:107].rsplit(" ", 1)[0]
+        while first.count("(") > first.count(")"):
+            first = first[:first.rindex("(")].rstrip(" ,;:")
+        first += "..."
+    return first
 
 
 def function_page(d, decls, version):
@@ -256,15 +273,21 @@ def function_page(d, decls, version):
     for p in desc or [d.comment[0] if d.comment else "See brigade(7)."]:
         out += [".PP", inline(p)]
     out += [".SH RETURN VALUE"]
-    if re.match(r"\s*BRG_EXPORT\s+void\s", d.text):
+    returns = re.match(r"\s*(?:BRG_EXPORT|static inline)\s+(.*?)\b" + d.name + r"\s*\(",
+                       d.text, flags=re.S).group(1).strip()
+    if returns == "void":
         out += ["None."]
     elif ret:
         out += [inline(ret)]
-    else:
+    elif returns in ("int", "int64_t"):
         out += ["As DESCRIPTION says; a negative code is an error: see \\fBbrg_strerror\\fR(3) "
                 "and \\fBbrigade\\fR(7)."]
-    same = sorted({x.name for x in decls if x.kind == "function" and x.group == d.group
-                   and x.name != d.name})[:12]
+    else:
+        out += ["As DESCRIPTION says."]
+    prefix = "_".join(d.name.split("_")[:2])  # brg_segment, brg_pool...
+    group = {x.name for x in decls if x.kind == "function" and x.group == d.group
+             and x.name != d.name}
+    same = sorted(group, key=lambda n: (not n.startswith(prefix + "_"), n))[:12]
     if d.group and len(d.group) > 1:  # what its section of the header says of every call
         out += [".SH NOTES", "Of every call under \\fI%s\\fR:" % inline(d.group[0].rstrip("."))]
         for p in d.group[1:]:

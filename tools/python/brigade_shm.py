@@ -442,8 +442,6 @@ def _parse_trailer(tr, header_page, lay, segment=None):
             or kind > KIND_POOL or tuple(shape) != want_shape
             or any(tr[_T_RESERVED:_T_CHECKSUM])):
         raise SegmentError("BRG_EMISMATCH", segment)
-    if generation == 0:
-        raise SegmentError("BRG_EGENERATION", segment)
     return {"flags": flags, "kind": kind, "creator_uid": uid, "creator_pid": pid,
             "created_ns": created_ns, "generation": generation}
 
@@ -462,9 +460,11 @@ def _pread_full(fd, length, offset, segment):
     return b"".join(chunks)
 
 
-def _validate_fd(fd, segment, allow_other_owner):
+def _validate_fd(fd, segment, allow_other_owner, content=True):
     """Every check that can be made from the descriptor, in segment.c's order, before
-    anything is mapped.  Returns (layout, trailer fields, stat)."""
+    anything is mapped: the segment's identity always, its content's invariants (zero
+    padding, a generation of at least 1) when content (an open; info, ls and unlink describe
+    or remove a damaged segment).  Returns (layout, trailer fields, stat)."""
     st = _os.fstat(fd)
     if not _stat.S_ISREG(st.st_mode):
         raise SegmentError("BRG_ENOTREG", segment)
@@ -492,20 +492,24 @@ def _validate_fd(fd, segment, allow_other_owner):
                                                                          lay.file_bytes))
     page = _pread_full(fd, PAGE, lay.trailer_offset, segment)
     t = _parse_trailer(page[:_TRAILER_BYTES], header, lay, segment)
+    # Anyone who can write the object can rewrite it under us; allow that only when the
+    # creator asked for sharing or the caller accepts foreign segments.
+    if st.st_mode & 0o022 and not t["flags"] & CREATE_SHARED and not allow_other_owner:
+        raise SegmentError("BRG_EEXPOSED", segment, "mode %o" % (st.st_mode & 0o7777))
+    if not content:
+        return lay, t, st
+    if t["generation"] == 0:
+        raise SegmentError("BRG_EGENERATION", segment)
     # What the format keeps zero: the trailer page after the trailer, the data's page after
     # the data (written through a mapping, it is not covered by the checksum).
     pad = lay.trailer_offset - DATA_OFFSET - lay.nbytes
     if any(page[_TRAILER_BYTES:]) or (
             pad and any(_pread_full(fd, pad, DATA_OFFSET + lay.nbytes, segment))):
         raise SegmentError("BRG_EPADDING", segment)
-    # Anyone who can write the object can rewrite it under us; allow that only when the
-    # creator asked for sharing or the caller accepts foreign segments.
-    if st.st_mode & 0o022 and not t["flags"] & CREATE_SHARED and not allow_other_owner:
-        raise SegmentError("BRG_EEXPOSED", segment, "mode %o" % (st.st_mode & 0o7777))
     return lay, t, st
 
 
-def _open_validated(name, write, allow_other_owner):
+def _open_validated(name, write, allow_other_owner, content=True):
     """Opens /dev/shm/NAME and validates it; returns (fd, layout, trailer, stat)."""
     path = _check_name(name)
     # O_NONBLOCK: a FIFO planted in /dev/shm must fail as BRG_ENOTREG, not block the open;
@@ -513,7 +517,7 @@ def _open_validated(name, write, allow_other_owner):
     flags = (_os.O_RDWR if write else _os.O_RDONLY) | _os.O_CLOEXEC | _os.O_NOFOLLOW
     fd = _os.open(path, flags | _os.O_NONBLOCK)
     try:
-        lay, t, st = _validate_fd(fd, name, allow_other_owner)
+        lay, t, st = _validate_fd(fd, name, allow_other_owner, content)
     except BaseException:
         _os.close(fd)
         raise
@@ -603,11 +607,12 @@ def create(name, dtype, shape, persistent=False, mode=0o600, fill=None, *, share
 
 
 def info(name, allow_other_owner=False):
-    """Validates NAME (as open does) and returns its trailer fields without mapping the data:
+    """Validates NAME (as brg_segment_stat does: its identity, not its content's padding) and
+    returns its trailer fields without mapping the data:
     name, kind, dtype (numpy), dtype_name ("f64"), dtype_code, shape, ndim, nbytes,
     file_bytes, flags, persistent, shared, mode, creator_uid, creator_pid, creator_alive,
     created_ns, generation."""
-    fd, lay, t, st = _open_validated(name, False, allow_other_owner)
+    fd, lay, t, st = _open_validated(name, False, allow_other_owner, content=False)
     _os.close(fd)
     return {
         "name": name,
@@ -635,7 +640,7 @@ def unlink(name):
     """Removes NAME after checking it is a brigade segment (of any owner, as
     brg_segment_unlink does); mappings stay valid.  Never removes a non-brigade file: raises
     SegmentError for one, FileNotFoundError when NAME is missing."""
-    fd, _, _, _ = _open_validated(name, False, True)
+    fd, _, _, _ = _open_validated(name, False, True, content=False)
     _os.close(fd)
     _os.unlink(SHM_DIR + "/" + name)
 
@@ -655,7 +660,7 @@ def list(allow_other_owner=False):  # noqa: A001 - mirrors brg_segment_foreach
 
 
 def _open_validated_close(name, allow_other_owner):
-    fd, _, _, _ = _open_validated(name, False, allow_other_owner)
+    fd, _, _, _ = _open_validated(name, False, allow_other_owner, content=False)
     _os.close(fd)
 
 
