@@ -30,7 +30,7 @@
 #include "loops.h"
 
 #define BENCH_LOOP(name) serial_##name
-/* Compiled for the instruction sets brigade's kernels are (engine/kernels.h) and picked at
+/* Compiled for the instruction sets brigade's kernels are (engine/kernels/kernels.h) and picked at
  * load time, so that a comparison measures the parallel machinery, not the vector width.  Not
  * every flavour uses every loop (OpenMP never first-touches dgemm data). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "pool.h"
 #include "fuzz.h"
 
 static char copy_name[BRG_NAME_MAX + 1];

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_npy.c - the NPY header parser (engine/npy.c) on any 4096-byte page: it fails with one
+/* fuzz_npy.c - the NPY header parser (engine/segment/npy.c) on any 4096-byte page: it fails with one
  * of its documented codes, or gives a whole layout (sizes that agree, and the page brigade
  * writes for it parses to the same layout). */
 #include <stdio.h>

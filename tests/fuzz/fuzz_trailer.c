@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_trailer.c - the trailer parser (engine/trailer.c).  An input: a byte choosing one of a
+/* fuzz_trailer.c - the trailer parser (engine/segment/trailer.c).  An input: a byte choosing one of a
  * few header pages, a byte whose low bit asks for the checksum to be redone over what follows
  * (so that mutated fields reach the checks behind the checksum), then the 256 trailer bytes.
  * It fails with one of its documented codes, or gives what the header says. */

@@ -53,7 +53,7 @@ static void sum_combine(void *into, const void *from, const void *args)
 static const brg_kernel sumk = {"sum", sum_kernel, BRG_KERNEL_IDEMPOTENT};
 
 /* What the pool must compute, done here without it: the kernel per block, then the pairwise
- * combination of engine/job.c (stride s = 1, 2, 4...: slot i absorbs slot i + s). */
+ * combination of engine/pool/job.c (stride s = 1, 2, 4...: slot i absorbs slot i + s). */
 static struct partial serial_reduce(brg_array *data, size_t n)
 {
 	struct partial out;

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <sched.h>
 
-#include "ctl.h"
+#include "pool.h"
 #include "poolutil.h"
 
 #define ARGS_MAGIC 0x5343484544554c45ull /* "SCHEDULE" */

@@ -3,7 +3,7 @@
 
 A brigade segment is /dev/shm/NAME holding a valid NPY 1.0 file (a 4096-byte header page, the
 data, then a brigade trailer page).  This module reads and writes that format byte for byte as
-engine/npy.c, engine/trailer.c and engine/segment.c do, with the standard library and numpy
+engine/segment/npy.c, engine/segment/trailer.c and engine/segment/segment.c do, with the standard library and numpy
 only, and validates every field in the same order so a failure carries the same code name
 (SegmentError.code) that brg_err_name() gives for it in C.
 
@@ -94,7 +94,7 @@ ERRORS = {
     "BRG_EGENERATION": (-4040, "generation counter is 0 (it starts at 1)"),
 }
 
-# engine/dtype.c's table: code -> (brigade name, NPY descr, numpy name).
+# engine/segment/dtype.c's table: code -> (brigade name, NPY descr, numpy name).
 DTYPES = {
     1: ("f32", "<f4", "float32"),
     2: ("f64", "<f8", "float64"),
@@ -152,7 +152,7 @@ def _check_name(name):
 
 
 class _Layout:
-    """engine/npy.c's struct brg__layout."""
+    """engine/segment/npy.c's struct brg__layout."""
     __slots__ = ("dtype", "shape", "count", "nbytes", "trailer_offset", "file_bytes")
 
 
@@ -170,7 +170,7 @@ def _layout(dtype, shape, segment=None, argument=False):
         if count > _SIZE_MAX:
             raise err("BRG_EOVERFLOW", segment)
     # A zero extent makes count 0, but the others times the item size must stay within
-    # numpy's bound (INT64_MAX), as engine/npy.c checks.
+    # numpy's bound (INT64_MAX), as engine/segment/npy.c checks.
     nonzero = _NP_DTYPE[dtype].itemsize
     for extent in shape:
         if extent:
@@ -231,7 +231,7 @@ def _shape_tuple(shape):
     return tuple(out)
 
 
-# ---- the NPY header page (engine/npy.c) ---------------------------------------------------------
+# ---- the NPY header page (engine/segment/npy.c) ---------------------------------------------------------
 
 def _header_page(lay):
     """brg__npy_write: the 4096-byte header page, as numpy itself would spell the dict."""
@@ -399,7 +399,7 @@ def _parse_header(page, segment=None):
     return _layout(dtype, shape, segment)
 
 
-# ---- the trailer page (engine/trailer.c) --------------------------------------------------------
+# ---- the trailer page (engine/segment/trailer.c) --------------------------------------------------------
 
 def _checksum(trailer, header_page):
     """CRC-32 (zlib's) of the header page, then of the trailer up to the checksum with the
@@ -446,7 +446,7 @@ def _parse_trailer(tr, header_page, lay, segment=None):
             "created_ns": created_ns, "generation": generation}
 
 
-# ---- validation (engine/segment.c validate_fd) --------------------------------------------------
+# ---- validation (engine/segment/segment.c validate_fd) --------------------------------------------------
 
 def _pread_full(fd, length, offset, segment):
     chunks = []
@@ -664,7 +664,7 @@ def _open_validated_close(name, allow_other_owner):
     _os.close(fd)
 
 
-# ---- whether a creator still runs (engine/proc.c) -----------------------------------------------
+# ---- whether a creator still runs (engine/segment/proc.c) -----------------------------------------------
 
 def _start_time_s(pid):
     """Start of pid in seconds since the epoch, from /proc; 0 when it cannot be read."""

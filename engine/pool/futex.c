@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "pool.h"
 
 void brg__cpu_relax(void)
 {

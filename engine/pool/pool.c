@@ -14,7 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "kernels.h" /* brg__blas_single_thread */
+#include "pool.h"
 
 extern char **environ;
 

@@ -2,7 +2,7 @@
 /* sched.c - the schedules: which range a participant gets next, claimed under the lock. */
 #include <string.h>
 
-#include "ctl.h"
+#include "pool.h"
 
 void brg__static_range(uint64_t n, uint32_t p, uint32_t i, uint64_t *begin, uint64_t *end)
 {

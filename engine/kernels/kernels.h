@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ctl.h"
+#include "pool.h"
 #include "dtypes.h"
 
 #define BRG__CAT2(a, b) a##b
@@ -122,5 +122,9 @@ int brg__stencil_row(brg_dtype dt, int isa, void *dst, const void *const *src, i
  * parallelism); returns the thread count to give back to brg__blas_threads_restore. */
 int brg__blas_threads_enter(void);
 void brg__blas_threads_restore(int saved);
+
+/* ---- blas.c ---- */
+/* One BLAS thread in this process (workers call it at start: no BLAS pool in a worker). */
+void brg__blas_single_thread(void);
 
 #endif

@@ -10,7 +10,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "pool.h"
 #include "kernels.h"
 
 /* Arrays this worker has mapped, by name and creation identity. */

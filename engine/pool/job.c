@@ -4,7 +4,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "pool.h"
 
 int brg__ctl_lock(struct brg__ctl *ctl, uint32_t who)
 {
