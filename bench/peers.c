@@ -73,26 +73,9 @@ int bench_peer_supports(int impl, int kernel, const char **why)
 
 /* ---- where the helpers are ---- */
 
-/* 1 when this executable runs from the build tree (bench/ beside tools/). */
-static int in_build_tree(char *helper, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return 0;
-	exe[n] = 0;
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return 0;
-	*slash = 0;
-	if (snprintf(helper, len, "%s/../bench/brigade-bench-peer", exe) >= (int)len)
-		return 0;
-	return access(helper, X_OK) == 0;
-}
-
-/* rel/file beside this executable's install (rel from bindir, or absolute) into path: 1 when
+/* rel/file beside this executable (rel from its directory, or absolute) into path: 1 when
  * it is there with the access mode. */
-static int installed_beside(const char *rel, const char *file, int mode, char *path, size_t len)
+static int beside_exe(const char *rel, const char *file, int mode, char *path, size_t len)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -108,6 +91,12 @@ static int installed_beside(const char *rel, const char *file, int mode, char *p
 	return w > 0 && (size_t)w < len && access(path, mode) == 0;
 }
 
+/* 1 when this executable runs from the build tree (bench/ beside tools/). */
+static int in_build_tree(char *helper, size_t len)
+{
+	return beside_exe("../bench", "brigade-bench-peer", X_OK, helper, len);
+}
+
 const char *bench_peer_helper_path(void)
 {
 	static char path[PATH_MAX];
@@ -118,7 +107,7 @@ const char *bench_peer_helper_path(void)
 		return path;
 	/* Installed: libexecdir relative to bindir (a moved install, or a DESTDIR, works),
 	 * else where it was configured to go. */
-	if (installed_beside(BRG_BINDIR_TO_LIBEXECDIR, "brigade-bench-peer", X_OK, path,
+	if (beside_exe(BRG_BINDIR_TO_LIBEXECDIR, "brigade-bench-peer", X_OK, path,
 			     sizeof path))
 		return path;
 	snprintf(path, sizeof path, "%s/brigade-bench-peer", BRG_LIBEXECDIR);
@@ -135,7 +124,7 @@ const char *bench_peers_py_path(void)
 	/* The build tree runs the source's copy, so an edit needs no rebuild. */
 	if (in_build_tree(helper, sizeof helper))
 		snprintf(path, sizeof path, "%s/peers.py", BRG_BENCH_SRCDIR);
-	else if (!installed_beside(BRG_BINDIR_TO_DATADIR, "brigade/peers.py", R_OK, path,
+	else if (!beside_exe(BRG_BINDIR_TO_DATADIR, "brigade/peers.py", R_OK, path,
 				   sizeof path))
 		snprintf(path, sizeof path, "%s/peers.py", BRG_BENCH_DATADIR);
 	return access(path, R_OK) == 0 ? path : NULL;
