@@ -705,7 +705,11 @@ typedef struct brg_worker_status {
  * busy pool gives a snapshot that may be a moment old).  info may be NULL.  Writes up to max
  * records into out, each of out_size bytes (sizeof(brg_worker_status) as the caller knows
  * it, at least BRG_WORKER_STATUS_SIZE_VER0).  Returns the participant count, or the errors of
- * brg_array_open and BRG_ENOTPOOL / BRG_EPOOLSTATE; -EINVAL for a bad size.
+ * brg_array_open and BRG_ENOTPOOL / BRG_EPOOLSTATE; -EINVAL for a bad size.  Every field is
+ * checked against what the pool ever writes before anything is reported: a control block that
+ * is damaged (or of another brigade version) answers BRG_EPOOLSTATE, never a record made of its
+ * bytes.  A snapshot caught between two writes of a live pool is taken again (a few times,
+ * 0.2 ms apart).
  */
 BRG_EXPORT int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *out,
 			       size_t out_size, int max);

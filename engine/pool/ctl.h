@@ -10,7 +10,8 @@
 #include "internal.h"
 
 #define BRG__CTL_MAGIC 0x314c525443475242ull /* "BRGCTRL1" little-endian */
-#define BRG__CTL_VERSION 2u
+/* 3: entries a job does not use (arrays, argument bytes, retries) are zero. */
+#define BRG__CTL_VERSION 3u
 #define BRG__MAX_WORKERS 256
 #define BRG__MAX_SLOTS 4096
 /* Blocks a reduction is cut into at most (brg_reduce_block_size): each block costs a call and

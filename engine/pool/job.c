@@ -251,6 +251,13 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job **out)
 	jd->n = units;
 	jd->n_elems = d->n;
 	jd->block = block;
+	/* What the last job used and this one does not is cleared: unused entries of the
+	 * descriptor are zero, which brg_pool_status checks. */
+	if (jd->narrays > d->narrays)
+		memset(&jd->arrays[d->narrays], 0,
+		       (size_t)(jd->narrays - d->narrays) * sizeof jd->arrays[0]);
+	if (jd->args_size > d->args_size)
+		memset(jd->args + d->args_size, 0, jd->args_size - d->args_size);
 	jd->narrays = (uint8_t)d->narrays;
 	jd->args_size = (uint16_t)d->args_size;
 	jd->participants = (uint16_t)pool->nworkers;
@@ -281,6 +288,7 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job **out)
 	ctl->hot.error = 0;
 	ctl->h.err_worker = -1;
 	ctl->h.err_begin = ctl->h.err_end = 0;
+	memset(ctl->h.retry, 0, ctl->hot.nretry * sizeof ctl->h.retry[0]); /* left by a failed job */
 	ctl->hot.nretry = 0;
 	ctl->hot.taken0 = 0;
 	memset(ctl->h.taken, 0, sizeof ctl->h.taken);

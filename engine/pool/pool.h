@@ -57,6 +57,16 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		      const struct brg__range *first);
 /* Records an error for the job (the first one wins) under the lock. */
 void brg__job_fail(struct brg__ctl *ctl, int code, uint32_t who, uint64_t begin, uint64_t end);
+/* Whether a job's hand-out units fit its elements: n == n_elems for a for-job; for a
+ * reduction (block > 0) at most BRG__MAX_SLOTS blocks that cover n_elems with no empty one. */
+static inline int brg__job_shape_ok(uint64_t n, uint64_t n_elems, uint64_t block)
+{
+	uint64_t cover;
+	if (!block)
+		return n == n_elems;
+	return n <= BRG__MAX_SLOTS && !__builtin_mul_overflow(n, block, &cover) &&
+	       cover >= n_elems && !(n && cover - block >= n_elems);
+}
 /* The worker process main loop; never returns. */
 __attribute__((noreturn)) void brg__worker_loop(struct brg__ctl *ctl, brg_array *ctl_seg,
 						uint32_t who, const brg_kernel *plugin,

@@ -69,6 +69,7 @@ int brg__claim(struct brg__ctl *ctl, uint32_t who, struct brg__range *r, uint64_
 		r->end = t->end;
 		r->kills = t->kills;
 		lease(me, r->begin, r->end, r->kills, now);
+		*t = (struct brg__retry){0}; /* unused entries are zero (status checks it) */
 		ctl->hot.nretry--;
 		return 1;
 	}

@@ -168,10 +168,7 @@ static int copy_job(const struct brg__ctl *ctl)
 	    nworkers > BRG__MAX_WORKERS || j->participants < 1 || j->participants > nworkers ||
 	    j->sched_kind > BRG_SCHED_AUTO)
 		return BRG_EPOOLSTATE;
-	uint64_t cover;
-	if (v->block ? (v->n > BRG__MAX_SLOTS || __builtin_mul_overflow(v->n, v->block, &cover) ||
-			cover < v->n_elems || (v->n && cover - v->block >= v->n_elems))
-		     : v->n != v->n_elems)
+	if (!brg__job_shape_ok(v->n, v->n_elems, v->block))
 		return BRG_EPOOLSTATE;
 	memcpy(snap.arrays, j->arrays, v->narrays * sizeof snap.arrays[0]);
 	for (uint32_t i = 0; i < v->narrays; i++)

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/* status.c - a pool's control block read from outside (brg_pool_status, `brigade status`): a
+ * private copy, every field checked before anything is reported from it. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pool.h"
+
+/* A snapshot of a live pool can catch a field between two writes (a lease being replaced, a job
+ * being published); such a copy is taken again.  A block that fails every copy is damaged, not
+ * busy. */
+#define SNAPSHOTS 5
+#define SNAPSHOT_PAUSE_NS 200000
+/* Clock readings written by the pool may be ahead of the reader's by a little (coarse clocks,
+ * another process's read); more than this is not a clock. */
+#define CLOCK_SLACK_NS (60ull * 1000000000ull)
+
+static const char *state_name(uint32_t s)
+{
+	static const char *const names[] = {"empty", "starting", "idle", "busy", "dead", "failed"};
+	return s < sizeof names / sizeof names[0] ? names[s] : "invalid";
+}
+
+static int terminated(const char *s, size_t size) { return memchr(s, 0, size) != NULL; }
+
+static int all_zero(const void *p, size_t size)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < size; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+/* A text the pool wrote into zeroed bytes: terminated, nothing after its end. */
+static int clean_text(const char *s, size_t size)
+{
+	const char *end = memchr(s, 0, size);
+	return end && all_zero(end, size - (size_t)(end - s));
+}
+
+/* The bytes between the end of one field and the start of the next (alignment), which nothing
+ * writes. */
+#define GAP_ZERO(base, type, last, next)                                                           \
+	all_zero((const char *)(base) + offsetof(type, last) + sizeof(((type *)0)->last),          \
+	         offsetof(type, next) - offsetof(type, last) - sizeof(((type *)0)->last))
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* One participant's record against what the pool's code ever writes into it. */
+static int wrec_ok(const struct brg__ctl *c, uint32_t i, uint64_t mono, uint64_t real)
+{
+	const struct brg__wrec *w = &c->w[i];
+	const struct brg__jobdesc *j = &c->job;
+	if (w->state > BRG__W_FAILED || w->pid < 0 || w->core < -1 || w->pu < -1 || w->error > 0 ||
+	    w->pad0 || w->started_ns > real + CLOCK_SLACK_NS ||
+	    !terminated(w->cpuset, sizeof w->cpuset) ||
+	    !GAP_ZERO(w, struct brg__wrec, started_ns, job_joined) ||
+	    !GAP_ZERO(w, struct brg__wrec, busy_ns, cpuset))
+		return 0;
+	if ((w->state == BRG__W_IDLE || w->state == BRG__W_BUSY) && w->pid == 0)
+		return 0;
+	if (i == 0 && (w->pid != c->parent_pid || w->state > BRG__W_BUSY))
+		return 0;
+	/* Job ids only grow: nobody has joined or finished a job that was not published. */
+	if (w->job_done > j->id || w->job_joined > j->id)
+		return 0;
+	const struct brg__lease *l = &w->lease;
+	if (l->valid > 1 || l->kills > 1)
+		return 0;
+	if (l->valid && (l->begin >= l->end || l->since_ns > mono + CLOCK_SLACK_NS ||
+	                 (j->in_flight && l->end > j->n)))
+		return 0;
+	return 1;
+}
+
+/* The whole control block (a private copy) against the invariants the pool keeps; 1 when it
+ * holds.  What has no invariant (counters, scratch bytes, a kernel's arguments) is reported as
+ * it is. */
+static int ctl_ok(const struct brg__ctl *c)
+{
+	uint32_t n = c->nworkers;
+	if (c->magic != BRG__CTL_MAGIC || c->version != BRG__CTL_VERSION ||
+	    c->ctl_bytes != sizeof *c || n < 1 || n > BRG__MAX_WORKERS || c->parent_pid <= 0 ||
+	    (c->start_method != BRG_START_FORK && c->start_method != BRG_START_SPAWN) ||
+	    c->spin_us > 10000000u || !clean_text(c->plugin, sizeof c->plugin) ||
+	    !GAP_ZERO(c, struct brg__ctl, hot, sleepers) ||
+	    !GAP_ZERO(c, struct brg__ctl, sleepers, done_seq) ||
+	    !GAP_ZERO(c, struct brg__ctl, caller_sleeping, h) ||
+	    !GAP_ZERO(c, struct brg__ctl, h, job))
+		return 0;
+
+	const struct brg__jobdesc *j = &c->job;
+	if (j->in_flight > 1 || j->shutdown > 1 || j->sched_kind > BRG_SCHED_AUTO ||
+	    j->kernel_flags > BRG_KERNEL_IDEMPOTENT || j->narrays > BRG_JOB_MAX_ARRAYS ||
+	    j->args_size > BRG_ARGS_MAX || !clean_text(j->kernel_name, sizeof j->kernel_name) ||
+	    (c->start_method == BRG_START_FORK && j->kernel_name[0]) ||
+	    !brg__job_shape_ok(j->n, j->n_elems, j->block))
+		return 0;
+	/* Every job is published to all participants, with its kernel. */
+	if (j->id == 0 ? j->in_flight || j->participants : j->participants != n || !j->fn)
+		return 0;
+	if (!all_zero(&j->arrays[j->narrays],
+	              (BRG_JOB_MAX_ARRAYS - j->narrays) * sizeof j->arrays[0]) ||
+	    !all_zero(j->args + j->args_size, BRG_ARGS_MAX - j->args_size))
+		return 0;
+	for (uint32_t a = 0; a < j->narrays; a++) {
+		const struct brg__jarray *ja = &j->arrays[a];
+		if (!ja->name[0] || !clean_text(ja->name, sizeof ja->name) || ja->writable > 1 ||
+		    ja->any_owner > 1 || !all_zero(ja->pad, sizeof ja->pad) || ja->pad1 ||
+		    ja->creator_pid <= 0)
+			return 0;
+	}
+
+	/* The hand-out: no static range of a participant that does not exist, retries and the
+	 * error's range inside the job. */
+	if (c->hot.error > 0 || c->hot.nretry > BRG__MAX_RETRY ||
+	    (j->in_flight && c->hot.next > j->n) || c->h.err_worker < -1 ||
+	    c->h.err_worker >= (int32_t)n || c->h.err_begin > c->h.err_end || c->h.pad)
+		return 0;
+	for (uint32_t b = n; b < BRG__MAX_WORKERS; b++) {
+		uint64_t word = b < 64 ? c->hot.taken0 : c->h.taken[b / 64];
+		if (word >> (b % 64) & 1)
+			return 0;
+	}
+	if (!all_zero(&c->h.retry[c->hot.nretry],
+	              (BRG__MAX_RETRY - c->hot.nretry) * sizeof c->h.retry[0]))
+		return 0;
+	for (uint32_t t = 0; t < c->hot.nretry; t++) {
+		const struct brg__retry *r = &c->h.retry[t];
+		if (r->begin >= r->end || r->kills < 1 || r->kills > 1 || r->pad ||
+		    (j->in_flight && r->end > j->n))
+			return 0;
+	}
+
+	uint64_t mono = brg__mono_ns(), real = real_ns();
+	for (uint32_t i = 0; i < n; i++)
+		if (!wrec_ok(c, i, mono, real))
+			return 0;
+	/* Records of participants the pool does not have are never written. */
+	return all_zero(&c->w[n], (BRG__MAX_WORKERS - n) * sizeof c->w[0]);
+}
+
+int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *out, size_t out_size,
+                    int max)
+{
+	if (!name || max < 0 || (max && (!out || out_size < BRG_WORKER_STATUS_SIZE_VER0)) ||
+	    (info && info->size < BRG_POOL_INFO_SIZE_VER0))
+		return -EINVAL;
+	if ((max && out_size > BRG__STRUCT_MAX) || (info && info->size > BRG__STRUCT_MAX))
+		return -E2BIG;
+	brg_array *seg;
+	int r = brg__segment_open(&seg, name, 0, BRG_KIND_POOL);
+	if (r)
+		return r;
+	/* Everything but the slots (scratch bytes and partials, which have no invariant) is
+	 * copied. */
+	size_t head = __builtin_offsetof(struct brg__ctl, slots);
+	struct brg__ctl *c = NULL;
+	if (brg_array_nbytes(seg) != sizeof *c) {
+		r = BRG_EPOOLSTATE;
+		goto out;
+	}
+	if (!(c = malloc(sizeof *c))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = BRG_EPOOLSTATE;
+	for (int k = 0; k < SNAPSHOTS && r; k++) {
+		if (k)
+			nanosleep(&(struct timespec){0, SNAPSHOT_PAUSE_NS}, NULL);
+		memcpy(c, brg_array_data(seg), head);
+		if (ctl_ok(c))
+			r = 0;
+	}
+	if (r)
+		goto out;
+
+	uint32_t n = c->nworkers;
+	if (info) {
+		brg_pool_info in = {
+		    .size = sizeof in,
+		    .nworkers = (int)n,
+		    .parent_pid = c->parent_pid,
+		    .parent_alive = brg__pid_alive(c->parent_pid, seg->meta.created_ns),
+		    .start_method = (brg_start)c->start_method,
+		    .job_in_flight = (int)c->job.in_flight,
+		    .job_id = c->job.id,
+		    .job_n = c->job.n_elems,
+		    .job_sched = (int)c->job.sched_kind,
+		    .spin_us = (long)c->spin_us,
+		};
+		brg__struct_out(info, info->size, &in, sizeof in, BRG_POOL_INFO_SIZE_VER0);
+	}
+	uint64_t now = brg__mono_ns();
+	for (uint32_t i = 0; i < n && (int)i < max; i++) {
+		const struct brg__wrec *w = &c->w[i];
+		brg_worker_status s = {
+		    .index = (int)i,
+		    .pid = w->pid,
+		    .core = w->core,
+		    .pu = w->pu,
+		    .state = state_name(w->state),
+		    .alive = w->pid > 0 &&
+		             brg__pid_alive(w->pid, i ? w->started_ns : seg->meta.created_ns),
+		    .has_range = w->lease.valid != 0,
+		    .range_begin = w->lease.begin,
+		    .range_end = w->lease.end,
+		    .chunks_done = w->chunks_done,
+		    .busy_ns = w->busy_ns,
+		};
+		s.range_age_ns =
+		    s.has_range && now > w->lease.since_ns ? now - w->lease.since_ns : 0;
+		brg__record_out((char *)out + i * out_size, out_size, &s, sizeof s);
+	}
+	r = (int)n;
+out:
+	free(c);
+	brg_array_close(seg);
+	return r;
+}
