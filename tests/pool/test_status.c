@@ -177,46 +177,46 @@ static const struct {
 	const char *what;
 	void (*apply)(struct brg__ctl *c);
 } breaks[] = {
-    {"magic", break_magic},
-    {"version", break_version},
-    {"no participants", break_nworkers0},
-    {"too many participants", break_nworkers_big},
-    {"block size", break_ctl_bytes},
-    {"parent pid", break_parent},
-    {"start method", break_start},
-    {"spin", break_spin},
-    {"plugin path unterminated", break_plugin},
-    {"job in flight flag", break_in_flight},
-    {"schedule", break_sched},
-    {"array count", break_narrays},
-    {"argument size", break_args},
-    {"kernel name unterminated", break_kname},
-    {"for-job units", break_n},
-    {"reduction blocks", break_blocks},
-    {"participants of the job", break_participants},
-    {"positive error", break_error},
-    {"retry count", break_nretry},
-    {"retry range", break_retry},
-    {"hand-out beyond the job", break_next},
-    {"error's participant", break_err_worker},
-    {"error's range", break_err_range},
-    {"static range of no participant", break_taken},
-    {"worker state", break_state},
-    {"negative pid", break_pid},
-    {"idle with no pid", break_idle_no_pid},
-    {"caller's pid", break_caller_pid},
-    {"core", break_core},
-    {"pu", break_pu},
-    {"worker's error", break_werror},
-    {"cpuset unterminated", break_cpuset},
-    {"job done before it was published", break_job_done},
-    {"lease flag", break_valid},
-    {"empty lease", break_lease_empty},
-    {"lease beyond the job", break_lease_beyond},
-    {"lease kills", break_kills},
-    {"start time in the future", break_started},
-    {"record of a participant the pool lacks", break_outsider},
-    {"last record", break_far_record},
+	{"magic", break_magic},
+	{"version", break_version},
+	{"no participants", break_nworkers0},
+	{"too many participants", break_nworkers_big},
+	{"block size", break_ctl_bytes},
+	{"parent pid", break_parent},
+	{"start method", break_start},
+	{"spin", break_spin},
+	{"plugin path unterminated", break_plugin},
+	{"job in flight flag", break_in_flight},
+	{"schedule", break_sched},
+	{"array count", break_narrays},
+	{"argument size", break_args},
+	{"kernel name unterminated", break_kname},
+	{"for-job units", break_n},
+	{"reduction blocks", break_blocks},
+	{"participants of the job", break_participants},
+	{"positive error", break_error},
+	{"retry count", break_nretry},
+	{"retry range", break_retry},
+	{"hand-out beyond the job", break_next},
+	{"error's participant", break_err_worker},
+	{"error's range", break_err_range},
+	{"static range of no participant", break_taken},
+	{"worker state", break_state},
+	{"negative pid", break_pid},
+	{"idle with no pid", break_idle_no_pid},
+	{"caller's pid", break_caller_pid},
+	{"core", break_core},
+	{"pu", break_pu},
+	{"worker's error", break_werror},
+	{"cpuset unterminated", break_cpuset},
+	{"job done before it was published", break_job_done},
+	{"lease flag", break_valid},
+	{"empty lease", break_lease_empty},
+	{"lease beyond the job", break_lease_beyond},
+	{"lease kills", break_kills},
+	{"start time in the future", break_started},
+	{"record of a participant the pool lacks", break_outsider},
+	{"last record", break_far_record},
 };
 
 static void test_copies(brg_pool *p)
@@ -236,12 +236,13 @@ static void test_copies(brg_pool *p)
 			TEST_FAIL_("%s: status answered %d (%s), want BRG_EPOOLSTATE",
 			           breaks[i].what, r, brg_err_name(r));
 	}
-	/* A block cut short, or longer than the pool writes. */
+	/* A block cut short: its trailer names the fault. */
 	CHECK_EQ(status_of_copy(copy, live, bytes - 4096), BRG_ETRUNCATED);
 
-	/* Random damage to one 8-byte word of the part with invariants (identity, hand-out, job
-	 * descriptor, the participants' first lines): how much of it is caught is a figure, not
-	 * a rule (a counter or a pid has no invariant), so it is printed, not checked. */
+	/* Random damage to one 8-byte word of the block up to the end of the third record
+	 * (identity, hand-out, job descriptor, records): how much of it is caught is a figure,
+	 * not a rule (a counter, a pid or a kernel's argument has no invariant), so it is
+	 * printed; what is checked is that the answer is a status or BRG_EPOOLSTATE. */
 	int caught = 0, tries = 60;
 	size_t region = offsetof(struct brg__ctl, w) + 3 * sizeof(struct brg__wrec);
 	for (int t = 0; t < tries; t++) {
