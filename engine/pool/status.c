@@ -57,7 +57,8 @@ static uint64_t real_ns(void)
 }
 
 /* One participant's record against what the pool's code ever writes into it. */
-static int wrec_ok(const struct brg__ctl *c, uint32_t i, uint64_t mono, uint64_t real)
+static int wrec_ok(const struct brg__ctl *c, uint32_t i, int one_job, uint64_t mono,
+		   uint64_t real)
 {
 	const struct brg__wrec *w = &c->w[i];
 	const struct brg__jobdesc *j = &c->job;
@@ -72,21 +73,22 @@ static int wrec_ok(const struct brg__ctl *c, uint32_t i, uint64_t mono, uint64_t
 	if (i == 0 && (w->pid != c->parent_pid || w->state > BRG__W_BUSY))
 		return 0;
 	/* Job ids only grow: nobody has joined or finished a job that was not published. */
-	if (w->job_done > j->id || w->job_joined > j->id)
+	if (one_job && (w->job_done > j->id || w->job_joined > j->id))
 		return 0;
 	const struct brg__lease *l = &w->lease;
 	if (l->valid > 1 || l->kills > 1)
 		return 0;
 	if (l->valid && (l->begin >= l->end || l->since_ns > mono + CLOCK_SLACK_NS ||
-	                 (j->in_flight && l->end > j->n)))
+	                 (one_job && j->in_flight && l->end > j->n)))
 		return 0;
 	return 1;
 }
 
 /* The whole control block (a private copy) against the invariants the pool keeps; 1 when it
- * holds.  What has no invariant (counters, scratch bytes, a kernel's arguments) is reported as
+ * holds.  one_job: the copy was taken while one job was published, so the records and the
+ * hand-out can be checked against that job's descriptor.  What has no invariant (counters, scratch bytes, a kernel's arguments) is reported as
  * it is. */
-static int ctl_ok(const struct brg__ctl *c)
+static int ctl_ok(const struct brg__ctl *c, int one_job)
 {
 	uint32_t n = c->nworkers;
 	if (c->magic != BRG__CTL_MAGIC || c->version != BRG__CTL_VERSION ||
@@ -124,7 +126,7 @@ static int ctl_ok(const struct brg__ctl *c)
 	/* The hand-out: no static range of a participant that does not exist, retries and the
 	 * error's range inside the job. */
 	if (c->hot.error > 0 || c->hot.nretry > BRG__MAX_RETRY ||
-	    (j->in_flight && c->hot.next > j->n) || c->h.err_worker < -1 ||
+	    (one_job && j->in_flight && c->hot.next > j->n) || c->h.err_worker < -1 ||
 	    c->h.err_worker >= (int32_t)n || c->h.err_begin > c->h.err_end || c->h.pad)
 		return 0;
 	for (uint32_t b = n; b < BRG__MAX_WORKERS; b++) {
@@ -138,13 +140,13 @@ static int ctl_ok(const struct brg__ctl *c)
 	for (uint32_t t = 0; t < c->hot.nretry; t++) {
 		const struct brg__retry *r = &c->h.retry[t];
 		if (r->begin >= r->end || r->kills < 1 || r->kills > 1 || r->pad ||
-		    (j->in_flight && r->end > j->n))
+		    (one_job && j->in_flight && r->end > j->n))
 			return 0;
 	}
 
 	uint64_t mono = brg__mono_ns(), real = real_ns();
 	for (uint32_t i = 0; i < n; i++)
-		if (!wrec_ok(c, i, mono, real))
+		if (!wrec_ok(c, i, one_job, mono, real))
 			return 0;
 	/* Records of participants the pool does not have are never written. */
 	return all_zero(&c->w[n], (BRG__MAX_WORKERS - n) * sizeof c->w[0]);
@@ -175,11 +177,18 @@ int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *ou
 		goto out;
 	}
 	r = BRG_EPOOLSTATE;
+	/* A pool that publishes jobs faster than a copy is taken (small jobs back to back) may
+	 * never hold still for one: then the last copy is checked field by field, without what
+	 * ties the records to the job descriptor. */
+	const struct brg__ctl *live = brg_array_data(seg);
 	for (int k = 0; k < SNAPSHOTS && r; k++) {
 		if (k)
 			nanosleep(&(struct timespec){0, SNAPSHOT_PAUSE_NS}, NULL);
-		memcpy(c, brg_array_data(seg), head);
-		if (ctl_ok(c))
+		uint64_t id0 = __atomic_load_n(&live->job.id, __ATOMIC_ACQUIRE);
+		memcpy(c, live, head);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		int one_job = __atomic_load_n(&live->job.id, __ATOMIC_RELAXED) == id0;
+		if ((one_job || k == SNAPSHOTS - 1) && ctl_ok(c, one_job))
 			r = 0;
 	}
 	if (r)

@@ -20,20 +20,21 @@ static int spin_kernel(const brg_task *t)
 
 static const brg_kernel spin = {"spin", spin_kernel, BRG_KERNEL_IDEMPOTENT};
 
-static int run_jobs(brg_pool *p, int count)
+static int run_jobs(brg_pool *p, size_t n, int count)
 {
 	for (int j = 0; j < count; j++) {
 		brg_schedule s = {(brg_sched_kind)(1 + j % 3), 4};
-		int r = brg_pool_for(p, &spin, 4096, s, NULL, 0, NULL, 0);
+		int r = brg_pool_for(p, &spin, n, s, NULL, 0, NULL, 0);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-/* Another process reads the status of the pool as fast as it can while this one runs jobs:
- * every read answers the pool's size. */
-static void test_live(brg_pool *p)
+/* Another process reads the status of the pool as fast as it can while this one runs jobs
+ * (of n indices: long ones, or tiny ones back to back, which publish new jobs while a copy
+ * is taken): every read answers the pool's size. */
+static void test_live(brg_pool *p, size_t n, int jobs)
 {
 	const char *name = brg_pool_name(p);
 	int pipefd[2];
@@ -57,11 +58,11 @@ static void test_live(brg_pool *p)
 				bad++;
 			}
 		}
-		printf("%d reads of a live pool's status\n", reads);
+		printf("%d reads of a live pool's status (jobs of %zu)\n", reads, n);
 		_exit(bad ? 1 : 0);
 	}
 	close(pipefd[0]);
-	CHECK_EQ(run_jobs(p, 600), 0);
+	CHECK_EQ(run_jobs(p, n, jobs), 0);
 	CHECK_EQ(write(pipefd[1], "x", 1), 1);
 	close(pipefd[1]);
 	int st;
@@ -266,7 +267,8 @@ int main(void)
 {
 	test_init_pools();
 	brg_pool *p = test_pool_new(3, BRG_BIND_DEFAULT, "pool");
-	test_live(p);
+	test_live(p, 4096, 600);
+	test_live(p, 3, 5000);
 	test_copies(p);
 	brg_pool_destroy(p);
 	return pu_done();
