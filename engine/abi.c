@@ -27,11 +27,11 @@ int brg_version_patch(void)
 	return BRG_VERSION_PATCH;
 }
 
-/* 1 when the n bytes at p are all zero. */
-static int all_zero(const unsigned char *p, size_t n)
+int brg__all_zero(const void *p, size_t n)
 {
+	const unsigned char *b = p;
 	for (size_t i = 0; i < n; i++)
-		if (p[i])
+		if (b[i])
 			return 0;
 	return 1;
 }
@@ -45,7 +45,7 @@ int brg__struct_in(void *ours, size_t our_size, const void *theirs, size_t their
 	if (their_size > BRG__STRUCT_MAX)
 		return -E2BIG;
 	if (their_size > our_size &&
-	    !all_zero((const unsigned char *)theirs + our_size, their_size - our_size))
+	    !brg__all_zero((const unsigned char *)theirs + our_size, their_size - our_size))
 		return -E2BIG;
 	size_t n = their_size < our_size ? their_size : our_size;
 	memset(ours, 0, our_size);

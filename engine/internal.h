@@ -22,6 +22,8 @@
 #define BRG__TRAILER_FLAGS (BRG_CREATE_PERSISTENT | BRG_CREATE_SHARED)
 
 /* ---- abi.c: structs that grow ---- */
+/* 1 when the n bytes at p are all zero (reserved bytes, padding, unused entries). */
+int brg__all_zero(const void *p, size_t n);
 /* A struct longer than this is no struct of ours but a size field left unset: refused before a
  * byte of it is read (the kernel's rule stops at a page too). */
 #define BRG__STRUCT_MAX 4096u

@@ -27,27 +27,18 @@ static const char *state_name(uint32_t s)
 
 static int terminated(const char *s, size_t size) { return memchr(s, 0, size) != NULL; }
 
-static int all_zero(const void *p, size_t size)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < size; i++)
-		if (b[i])
-			return 0;
-	return 1;
-}
-
 /* A text the pool wrote into zeroed bytes: terminated, nothing after its end. */
 static int clean_text(const char *s, size_t size)
 {
 	const char *end = memchr(s, 0, size);
-	return end && all_zero(end, size - (size_t)(end - s));
+	return end && brg__all_zero(end, size - (size_t)(end - s));
 }
 
 /* The bytes between the end of one field and the start of the next (alignment), which nothing
  * writes. */
-#define GAP_ZERO(base, type, last, next)                                                           \
-	all_zero((const char *)(base) + offsetof(type, last) + sizeof(((type *)0)->last),          \
-	         offsetof(type, next) - offsetof(type, last) - sizeof(((type *)0)->last))
+#define GAP_ZERO(base, type, last, next)                                                     \
+	brg__all_zero((const char *)(base) + offsetof(type, last) + sizeof(((type *)0)->last),   \
+		      offsetof(type, next) - offsetof(type, last) - sizeof(((type *)0)->last))
 
 static uint64_t real_ns(void)
 {
@@ -86,8 +77,8 @@ static int wrec_ok(const struct brg__ctl *c, uint32_t i, int one_job, uint64_t m
 
 /* The whole control block (a private copy) against the invariants the pool keeps; 1 when it
  * holds.  one_job: the copy was taken while one job was published, so the records and the
- * hand-out can be checked against that job's descriptor.  What has no invariant (counters, scratch bytes, a kernel's arguments) is reported as
- * it is. */
+ * hand-out can be checked against that job's descriptor.  What has no invariant (counters,
+ * pids, the bytes of a kernel's arguments) is reported as it is. */
 static int ctl_ok(const struct brg__ctl *c, int one_job)
 {
 	uint32_t n = c->nworkers;
@@ -111,14 +102,14 @@ static int ctl_ok(const struct brg__ctl *c, int one_job)
 	/* Every job is published to all participants, with its kernel. */
 	if (j->id == 0 ? j->in_flight || j->participants : j->participants != n || !j->fn)
 		return 0;
-	if (!all_zero(&j->arrays[j->narrays],
+	if (!brg__all_zero(&j->arrays[j->narrays],
 	              (BRG_JOB_MAX_ARRAYS - j->narrays) * sizeof j->arrays[0]) ||
-	    !all_zero(j->args + j->args_size, BRG_ARGS_MAX - j->args_size))
+	    !brg__all_zero(j->args + j->args_size, BRG_ARGS_MAX - j->args_size))
 		return 0;
 	for (uint32_t a = 0; a < j->narrays; a++) {
 		const struct brg__jarray *ja = &j->arrays[a];
 		if (!ja->name[0] || !clean_text(ja->name, sizeof ja->name) || ja->writable > 1 ||
-		    ja->any_owner > 1 || !all_zero(ja->pad, sizeof ja->pad) || ja->pad1 ||
+		    ja->any_owner > 1 || !brg__all_zero(ja->pad, sizeof ja->pad) || ja->pad1 ||
 		    ja->creator_pid <= 0)
 			return 0;
 	}
@@ -134,7 +125,7 @@ static int ctl_ok(const struct brg__ctl *c, int one_job)
 		if (word >> (b % 64) & 1)
 			return 0;
 	}
-	if (!all_zero(&c->h.retry[c->hot.nretry],
+	if (!brg__all_zero(&c->h.retry[c->hot.nretry],
 	              (BRG__MAX_RETRY - c->hot.nretry) * sizeof c->h.retry[0]))
 		return 0;
 	for (uint32_t t = 0; t < c->hot.nretry; t++) {
@@ -149,7 +140,7 @@ static int ctl_ok(const struct brg__ctl *c, int one_job)
 		if (!wrec_ok(c, i, one_job, mono, real))
 			return 0;
 	/* Records of participants the pool does not have are never written. */
-	return all_zero(&c->w[n], (BRG__MAX_WORKERS - n) * sizeof c->w[0]);
+	return brg__all_zero(&c->w[n], (BRG__MAX_WORKERS - n) * sizeof c->w[0]);
 }
 
 int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *out, size_t out_size,

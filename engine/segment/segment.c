@@ -56,15 +56,6 @@ static int pread_full(int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* 1 when the n bytes at p are all zero. */
-static int all_zero(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
 /* Every check that can be made from the descriptor, before anything is mapped.  The segment's
  * identity always (what it is, its header and trailer, its checksum); its content's
  * invariants (zero padding, a generation of at least 1) when `content`: an open maps the data
@@ -120,14 +111,14 @@ static int validate_fd(int fd, unsigned flags, int content, struct brg__trailer 
 		return BRG_EGENERATION;
 	/* What the format keeps zero: the trailer page after the trailer, the data's page
 	 * after the data (written through a mapping, it is not covered by the checksum). */
-	if (!all_zero(trailer + BRG__TRAILER_BYTES, sizeof trailer - BRG__TRAILER_BYTES))
+	if (!brg__all_zero(trailer + BRG__TRAILER_BYTES, sizeof trailer - BRG__TRAILER_BYTES))
 		return BRG_EPADDING;
 	size_t pad = lay.trailer_offset - BRG_DATA_OFFSET - lay.nbytes;
 	if (pad) {
 		unsigned char tail[BRG__PAGE];
 		if ((r = pread_full(fd, tail, pad, (off_t)(BRG_DATA_OFFSET + lay.nbytes))))
 			return r;
-		if (!all_zero(tail, pad))
+		if (!brg__all_zero(tail, pad))
 			return BRG_EPADDING;
 	}
 	return 0;
