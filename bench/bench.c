@@ -20,6 +20,20 @@ const struct bench_kernel_info bench_kernels[BK_COUNT] = {
 		      "round trip of a job that does nothing, one range per worker"},
 	[BK_CLAIM] = {"claim", BM_NS, 0,
 		      "one chunk claimed: empty kernel, dynamic schedule, chunk 1"},
+	[BK_BARRIER] = {"barrier", BM_US, 0,
+			"a barrier of every participant (brigade: its empty job; OpenMP: a "
+			"region of barriers, per barrier)"},
+	[BK_PFOR] = {"pfor", BM_US, 0,
+		     "a whole parallel for of 128 empty iterations per participant, dynamic "
+		     "schedule, chunk 1"},
+	[BK_IMB_DYNAMIC] = {"imb-dynamic", BM_STEPS, 0,
+			    "a loop whose index i costs 4i steps, dynamic schedule, chunk 1"},
+	[BK_IMB_GUIDED] = {"imb-guided", BM_STEPS, 0,
+			   "a loop whose index i costs 4i steps, guided schedule, chunk 1"},
+	[BK_IMB_AUTO] = {"imb-auto", BM_STEPS, 0,
+			 "a loop whose index i costs 4i steps, brigade's auto schedule"},
+	[BK_IMB_STATIC] = {"imb-static", BM_STEPS, 0,
+			   "a loop whose index i costs 4i steps, static schedule (the reference)"},
 	[BK_START] = {"start", BM_US, 0, "creating a pool (brg_pool_create; destroy not timed)"},
 };
 
@@ -39,7 +53,7 @@ int bench_kernel_find(const char *name)
 
 const char *bench_metric_unit(enum bench_metric m)
 {
-	static const char *const units[] = {"GB/s", "GFLOP/s", "us", "ns"};
+	static const char *const units[] = {"GB/s", "GFLOP/s", "us", "ns", "Gstep/s"};
 	return units[m];
 }
 
@@ -58,12 +72,14 @@ static const char bench_usage[] =
 	"checked against a serial loop (a wrong one fails).  A ratio to brigade is the median of\n"
 	"the ratios of runs taken in the same turn (dgemm takes one turn of 3 runs a side, so\n"
 	"its pairs are seconds apart).  Rounds repeat the whole sequence; the first\n"
-	"two run everything, later ones skip dgemm and the Python Pools (which run alone, once\n"
-	"through, and are compared by their medians).\n"
+	"two run everything, later ones skip dgemm, the imbalance loops and the Python Pools\n"
+	"(which run alone, once through, and are compared by their medians).\n"
 	"\n"
 	"kernels: triad dot sumsq (f64 arrays), stencil3 (3x3 on an f32 image of the same bytes),\n"
 	"         dgemm (n = 4096), empty (empty-job round trip), claim (one dynamic chunk),\n"
-	"         start (pool creation)\n"
+	"         barrier (EPCC's barrier), pfor (EPCC's parallel for: 128 chunks a worker),\n"
+	"         imb-dynamic imb-guided imb-auto imb-static (a loop whose cost grows with the\n"
+	"         index, by schedule), start (pool creation)\n"
 	"\n"
 	"Sizes: arrays of 4x the last-level cache (a power of two, at least 128 MiB, at most\n"
 	"1 GiB), halved until everything the run keeps at once (every peer's data) fits half of\n"
@@ -189,7 +205,11 @@ static void configure(struct bench_config *cfg, int repeat, int rounds)
 	cfg->repeat_gemm = cfg->gemm_n >= 2048 && cfg->repeat > 3 ? 3 : cfg->repeat;
 	cfg->repeat_pool = cfg->repeat > 3 ? 3 : cfg->repeat;
 	cfg->claim_n = 1000000;
+	/* Short enough that the loops of a turn, a dozen a side or so, stay a small part of a
+	 * round (bench/README.md has their time). */
+	cfg->imb_n = 2048;
 	cfg->empty_batch = cfg->quick ? 200 : 1000;
+	cfg->pfor_batch = cfg->quick ? 20 : 100;
 	cfg->start_batch = cfg->quick ? 3 : 10;
 	cfg->scalar = BENCH_TRIAD_SCALAR;
 	cfg->max_workers = 1;
@@ -218,6 +238,10 @@ static int run_all(const struct bench_config *cfg, const struct bench_refs *refs
 	static struct bench_config late;
 	late = *cfg;
 	late.kernels[BK_DGEMM] = 0;
+	/* The imbalance loops compute, as dgemm does: the load of the machine hardly moves them,
+	 * and the later rounds are for those it moves. */
+	for (int k = BK_IMB_DYNAMIC; k <= BK_IMB_STATIC; k++)
+		late.kernels[k] = 0;
 	late.pool_peers = 0;
 	double last = 0, last_full_only = 0;
 	for (int round = 0; round < cfg->rounds; round++) {

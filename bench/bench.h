@@ -19,9 +19,21 @@ enum bench_kernel {
 	BK_DGEMM,
 	BK_EMPTY,
 	BK_CLAIM,
+	BK_BARRIER,
+	BK_PFOR,
+	BK_IMB_DYNAMIC,
+	BK_IMB_GUIDED,
+	BK_IMB_AUTO,
+	BK_IMB_STATIC,
 	BK_START,
 	BK_COUNT
 };
+
+/* 1 for the imbalance kernels: one loop of growing cost, one schedule each. */
+static inline int bench_kernel_imb(int k)
+{
+	return k >= BK_IMB_DYNAMIC && k <= BK_IMB_STATIC;
+}
 
 /* How a kernel's time becomes its rate. */
 enum bench_metric {
@@ -29,6 +41,7 @@ enum bench_metric {
 	BM_FLOPS, /* GFLOP/s from 2 n^3 */
 	BM_US,	  /* latency in microseconds: lower is better */
 	BM_NS,	  /* latency in nanoseconds: lower is better */
+	BM_STEPS, /* Gstep/s: steps of the imbalance loop's mix (loops.h) per second */
 };
 
 struct bench_kernel_info {
@@ -102,7 +115,9 @@ struct bench_config {
 	size_t pickle_n;     /* elements per array for py-pool-pickle */
 	size_t shm_n;	     /* elements per array for py-pool-shm */
 	size_t claim_n;	     /* index space of the claim job */
-	int empty_batch;     /* round trips per sample of `empty` */
+	size_t imb_n;	     /* index space of the imbalance loops */
+	int empty_batch;     /* round trips per sample of `empty`, barriers of `barrier` */
+	int pfor_batch;	     /* loops per sample of `pfor` */
 	int start_batch;     /* pool creations per sample of `start` */
 	double scalar;	     /* s of the triad */
 	size_t llc_bytes;    /* what the sizing rule takes the last-level cache to be */
@@ -216,6 +231,8 @@ struct bench_refs {
 	} stream[3]; /* at cfg->n, cfg->pickle_n and cfg->shm_n */
 	double stencil_sum;
 	double gemm_sum;
+	size_t imb_n;
+	double imb_sum; /* sum of the imbalance loop's outputs over imb_n indices */
 };
 void bench_refs_compute(const struct bench_config *cfg, struct bench_refs *refs);
 /* The reference a record's value must match (n: the record's size), or NAN when there is
@@ -236,7 +253,7 @@ struct bench_job {
 };
 
 struct bench_group {
-	int kernels[3], nkernels;
+	int kernels[4], nkernels;
 	/* Makes brigade's data for the group's kernels on pool: 0 and *data, or an error code
 	 * and *what (the step that failed). */
 	int (*open)(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
@@ -245,8 +262,8 @@ struct bench_group {
 	void (*close)(void *data);
 };
 /* In the order a round runs them: the pool's latencies before any array exists. */
-extern const struct bench_group bench_group_pool, bench_group_stream, bench_group_stencil,
-	bench_group_gemm;
+extern const struct bench_group bench_group_pool, bench_group_imb, bench_group_stream,
+	bench_group_stencil, bench_group_gemm;
 
 /* Stores a record and prints its progress line: code 0 (rec has its numbers, or is skipped),
  * BENCH_WRONG (rec has the message) or an error code; failures count in res. */
@@ -302,8 +319,8 @@ int bench_plan(struct bench_config *cfg, const struct bench_facts *f, char *err,
 void bench_format_bytes(char *buf, size_t len, size_t bytes);
 
 /* ---- data.c: brigade arrays for the bench ---- */
-enum { BENCH_FILL_STREAM, BENCH_FILL_IMAGE, BENCH_FILL_GEMM };
-#define BENCH_MAX_ARRAYS 3
+enum { BENCH_FILL_STREAM, BENCH_FILL_IMAGE, BENCH_FILL_GEMM, BENCH_FILL_NONE };
+#define BENCH_MAX_ARRAYS 4
 /* The arrays of a group of kernels: one dtype and shape, made on a pool under unique names
  * ("brg-bench-<pid>-<counter>-<name>"). */
 struct bench_arrays {
@@ -313,13 +330,14 @@ struct bench_arrays {
 	int ndim; /* 1 or 2 */
 	size_t shape[2];
 	int fill, nfill; /* the formulas of loops.h (BENCH_FILL_*) into the first nfill:
-			  * STREAM a, b, c; IMAGE in; GEMM A, B, C */
+			  * STREAM a, b, c; IMAGE in; GEMM A, B, C; NONE: left zero, and
+			  * no note on their pages (outputs of a few KiB) */
 	const char *what; /* in the note on their pages: "stream arrays" */
 	brg_array *v[BENCH_MAX_ARRAYS];
 };
 /* Creates and fills s->v with static jobs (each participant writes the pages it first
- * touched), then notes their share of 2 MiB pages.  0, or an error and *step (the failed
- * step), with whatever was made removed. */
+ * touched), then notes their share of 2 MiB pages (BENCH_FILL_NONE: neither).  0, or an error
+ * and *step (the failed step), with whatever was made removed. */
 int bench_arrays_make(brg_pool *pool, struct bench_arrays *s, struct bench_results *res,
 		      const char **step);
 /* Removes the segments and closes the handles of s->v that exist. */

@@ -126,7 +126,7 @@ int bench_arrays_make(brg_pool *pool, struct bench_arrays *s, struct bench_resul
 			 s->names[i]);
 		r = brg_pool_array_create(pool, &s->v[i], name, s->dtype, s->ndim, s->shape, NULL);
 	}
-	if (!r) {
+	if (!r && s->fill != BENCH_FILL_NONE) {
 		*step = "filling the arrays";
 		r = fill_arrays(pool, s);
 	}
@@ -134,7 +134,8 @@ int bench_arrays_make(brg_pool *pool, struct bench_arrays *s, struct bench_resul
 		bench_arrays_drop(s);
 		return r;
 	}
-	note_pages(res, s);
+	if (s->fill != BENCH_FILL_NONE)
+		note_pages(res, s);
 	return 0;
 }
 
@@ -210,6 +211,19 @@ void bench_refs_compute(const struct bench_config *cfg, struct bench_refs *refs)
 		g += ca * rb;
 	}
 	refs->gemm_sum = g;
+
+	/* The imbalance loops' outputs, in index order: one serial run's arithmetic, done once. */
+	refs->imb_n = cfg->imb_n;
+	refs->imb_sum = NAN;
+	int imb = 0;
+	for (int k = BK_IMB_DYNAMIC; k <= BK_IMB_STATIC; k++)
+		imb |= cfg->kernels[k];
+	if (imb) {
+		double sum = 0;
+		for (size_t i = 0; i < cfg->imb_n; i++)
+			sum += bench_imb_index(i);
+		refs->imb_sum = sum;
+	}
 }
 
 double bench_refs_value(const struct bench_refs *refs, int kernel, size_t n)
@@ -230,6 +244,11 @@ double bench_refs_value(const struct bench_refs *refs, int kernel, size_t n)
 		return refs->stencil_sum;
 	case BK_DGEMM:
 		return refs->gemm_sum;
+	case BK_IMB_DYNAMIC:
+	case BK_IMB_GUIDED:
+	case BK_IMB_AUTO:
+	case BK_IMB_STATIC:
+		return n == refs->imb_n ? refs->imb_sum : NAN;
 	}
 	return NAN;
 }

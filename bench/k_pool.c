@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* k_pool.c - what the pool itself costs: an empty job's round trip, one dynamic claim, and
- * creating a pool. */
+/* k_pool.c - what the pool itself costs: an empty job's round trip (also EPCC's barrier), one
+ * dynamic claim, a whole small parallel for, and creating a pool. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +22,19 @@ struct job_ctx {
 	int batch; /* jobs a sample */
 };
 
+enum { J_EMPTY, J_CLAIM, J_PFOR, J_COUNT };
+
 static int op_job(void *p)
 {
 	struct job_ctx *x = p;
 	return brg_pool_run(x->pool, &x->desc, NULL);
+}
+
+/* The pfor job through brg_pool_for, the call a program's parallel loop makes. */
+static int op_for(void *p)
+{
+	struct job_ctx *x = p;
+	return brg_pool_for(x->pool, x->desc.kernel, x->desc.n, x->desc.sched, NULL, 0, NULL, 0);
 }
 
 static int jobs_open(const struct bench_config *cfg, const struct bench_refs *refs, brg_pool *pool,
@@ -33,13 +42,14 @@ static int jobs_open(const struct bench_config *cfg, const struct bench_refs *re
 {
 	(void)refs;
 	(void)res;
-	struct job_ctx *x = calloc(2, sizeof *x); /* [0] empty, [1] claim */
+	struct job_ctx *x = calloc(J_COUNT, sizeof *x);
 	if (!x) {
 		*what = "calloc";
 		return -ENOMEM;
 	}
-	/* empty: one range per participant, so every worker wakes, claims and reports. */
-	x[0] = (struct job_ctx){
+	/* empty: one range per participant, so every worker wakes, claims and reports: a
+	 * barrier of the whole pool, which is also what `barrier` times for brigade. */
+	x[J_EMPTY] = (struct job_ctx){
 		.pool = pool,
 		.desc = {.size = sizeof x->desc,
 			 .kernel = &nop,
@@ -47,13 +57,22 @@ static int jobs_open(const struct bench_config *cfg, const struct bench_refs *re
 			 .sched = {BRG_SCHED_STATIC, 0}},
 		.batch = cfg->empty_batch,
 	};
-	x[1] = (struct job_ctx){
+	x[J_CLAIM] = (struct job_ctx){
 		.pool = pool,
 		.desc = {.size = sizeof x->desc,
 			 .kernel = &nop,
 			 .n = cfg->claim_n,
 			 .sched = {BRG_SCHED_DYNAMIC, 1}},
 		.batch = 1,
+	};
+	/* pfor: EPCC's parallel for, 128 chunks of one empty index per participant. */
+	x[J_PFOR] = (struct job_ctx){
+		.pool = pool,
+		.desc = {.size = sizeof x->desc,
+			 .kernel = &nop,
+			 .n = 128 * (size_t)brg_pool_size(pool),
+			 .sched = {BRG_SCHED_DYNAMIC, 1}},
+		.batch = cfg->pfor_batch,
 	};
 	*data = x;
 	return 0;
@@ -62,13 +81,14 @@ static int jobs_open(const struct bench_config *cfg, const struct bench_refs *re
 static void jobs_job(void *p, int kernel, struct bench_job *job)
 {
 	struct job_ctx *x = p;
-	struct job_ctx *j = &x[kernel == BK_CLAIM];
+	struct job_ctx *j = &x[kernel == BK_CLAIM ? J_CLAIM : kernel == BK_PFOR ? J_PFOR : J_EMPTY];
 	*job = (struct bench_job){
-		.op = op_job,
+		.op = kernel == BK_PFOR ? op_for : op_job,
 		.ctx = j,
 		.check = NULL,
-		/* empty: a sample is the mean of a batch of round trips.  claim: a sample is one
-		 * job of claim_n chunks, and the cost of one chunk its share. */
+		/* empty, barrier: a sample is the mean of a batch of round trips; pfor, of a batch
+		 * of loops.  claim: a sample is one job of claim_n chunks, and the cost of one
+		 * chunk its share. */
 		.batch = j->batch,
 		.per = kernel == BK_CLAIM ? (double)j->desc.n : 1,
 		.n = j->desc.n,
@@ -81,8 +101,8 @@ static void jobs_close(void *p)
 }
 
 const struct bench_group bench_group_pool = {
-	.kernels = {BK_EMPTY, BK_CLAIM},
-	.nkernels = 2,
+	.kernels = {BK_EMPTY, BK_CLAIM, BK_BARRIER, BK_PFOR},
+	.nkernels = 4,
 	.open = jobs_open,
 	.job = jobs_job,
 	.close = jobs_close,

@@ -10,6 +10,7 @@
 #define BRG_BENCH_LOOPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* triad, dot, sumsq operands; the triad output a starts at 0. */
 static inline double bench_init_b(size_t i)
@@ -59,6 +60,27 @@ static inline void bench_stencil_row(float *restrict o, const float *restrict up
 	for (size_t c = 1; c + 1 < cols; c++)
 		o[c] = w0 * up[c - 1] + w1 * up[c] + w2 * up[c + 1] + w3 * mid[c - 1] +
 		       w4 * mid[c] + w5 * mid[c + 1] + w6 * dn[c - 1] + w7 * dn[c] + w8 * dn[c + 1];
+}
+
+/* The imbalance kernels: index i costs BENCH_IMB_COST * i steps of a 64-bit mix, each step
+ * waiting on the last, so the work grows linearly with the index.  A step is a shift, an xor
+ * and a multiply: an affine step (a multiply and an add) would let a compiler fold several
+ * steps into one (clang does), and this one neither compiler can shorten, so a step costs the
+ * same few cycles whichever built it.  The value, 1 plus the
+ * state's top 20 bits, is never 0 and a sum of a few thousand of them is exact, so an index
+ * skipped or done twice changes the sum. */
+#define BENCH_IMB_COST 4
+static inline double bench_imb_index(size_t i)
+{
+	uint64_t x = 0x9e3779b97f4a7c15u ^ (uint64_t)i;
+	for (size_t k = 0; k < BENCH_IMB_COST * i; k++)
+		x = (x ^ (x >> 31)) * 0xbf58476d1ce4e5b9u;
+	return (double)(1 + (x >> 44));
+}
+/* Steps of the mix over indices [0, n): the rate's numerator. */
+static inline double bench_imb_steps(size_t n)
+{
+	return n ? (double)BENCH_IMB_COST * (double)n * (double)(n - 1) / 2 : 0;
 }
 
 /* The reference flavour of loops_tmpl.h (data.c). */

@@ -53,6 +53,9 @@ void bench_rec_finish(struct bench_rec *rec)
 	case BM_NS:
 		rec->rate = m * 1e9;
 		break;
+	case BM_STEPS:
+		rec->rate = bench_imb_steps(rec->n) / m * 1e-9;
+		break;
 	}
 	rec->status = BS_OK;
 }

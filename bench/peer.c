@@ -3,7 +3,8 @@
  * a process of their own so their threads never share a process with brigade's workers.
  *
  * usage: brigade-bench-peer --impl serial|openmp|openblas --workers N [--n N] [--rows R]
- *          [--cols C] [--gemm-n N] [--claim-n N] [--empty-batch B]
+ *          [--cols C] [--gemm-n N] [--claim-n N] [--empty-batch B] [--pfor-batch B]
+ *          [--imb-n N]
  * Prints {"ready": true, ...} once set up, then serves one command per line of stdin,
  * "KERNEL REPEAT": one untimed warm-up run and REPEAT timed ones, answered by one JSON line:
  * kernel, impl, workers, n, samples (seconds per operation), value (the result, or the sum of
@@ -83,18 +84,18 @@ static const struct flavour openmp = {
 #endif
 
 /* The data of the current command's kind; the others are freed. */
-enum data_kind { D_NONE, D_STREAM, D_IMAGE, D_GEMM };
+enum data_kind { D_NONE, D_STREAM, D_IMAGE, D_GEMM, D_IMB };
 
 struct settings {
 	const char *impl;
 	int workers;
-	size_t n, rows, cols, gemm_n, claim_n;
-	int empty_batch;
+	size_t n, rows, cols, gemm_n, claim_n, imb_n;
+	int empty_batch, pfor_batch;
 	const struct flavour *loops;
 	int threads; /* what the runtime says it uses */
 	int openblas, openmp;
 	enum data_kind kind;
-	double *a, *b, *c; /* D_STREAM: a, b, c; D_GEMM: A, B, C */
+	double *a, *b, *c; /* D_STREAM: a, b, c; D_GEMM: A, B, C; D_IMB: a, the output */
 	float *in, *out;   /* D_IMAGE */
 };
 
@@ -235,6 +236,11 @@ static int data_need(struct settings *s, enum data_kind kind)
 		/* The output is first touched by the same rows of the same threads as the
 		 * stencil. */
 		s->loops->stencil3(s->out, s->in, s->rows, s->cols, bench_stencil_w);
+	} else if (kind == D_IMB) {
+		/* A few KiB: no pages to place. */
+		s->a = calloc(s->imb_n ? s->imb_n : 1, sizeof *s->a);
+		if (!s->a)
+			goto oom;
 	} else if (kind == D_GEMM) {
 		size_t n = s->gemm_n;
 		s->a = alloc_bytes(n * n * 8);
@@ -305,33 +311,105 @@ static double op_claim(struct settings *s)
 		__asm__ volatile("" ::: "memory");
 	return 0;
 }
+
+/* EPCC's barrier: one region whose team passes empty_batch barriers.  The sample is per
+ * barrier (the region's start and end are shared among them). */
+static double op_barrier(struct settings *s)
+{
+	int count = s->empty_batch;
+#pragma omp parallel
+	for (int j = 0; j < count; j++) {
+#pragma omp barrier
+	}
+	return 0;
+}
+
+/* EPCC's parallel for: pfor_batch loops of 128 iterations per thread, handed out one at a time,
+ * each iteration empty.  The sample is per loop: its region, its hand-out and its join. */
+static double op_pfor(struct settings *s)
+{
+	long n = 128L * s->workers;
+	for (int j = 0; j < s->pfor_batch; j++) {
+#pragma omp parallel for schedule(dynamic, 1)
+		for (long k = 0; k < n; k++)
+			__asm__ volatile("" ::: "memory");
+	}
+	return 0;
+}
+
+/* The imbalance loops: the cost of index i grows with i (loops.h), one schedule each. */
+static double op_imb_dynamic(struct settings *s)
+{
+	long n = (long)s->imb_n;
+	double *out = s->a;
+#pragma omp parallel for schedule(dynamic, 1)
+	for (long i = 0; i < n; i++)
+		out[i] = bench_imb_index((size_t)i);
+	return 0;
+}
+
+static double op_imb_guided(struct settings *s)
+{
+	long n = (long)s->imb_n;
+	double *out = s->a;
+#pragma omp parallel for schedule(guided)
+	for (long i = 0; i < n; i++)
+		out[i] = bench_imb_index((size_t)i);
+	return 0;
+}
+
+static double op_imb_static(struct settings *s)
+{
+	long n = (long)s->imb_n;
+	double *out = s->a;
+#pragma omp parallel for schedule(static)
+	for (long i = 0; i < n; i++)
+		out[i] = bench_imb_index((size_t)i);
+	return 0;
+}
+#else /* the openmp peer skips every command; the others have none of these */
+#define op_empty NULL
+#define op_claim NULL
+#define op_barrier NULL
+#define op_pfor NULL
+#define op_imb_dynamic NULL
+#define op_imb_guided NULL
+#define op_imb_static NULL
 #endif
 
 /* What a kernel's value is after its runs: its result, or the sum of its output. */
-enum value_of { V_RESULT, V_SUM_A, V_SUM_OUT, V_SUM_C, V_ZERO };
+enum value_of { V_RESULT, V_SUM_A, V_SUM_OUT, V_SUM_C, V_SUM_IMB, V_ZERO };
+
+/* What one sample is: a run, or a share of it (an operation of a batch, a chunk). */
+enum per_of { PER_RUN, PER_EMPTY_BATCH, PER_CLAIM, PER_PFOR_BATCH };
+
+/* Which peers have a kernel: all (the OpenBLAS peer may still skip it: not_openblas), the
+ * OpenMP ones, or the OpenBLAS one alone. */
+enum only_of { ALL, ONLY_OPENMP, ONLY_OPENBLAS };
 
 struct kernel_info {
 	const char *name;
 	enum data_kind data;
 	double (*op)(struct settings *);
 	enum value_of value;
-	const char *only; /* the one flavour that has it, or NULL */
+	enum per_of per;
+	enum only_of only;
 	const char *not_openblas; /* why the OpenBLAS peer has not, or NULL */
 };
 
 static const struct kernel_info kernel_table[] = {
-	{"triad", D_STREAM, op_triad, V_SUM_A, NULL, "OpenBLAS has no triad"},
-	{"dot", D_STREAM, op_dot, V_RESULT, NULL, NULL},
-	{"sumsq", D_STREAM, op_sumsq, V_RESULT, NULL, NULL},
-	{"stencil3", D_IMAGE, op_stencil3, V_SUM_OUT, NULL, "no OpenBLAS stencil"},
-	{"dgemm", D_GEMM, op_dgemm, V_SUM_C, "openblas", NULL},
-#ifdef BRG_BENCH_HAVE_OPENMP
-	{"empty", D_NONE, op_empty, V_ZERO, "openmp", NULL},
-	{"claim", D_NONE, op_claim, V_ZERO, "openmp", NULL},
-#else /* the openmp peer skips every command; the others have neither */
-	{"empty", D_NONE, NULL, V_ZERO, "openmp", NULL},
-	{"claim", D_NONE, NULL, V_ZERO, "openmp", NULL},
-#endif
+	{"triad", D_STREAM, op_triad, V_SUM_A, PER_RUN, ALL, "OpenBLAS has no triad"},
+	{"dot", D_STREAM, op_dot, V_RESULT, PER_RUN, ALL, NULL},
+	{"sumsq", D_STREAM, op_sumsq, V_RESULT, PER_RUN, ALL, NULL},
+	{"stencil3", D_IMAGE, op_stencil3, V_SUM_OUT, PER_RUN, ALL, "no OpenBLAS stencil"},
+	{"dgemm", D_GEMM, op_dgemm, V_SUM_C, PER_RUN, ONLY_OPENBLAS, NULL},
+	{"empty", D_NONE, op_empty, V_ZERO, PER_EMPTY_BATCH, ONLY_OPENMP, NULL},
+	{"claim", D_NONE, op_claim, V_ZERO, PER_CLAIM, ONLY_OPENMP, NULL},
+	{"barrier", D_NONE, op_barrier, V_ZERO, PER_EMPTY_BATCH, ONLY_OPENMP, NULL},
+	{"pfor", D_NONE, op_pfor, V_ZERO, PER_PFOR_BATCH, ONLY_OPENMP, NULL},
+	{"imb-dynamic", D_IMB, op_imb_dynamic, V_SUM_IMB, PER_RUN, ONLY_OPENMP, NULL},
+	{"imb-guided", D_IMB, op_imb_guided, V_SUM_IMB, PER_RUN, ONLY_OPENMP, NULL},
+	{"imb-static", D_IMB, op_imb_static, V_SUM_IMB, PER_RUN, ONLY_OPENMP, NULL},
 };
 
 /* One command: one warm-up run, `repeat` timed runs, one line. */
@@ -355,9 +433,11 @@ static void serve(struct settings *s, const char *kernel, int repeat)
 		print_skipped(s, kernel, k->not_openblas);
 		return;
 	}
-	if (k->only && strcmp(k->only, s->impl)) {
+	if ((k->only == ONLY_OPENMP && !s->openmp) || (k->only == ONLY_OPENBLAS && !s->openblas)) {
 		char why[96];
-		snprintf(why, sizeof why, "only the %s peer has %s", k->only, kernel);
+		snprintf(why, sizeof why, "only the %s ha%s %s",
+			 k->only == ONLY_OPENMP ? "OpenMP peers" : "openblas peer",
+			 k->only == ONLY_OPENMP ? "ve" : "s", kernel);
 		print_error(s, kernel, why);
 		return;
 	}
@@ -365,17 +445,23 @@ static void serve(struct settings *s, const char *kernel, int repeat)
 		print_error(s, kernel, "out of memory");
 		return;
 	}
-	/* What one sample is: a run, a region of the batch, an iteration of the claim loop. */
-	double per = !strcmp(kernel, "empty") ? (double)s->empty_batch
-		     : !strcmp(kernel, "claim") ? (double)s->claim_n
-						: 1.0;
+	double per = k->per == PER_EMPTY_BATCH	 ? (double)s->empty_batch
+		     : k->per == PER_CLAIM	 ? (double)s->claim_n
+		     : k->per == PER_PFOR_BATCH ? (double)s->pfor_batch
+						 : 1.0;
 	size_t n = k->data == D_STREAM ? s->n
 		   : k->data == D_IMAGE ? s->rows * s->cols
 		   : k->data == D_GEMM	? s->gemm_n
-		   : !strcmp(kernel, "claim") ? s->claim_n
-					      : (size_t)s->workers;
+		   : k->data == D_IMB	? s->imb_n
+		   : k->per == PER_CLAIM ? s->claim_n
+		   : !strcmp(kernel, "pfor") ? 128 * (size_t)s->workers
+						: (size_t)s->workers;
 	double samples[64], value = 0;
 	for (int i = -1; i < repeat; i++) { /* i = -1: the warm-up */
+		/* Each run of an imbalance loop starts from zeros, so the value checks the last
+		 * run alone: an index it skipped would not be hidden by an earlier run's. */
+		if (k->data == D_IMB)
+			memset(s->a, 0, s->imb_n * sizeof *s->a);
 		double t0 = now();
 		value = k->op(s);
 		if (i >= 0)
@@ -394,16 +480,21 @@ static void serve(struct settings *s, const char *kernel, int repeat)
 	case V_SUM_C:
 		value = serial_sum(s->c, s->gemm_n * s->gemm_n);
 		break;
+	case V_SUM_IMB:
+		value = serial_sum(s->a, s->imb_n);
+		break;
 	}
 	print_record(s, kernel, n, samples, repeat, value);
 }
 
 static const char usage[] =
 	"usage: brigade-bench-peer --impl serial|openmp|openblas --workers N [--n N] [--rows R]\n"
-	"         [--cols C] [--gemm-n N] [--claim-n N] [--empty-batch B]\n"
+	"         [--cols C] [--gemm-n N] [--claim-n N] [--empty-batch B] [--pfor-batch B]\n"
+	"         [--imb-n N]\n"
 	"A helper of `brigade bench`: prints a ready line, then runs each command of stdin,\n"
-	"\"KERNEL REPEAT\" (triad dot sumsq stencil3 dgemm empty claim; REPEAT 1 to 64), and\n"
-	"prints its samples as one JSON line; \"drop\" frees the data it keeps.\n";
+	"\"KERNEL REPEAT\" (triad dot sumsq stencil3 dgemm empty claim barrier pfor imb-dynamic\n"
+	"imb-guided imb-static; REPEAT 1 to 64), and prints its samples as one JSON line;\n"
+	"\"drop\" frees the data it keeps.\n";
 
 static int parse_size(const char *text, size_t *out)
 {
@@ -427,6 +518,8 @@ int main(int argc, char **argv)
 		{"gemm-n", required_argument, NULL, 'g'},
 		{"claim-n", required_argument, NULL, 'C'},
 		{"empty-batch", required_argument, NULL, 'E'},
+		{"pfor-batch", required_argument, NULL, 'P'},
+		{"imb-n", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -437,7 +530,9 @@ int main(int argc, char **argv)
 		.cols = 4096,
 		.gemm_n = 1024,
 		.claim_n = 1000000,
+		.imb_n = 2048,
 		.empty_batch = 1000,
+		.pfor_batch = 100,
 	};
 	int c;
 	size_t v;
@@ -475,6 +570,12 @@ int main(int argc, char **argv)
 			break;
 		case 'E':
 			s.empty_batch = (int)v ? (int)v : 1;
+			break;
+		case 'P':
+			s.pfor_batch = (int)v ? (int)v : 1;
+			break;
+		case 'I':
+			s.imb_n = v;
 			break;
 		}
 	}

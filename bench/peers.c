@@ -58,7 +58,11 @@ int bench_peer_supports(int impl, int kernel, const char **why)
 	case BI_OPENMP:
 		if (kernel == BK_DGEMM)
 			*why = no_gemm;
-		return kernel <= BK_STENCIL3 || kernel == BK_EMPTY || kernel == BK_CLAIM;
+		/* OpenMP's auto is another schedule in each runtime (libgomp: static): brigade's
+		 * is compared with the better of their dynamic and guided instead. */
+		return kernel <= BK_STENCIL3 || kernel == BK_EMPTY || kernel == BK_CLAIM ||
+		       kernel == BK_BARRIER || kernel == BK_PFOR ||
+		       (bench_kernel_imb(kernel) && kernel != BK_IMB_AUTO);
 	case BI_OPENBLAS:
 		return kernel == BK_DOT || kernel == BK_SUMSQ || kernel == BK_DGEMM;
 	case BI_NUMPY:
@@ -642,7 +646,7 @@ static void rec_from_jrec(const struct jrec *j, const struct bench_refs *refs, i
 	if (j->n > 0)
 		rec->n = (size_t)j->n;
 	double want = bench_refs_value(refs, rec->kernel, rec->n);
-	if (isnan(want) && rec->kernel <= BK_DGEMM) {
+	if (isnan(want) && (rec->kernel <= BK_DGEMM || bench_kernel_imb(rec->kernel))) {
 		bench_rec_fail(rec, BS_FAILED, "no reference value for n = %zu", rec->n);
 		return;
 	}
@@ -784,9 +788,9 @@ static int peer_path(int impl, struct bench_results *res, const char **path)
 /* The strings of one peer's command line and environment. */
 #define PEER_ENV 5
 struct peer_args {
-	char *argv[40];
+	char *argv[44];
 	char *env_ours[PEER_ENV];
-	char num[12][24];
+	char num[14][24];
 	char e_omp[40], e_blas[40];
 	char shm_prefix[64];
 };
@@ -832,6 +836,8 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 		OPT("--rows", "%zu", cfg->rows);
 		OPT("--cols", "%zu", cfg->cols);
 		OPT("--claim-n", "%zu", cfg->claim_n);
+		OPT("--pfor-batch", "%d", cfg->pfor_batch);
+		OPT("--imb-n", "%zu", cfg->imb_n);
 	}
 #undef OPT
 	pa->argv[ac] = NULL;

@@ -7,7 +7,7 @@
  * Python Pools run alone once the rest has stopped).  So the run's peak is the largest phase
  * plus what its processes hold whatever the phase: the model below counts each side's arrays
  * as they are allocated (peer.c, peers.py, k_*.c), and the bench's memory watch measures the
- * real thing beside it. */
+ * real thing beside it.  The imbalance loops' outputs (a few KiB a side) are not counted. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

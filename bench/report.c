@@ -143,8 +143,9 @@ void bench_derive(const struct bench_config *cfg, struct bench_results *res)
 			r->speedup = r->rate / base->rate;
 			r->efficiency = r->speedup / r->workers;
 		}
-		double lim =
-			m == BM_BYTES ? res->bw_limit[r->workers] : res->flop_limit[r->workers];
+		double lim = m == BM_BYTES   ? res->bw_limit[r->workers]
+			     : m == BM_FLOPS ? res->flop_limit[r->workers]
+					     : 0;
 		if (lim > 0)
 			r->of_limit = r->rate / lim;
 	}
@@ -202,6 +203,36 @@ static double vs_brigade_pairs(const struct bench_results *res, const struct ben
 static double vs_brigade(const struct bench_results *res, const struct bench_rec *r)
 {
 	return vs_brigade_pairs(res, r, NULL, NULL, NULL);
+}
+
+/* For brigade's record of an imbalance loop: the better OpenMP peer's time over brigade's (> 1:
+ * brigade faster), NAN when neither ran; *best names it.  The same schedule is compared where
+ * the peers have it, as vs_brigade pairs it; brigade's auto, which OpenMP has not, with the
+ * faster of the peers' dynamic and guided loops, by medians. */
+static double vs_best_openmp(const struct bench_results *res, const struct bench_rec *b,
+			     char *best, size_t len)
+{
+	static const int impls[] = {BI_OPENMP};
+	int mine[] = {b->kernel}, from_auto[] = {BK_IMB_DYNAMIC, BK_IMB_GUIDED};
+	int is_auto = b->kernel == BK_IMB_AUTO;
+	const int *ks = is_auto ? from_auto : mine;
+	int nk = is_auto ? 2 : 1;
+	const struct bench_rec *fast = NULL;
+	best[0] = 0;
+	if (b->impl != BI_BRIGADE || !bench_kernel_imb(b->kernel) || b->status != BS_OK || b->first)
+		return NAN;
+	for (int i = 0; i < nk; i++)
+		for (size_t j = 0; j < sizeof impls / sizeof impls[0]; j++) {
+			const struct bench_rec *r = bench_results_find(res, ks[i], impls[j], b->workers);
+			if (r && (!fast || r->median_s < fast->median_s))
+				fast = r;
+		}
+	if (!fast)
+		return NAN;
+	/* "imb-guided" is "guided" here */
+	snprintf(best, len, "%s%s%s", bench_impl_names[fast->impl], is_auto ? " " : "",
+		 is_auto ? bench_kernels[fast->kernel].name + 4 : "");
+	return is_auto ? fast->median_s / b->median_s : vs_brigade(res, fast);
 }
 
 /* ---- tables ---- */
@@ -399,6 +430,25 @@ static void kernel_heading(char *buf, size_t len, const struct bench_config *cfg
 		snprintf(buf, len, "%s: %s; rate = time per round trip in us (lower is better)",
 			 ki->name, ki->what);
 		break;
+	case BK_BARRIER:
+		snprintf(buf, len,
+			 "%s: %s, %d per run; rate = time per barrier in us (lower is better)",
+			 ki->name, ki->what, cfg->empty_batch);
+		break;
+	case BK_PFOR:
+		snprintf(buf, len, "%s: %s, %d loops per run; rate = time per loop in us (lower is "
+				   "better)",
+			 ki->name, ki->what, cfg->pfor_batch);
+		break;
+	case BK_IMB_DYNAMIC:
+	case BK_IMB_GUIDED:
+	case BK_IMB_AUTO:
+	case BK_IMB_STATIC:
+		snprintf(buf, len,
+			 "%s: %s; %zu indices, a step a dependent shift, xor and multiply "
+			 "(%.4g Gstep per run); rate in Gstep/s",
+			 ki->name, ki->what, cfg->imb_n, bench_imb_steps(cfg->imb_n) * 1e-9);
+		break;
 	case BK_CLAIM:
 		snprintf(buf, len,
 			 "%s: %s, over %zu indices; rate = time per chunk in ns (lower is "
@@ -419,7 +469,7 @@ static void limit_line(char *buf, size_t len, const struct bench_config *cfg,
 	size_t used = 0;
 	buf[0] = 0;
 	enum bench_metric m = bench_kernels[k].metric;
-	if (bench_metric_latency(m))
+	if (m != BM_BYTES && m != BM_FLOPS)
 		return;
 	used += (size_t)snprintf(buf, len, "%s",
 				 m == BM_BYTES
@@ -470,9 +520,37 @@ static void serial_line(char *buf, size_t len, const struct bench_config *cfg,
 		buf[0] = 0;
 }
 
-/* What follows a kernel's table: its limit line and its serial-loop line, each written as
- * pre + text + post, then its notes, each after note_pre, the first after notes_lead
- * (Markdown sets each block off with a blank line). */
+/* "brigade vs the better OpenMP peer: ..." for the imbalance loops, or "". */
+static void imb_line(char *buf, size_t len, const struct bench_config *cfg,
+		     const struct bench_results *res, int k)
+{
+	buf[0] = 0;
+	if (!bench_kernel_imb(k))
+		return;
+	size_t used = (size_t)snprintf(
+		buf, len, "%s",
+		k == BK_IMB_AUTO ? "brigade's auto vs the faster OpenMP loop (dynamic or guided; "
+				   "its median time / brigade's):"
+				 : "brigade vs the better OpenMP peer (its time / brigade's, as in vs "
+				   "brigade):");
+	int any = 0;
+	for (int i = 0; i < cfg->nworkers && used < len; i++) {
+		const struct bench_rec *b = bench_results_find(res, k, BI_BRIGADE, cfg->workers[i]);
+		char best[48];
+		double v = b ? vs_best_openmp(res, b, best, sizeof best) : NAN;
+		if (isnan(v))
+			continue;
+		any = 1;
+		used += (size_t)snprintf(buf + used, len - used, " %.2f at %d worker%s (%s);", v,
+					 b->workers, b->workers == 1 ? "" : "s", best);
+	}
+	if (!any)
+		buf[0] = 0;
+}
+
+/* What follows a kernel's table: its limit line, its serial-loop line and its OpenMP line,
+ * each written as pre + text + post, then its notes, each after note_pre, the first after
+ * notes_lead (Markdown sets each block off with a blank line). */
 static void print_table_footer(FILE *out, const struct bench_config *cfg,
 			       const struct bench_results *res, int k, const struct table *t,
 			       const char *pre, const char *post, const char *notes_lead,
@@ -483,6 +561,9 @@ static void print_table_footer(FILE *out, const struct bench_config *cfg,
 	if (line[0])
 		fprintf(out, "%s%s%s", pre, line, post);
 	serial_line(line, sizeof line, cfg, res, k);
+	if (line[0])
+		fprintf(out, "%s%s%s", pre, line, post);
+	imb_line(line, sizeof line, cfg, res, k);
 	if (line[0])
 		fprintf(out, "%s%s%s", pre, line, post);
 	for (int i = 0; i < t->nnotes; i++)
@@ -553,8 +634,8 @@ static void print_machine(FILE *out, const struct bench_config *cfg, const struc
 	fprintf(out,
 		"%sruns: %d round%s of %d turns of 1 timed run after 1 warm-up, brigade and the"
 		" serial, OpenMP, OpenBLAS and numpy peers taking turns, each turn once every"
-		" process of theirs is quiet (dgemm: 1 turn of %d; Python Pools: %d, alone; both"
-		" in the first %d round%s only); workers:",
+		" process of theirs is quiet (dgemm: 1 turn of %d; Python Pools: %d, alone; these"
+		" and the imbalance loops in the first %d round%s only); workers:",
 		bullet, cfg->rounds, cfg->rounds == 1 ? "" : "s", cfg->repeat, cfg->repeat_gemm,
 		cfg->repeat_pool, full, full == 1 ? "" : "s");
 	for (int i = 0; i < cfg->nworkers; i++)
@@ -676,6 +757,13 @@ static void json_rec(FILE *out, const struct bench_results *res, const struct be
 	fputc(']', out);
 	fputs(", \"fraction_of_limit\": ", out);
 	json_num(out, r->of_limit, "%.4g");
+	char best[48];
+	double vb = vs_best_openmp(res, r, best, sizeof best);
+	if (!isnan(vb)) {
+		fputs(", \"vs_best_openmp\": ", out);
+		json_num(out, vb, "%.4g");
+		fprintf(out, ", \"best_openmp\": \"%s\"", best);
+	}
 	fprintf(out, ", \"status\": \"%s\"",
 		r->status == BS_OK	  ? "ok"
 		: r->status == BS_SKIPPED ? "skipped"
@@ -718,11 +806,13 @@ void bench_print_json(FILE *out, const struct bench_config *cfg, const struct be
 	fprintf(out,
 		"], \"n\": %zu, \"array_bytes\": %zu, \"image\": [%zu, %zu], \"gemm_n\": %zu, "
 		"\"claim_n\": %zu, \"pickle_n\": %zu, \"shm_n\": %zu, \"empty_batch\": %d, "
-		"\"start_batch\": %d, \"time_limit_s\": %.0f, "
+		"\"start_batch\": %d, \"pfor_batch\": %d, \"imb_n\": %zu, \"imb_cost\": %d, "
+		"\"time_limit_s\": %.0f, "
 		"\"stream_bytes_per_element\": {\"triad\": 24, \"dot\": 16, \"sumsq\": 8, "
 		"\"stencil3\": 8}},\n",
 		cfg->n, cfg->n * 8, cfg->rows, cfg->cols, cfg->gemm_n, cfg->claim_n, cfg->pickle_n,
-		cfg->shm_n, cfg->empty_batch, cfg->start_batch, cfg->time_limit);
+		cfg->shm_n, cfg->empty_batch, cfg->start_batch, cfg->pfor_batch, cfg->imb_n,
+		BENCH_IMB_COST, cfg->time_limit);
 	size_t mem, shm, need[BP_COUNT], need_shm[BP_COUNT];
 	int peak = bench_need_peak(cfg, &mem, &shm);
 	bench_need(cfg, need, need_shm);
@@ -856,7 +946,8 @@ static int chart_kernels(const struct bench_config *cfg, const struct bench_resu
 {
 	int n = 0;
 	for (int k = 0; k < BK_COUNT; k++) {
-		if (!cfg->kernels[k] || bench_metric_latency(bench_kernels[k].metric))
+		enum bench_metric m = bench_kernels[k].metric;
+		if (!cfg->kernels[k] || (m != BM_BYTES && m != BM_FLOPS))
 			continue;
 		for (int i = 0; i < cfg->nworkers; i++) {
 			if (bench_results_find(res, k, BI_BRIGADE, cfg->workers[i])) {

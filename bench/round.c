@@ -242,6 +242,7 @@ double bench_run_round(const struct bench_config *cfg, const struct bench_refs *
 		 * Unmapping after the job instead of before it read 2-4 us: it is the release,
 		 * not where the unmap sits, so the bench keeps the measurement away from it. */
 		&bench_group_pool,
+		&bench_group_imb,
 		&bench_group_stream,
 		&bench_group_stencil,
 		&bench_group_gemm,
@@ -274,7 +275,7 @@ double bench_run_round(const struct bench_config *cfg, const struct bench_refs *
 	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
 		double t0 = bench_now();
 		run_group(&R, groups[i]);
-		if (groups[i] == &bench_group_gemm)
+		if (groups[i] == &bench_group_gemm || groups[i] == &bench_group_imb)
 			full_only += bench_now() - t0;
 	}
 	brg_pool_destroy(R.pool);

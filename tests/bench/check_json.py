@@ -7,8 +7,9 @@ import subprocess
 import sys
 
 IMPLS = {"brigade", "openmp", "openblas", "serial", "numpy", "py-pool-pickle", "py-pool-shm"}
-UNITS = {"GB/s", "GFLOP/s", "us", "ns"}
-KERNELS = {"triad", "dot", "sumsq", "stencil3", "dgemm", "empty", "claim", "start"}
+UNITS = {"GB/s", "GFLOP/s", "us", "ns", "Gstep/s"}
+KERNELS = {"triad", "dot", "sumsq", "stencil3", "dgemm", "empty", "claim", "barrier", "pfor",
+           "imb-dynamic", "imb-guided", "imb-auto", "imb-static", "start"}
 
 # Three rounds: the third skips the Python Pools, so both paired and unpaired ratios appear.
 out = subprocess.run([sys.argv[1], "bench", "--quick", "--json", "--workers", "1",
@@ -84,5 +85,29 @@ kinds = {(r["kernel"], r["impl"]) for r in recs}
 for k in ("triad", "empty", "claim", "start"):
     check((k, "brigade") in kinds, "a brigade record for " + k)
 check(("triad", "openmp") in kinds or ("triad", "serial") in kinds, "a peer record for triad")
+
+# The EPCC overheads and the imbalance loops, in one round: every record checked, and brigade's
+# imbalance loops set beside the better OpenMP peer.
+out = subprocess.run([sys.argv[1], "bench", "--quick", "--json", "--workers", "1", "--kernels",
+                      "barrier,pfor,imb-dynamic,imb-auto", "--rounds", "1"],
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout
+doc = json.loads(out)
+recs = [r for r in doc.get("records", []) if r.get("status") != "skipped"]
+check(recs and all(r.get("status") == "ok" for r in recs), "EPCC and imbalance: every record ok")
+omp = {"openmp"}
+by = {(r["kernel"], r["impl"]): r for r in recs}
+for k in ("barrier", "pfor", "imb-dynamic"):
+    check({"brigade"} | omp <= {i for (kk, i) in by if kk == k},
+          "%s: brigade and the OpenMP peers (%s)" % (k, ", ".join(sorted(omp))))
+check(not {i for (kk, i) in by if kk == "imb-auto"} - {"brigade"},
+      "imb-auto: brigade's alone (OpenMP's auto is another schedule)")
+for k in ("imb-dynamic", "imb-auto"):
+    b = by.get((k, "brigade"), {})
+    best = b.get("best_openmp", "")
+    check(isinstance(b.get("vs_best_openmp"), (int, float)) and best.split(" ")[0] in omp
+          and (k != "imb-auto" or best.split(" ")[1:] in (["dynamic"], ["guided"])),
+          "%s: brigade's record names the better OpenMP peer (%s)" % (k, best))
+    check(b.get("unit") == "Gstep/s" and b.get("n") == doc["config"].get("imb_n"),
+          "%s: a rate in Gstep/s over imb_n indices" % k)
 print("%d checks failed" % failed)
 sys.exit(1 if failed else 0)

@@ -86,6 +86,45 @@ for impl in ("serial", "openmp", "openblas"):
     check("error" in ans[4] and "error" in ans[5],
           "%s: a repeat of 0 and a missing repeat are error lines" % impl)
 
+
+
+def mix_sum(n, cost=4):
+    """bench/loops.h's imbalance loop: the sum of its outputs over indices [0, n)."""
+    mask, total = (1 << 64) - 1, 0
+    for i in range(n):
+        x = 0x9E3779B97F4A7C15 ^ i
+        for _ in range(cost * i):
+            x = ((x ^ (x >> 31)) * 0xBF58476D1CE4E5B9) & mask
+        total += 1 + (x >> 44)
+    return total
+
+
+# ---- the EPCC overheads and the imbalance loops: the OpenMP peer's alone ----
+imb_n = 64
+want_imb = mix_sum(imb_n)
+epcc = ["barrier 2", "pfor 2", "imb-dynamic 2", "imb-guided 1", "imb-static 2", "imb-auto 1"]
+omp_peers = [(helper, "openmp")]
+for path, impl in omp_peers:
+    rc, lines = serve([path, "--impl", impl, "--workers", "2", "--empty-batch", "5",
+                       "--pfor-batch", "3", "--imb-n", str(imb_n)], epcc, env)
+    check(rc == 0 and len(lines) == 1 + len(epcc), "%s: one line per command" % impl)
+    if len(lines) != 1 + len(epcc):
+        continue
+    ans = lines[1:]
+    if "OpenMP" in ans[0].get("skipped", ""):
+        check(all("skipped" in a for a in ans), "%s without OpenMP: every command skipped" % impl)
+        continue
+    check(ans[0].get("kernel") == "barrier" and len(ans[0].get("samples", [])) == 2
+          and ans[1].get("kernel") == "pfor" and ans[1].get("n") == 128 * 2,
+          "%s: barrier and pfor answer (pfor: 128 iterations a thread)" % impl)
+    check(all(ans[i].get("n") == imb_n and ans[i].get("value") == want_imb for i in (2, 3, 4)),
+          "%s: dynamic, guided and static imbalance loops give the sum of the serial loop"
+          % impl)
+    check("error" in ans[5], "%s: imb-auto is brigade's alone (an error line)" % impl)
+rc, lines = serve([helper, "--impl", "serial", "--workers", "1"], epcc[:3], env)
+check(rc == 0 and len(lines) == 4 and all("error" in a for a in lines[1:]),
+      "serial: barrier, pfor and the imbalance loops are the OpenMP peer's (error lines)")
+
 rc, lines = serve([helper, "--impl", "openmp", "--workers", "1"], [], env)
 check(rc == 0 and len(lines) == 1 and lines[0].get("ready") is True,
       "an empty stdin: the ready line, then exit 0")
