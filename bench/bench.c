@@ -38,9 +38,9 @@ const struct bench_kernel_info bench_kernels[BK_COUNT] = {
 };
 
 const char *const bench_impl_names[BI_COUNT] = {
-	[BI_BRIGADE] = "brigade",   [BI_SERIAL] = "serial", [BI_OPENMP] = "openmp",
-	[BI_OPENBLAS] = "openblas", [BI_NUMPY] = "numpy",   [BI_PICKLE] = "py-pool-pickle",
-	[BI_SHM] = "py-pool-shm",
+	[BI_BRIGADE] = "brigade",	  [BI_SERIAL] = "serial",     [BI_OPENMP] = "openmp",
+	[BI_OPENMP_LLVM] = "openmp-llvm", [BI_OPENBLAS] = "openblas", [BI_NUMPY] = "numpy",
+	[BI_PICKLE] = "py-pool-pickle",	  [BI_SHM] = "py-pool-shm",
 };
 
 int bench_kernel_find(const char *name)
@@ -63,9 +63,9 @@ static const char bench_usage[] =
 	"                     [--size BYTES [--force]] [--llc BYTES] [--mem-floor BYTES]\n"
 	"\n"
 	"Measures brigade's kernels and pool against peers on the same data, pinned to the same\n"
-	"cores: a serial C loop, OpenMP, OpenBLAS, numpy and Python multiprocessing Pools (the\n"
-	"OpenMP and OpenBLAS peers in a process of their own, the Python ones via\n"
-	"/usr/bin/python3 and peers.py).  brigade and the serial, OpenMP, OpenBLAS and numpy peers\n"
+	"cores: a serial C loop, OpenMP (GCC's libgomp, and clang with LLVM's libomp:\n"
+	"openmp-llvm), OpenBLAS, numpy and Python multiprocessing Pools (the OpenMP and OpenBLAS\n"
+	"peers in processes of their own, the Python ones via /usr/bin/python3 and peers.py).  brigade and the serial, OpenMP, OpenBLAS and numpy peers\n"
 	"take turns run by run on each kernel (each run after a warm-up run, and after every other\n"
 	"side has gone quiet), so their runs sit milliseconds apart and see the same load.  Each\n"
 	"number is the median of the timed runs of every round, with min-max; every result is\n"
@@ -105,7 +105,8 @@ static const char bench_usage[] =
 	"                   is available at the start)\n"
 	"  -h, --help\n"
 	"\n"
-	"Environment: BRG_BENCH_PEER (brigade-bench-peer), BRG_BENCH_PEERS (peers.py).\n"
+	"Environment: BRG_BENCH_PEER (brigade-bench-peer), BRG_BENCH_PEER_LIBOMP\n"
+	"(brigade-bench-peer-libomp), BRG_BENCH_PEERS (peers.py).\n"
 	"Exit status: 0, or 1 when a brigade kernel failed or computed a wrong result, a peer\n"
 	"broke or was lost, or the machine cannot hold the run (missing Python or numpy only\n"
 	"skips those peers).\n";
@@ -216,6 +217,28 @@ static void configure(struct bench_config *cfg, int repeat, int rounds)
 	for (int i = 0; i < cfg->nworkers; i++)
 		cfg->max_workers = cfg->workers[i] > cfg->max_workers ? cfg->workers[i]
 								       : cfg->max_workers;
+}
+
+/* Whether the openmp-llvm peer runs (cfg->libomp), with a note when it would have had a kernel
+ * and does not. */
+static void note_libomp(struct bench_config *cfg, struct bench_results *res)
+{
+	int wanted = 0;
+	for (int k = 0; k < BK_COUNT; k++) {
+		const char *why;
+		wanted |= cfg->kernels[k] && bench_peer_supports(BI_OPENMP_LLVM, k, &why);
+	}
+	cfg->libomp = wanted && bench_peer_libomp_path() != NULL;
+	if (!wanted || cfg->libomp)
+		return;
+#ifdef BRG_BENCH_HAVE_LIBOMP
+	bench_note(res, "openmp-llvm peer skipped: brigade-bench-peer-libomp not found (set "
+			"BRG_BENCH_PEER_LIBOMP to its path)");
+	res->failures++;
+#else
+	bench_note(res, "openmp-llvm peer not run: brigade was built without it (meson -Dlibomp: "
+			"clang and LLVM's libomp, Debian's clang and libomp-dev)");
+#endif
 }
 
 /* Runs the rounds, each unless the time limit says it would end too late; returns how many
@@ -444,6 +467,7 @@ int brg_cli_bench(int argc, char **argv)
 	bench_machine_probe(&m);
 	cfg.llc_bytes = llc ? llc : m.llc_bytes;
 	configure(&cfg, repeat, rounds);
+	note_libomp(&cfg, &res);
 	/* The default rounds stop in time; rounds asked for run unless a limit is asked too. */
 	cfg.time_limit = time_limit >= 0 ? time_limit : rounds ? 0 : 360;
 	cfg.tables = cfg.json ? stderr : stdout;

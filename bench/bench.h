@@ -64,7 +64,8 @@ static inline int bench_metric_latency(enum bench_metric m)
 enum bench_impl {
 	BI_BRIGADE,
 	BI_SERIAL,
-	BI_OPENMP,
+	BI_OPENMP,	/* GCC and libgomp */
+	BI_OPENMP_LLVM, /* clang and LLVM's libomp */
 	BI_OPENBLAS,
 	BI_NUMPY,
 	BI_PICKLE,
@@ -118,6 +119,7 @@ struct bench_config {
 	size_t imb_n;	     /* index space of the imbalance loops */
 	int empty_batch;     /* round trips per sample of `empty`, barriers of `barrier` */
 	int pfor_batch;	     /* loops per sample of `pfor` */
+	int libomp;	     /* the openmp-llvm peer runs (built, and its helper found) */
 	int start_batch;     /* pool creations per sample of `start` */
 	double scalar;	     /* s of the triad */
 	size_t llc_bytes;    /* what the sizing rule takes the last-level cache to be */
@@ -346,8 +348,8 @@ void bench_arrays_drop(struct bench_arrays *s);
 /* ---- peers.c: the other implementations, in their own processes ---- */
 /* Which kernels impl has a peer for (1) or skips with a reason (*why). */
 int bench_peer_supports(int impl, int kernel, const char **why);
-/* 1 when impl's peer serves commands (serial, OpenMP, OpenBLAS, numpy); the Python Pools run
- * their kernels once through, by bench_run_peer. */
+/* 1 when impl's peer serves commands (serial, both OpenMP, OpenBLAS, numpy); the Python Pools
+ * run their kernels once through, by bench_run_peer. */
 int bench_peer_serves(int impl);
 
 /* A peer process serving commands, on the cores of a pool of `workers`. */
@@ -376,8 +378,10 @@ void bench_run_peer(const struct bench_config *cfg, const struct bench_refs *ref
 /* Probes /usr/bin/python3 and numpy once; 1 when the Python peers can run.  *version gets
  * numpy's version and BLAS, or the reason they cannot. */
 int bench_python_probe(char *version, size_t len);
-/* Where the peer helper and peers.py are; NULL when not found. */
+/* Where the peer helpers and peers.py are; NULL when not found (the libomp helper: also when
+ * brigade was built without it). */
 const char *bench_peer_helper_path(void);
+const char *bench_peer_libomp_path(void);
 const char *bench_peers_py_path(void);
 
 /* ---- report.c ---- */

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* peer.c - brigade-bench-peer: the serial, OpenMP and OpenBLAS peers of `brigade bench`, run in
- * a process of their own so their threads never share a process with brigade's workers.
+ * a process of their own so their threads never share a process with brigade's workers.  Built
+ * twice: by the project's compiler (serial, openmp: GCC's libgomp, openblas), and by clang with
+ * LLVM's libomp as brigade-bench-peer-libomp (openmp-llvm alone, without OpenBLAS, so that no
+ * second OpenMP runtime is loaded beside libomp).
  *
- * usage: brigade-bench-peer --impl serial|openmp|openblas --workers N [--n N] [--rows R]
- *          [--cols C] [--gemm-n N] [--claim-n N] [--empty-batch B] [--pfor-batch B]
- *          [--imb-n N]
+ * usage: brigade-bench-peer --impl serial|openmp|openblas|openmp-llvm --workers N [--n N]
+ *          [--rows R] [--cols C] [--gemm-n N] [--claim-n N] [--empty-batch B]
+ *          [--pfor-batch B] [--imb-n N]
  * Prints {"ready": true, ...} once set up, then serves one command per line of stdin,
  * "KERNEL REPEAT": one untimed warm-up run and REPEAT timed ones, answered by one JSON line:
  * kernel, impl, workers, n, samples (seconds per operation), value (the result, or the sum of
@@ -23,18 +26,33 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#ifdef BRG_BENCH_HAVE_OPENBLAS
 #include <cblas.h>
+#endif
 #ifdef BRG_BENCH_HAVE_OPENMP
 #include <omp.h>
+#endif
+
+/* The name this build's OpenMP flavour answers to. */
+#ifdef BRG_BENCH_LIBOMP
+#define OPENMP_IMPL "openmp-llvm"
+#else
+#define OPENMP_IMPL "openmp"
 #endif
 
 #include "loops.h"
 
 #define BENCH_LOOP(name) serial_##name
 /* Compiled for the instruction sets brigade's kernels are (engine/kernels/kernels.h) and picked at
- * load time, so that a comparison measures the parallel machinery, not the vector width.  Not
- * every flavour uses every loop (OpenMP never first-touches dgemm data). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+ * load time, so that a comparison measures the parallel machinery, not the vector width (clang
+ * has target_clones since version 14).  Not every flavour uses every loop (OpenMP never
+ * first-touches dgemm data): clang refuses `unused` beside target_clones, so there the warning
+ * is turned off around the loops instead. */
+#if defined(__x86_64__) && defined(__clang__) && __clang_major__ >= 14
+#define BENCH_LOOP_LINKAGE static __attribute__((target_clones("avx512f", "avx2", "default")))
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wunused-function"
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define BENCH_LOOP_LINKAGE                                                                         \
 	static __attribute__((unused, target_clones("avx512f", "avx2", "default")))
 #else
@@ -56,6 +74,9 @@
 #undef BENCH_LOOP
 #undef BENCH_PAR_FOR
 #undef BENCH_PAR_FOR_SUM8
+#endif
+#if defined(__x86_64__) && defined(__clang__) && __clang_major__ >= 14
+#pragma clang diagnostic pop
 #endif
 
 /* The loops of one flavour. */
@@ -268,12 +289,20 @@ static double op_triad(struct settings *s)
 
 static double op_dot(struct settings *s)
 {
-	return s->openblas ? cblas_ddot((int)s->n, s->b, 1, s->c, 1) : s->loops->dot(s->b, s->c, s->n);
+#ifdef BRG_BENCH_HAVE_OPENBLAS
+	if (s->openblas)
+		return cblas_ddot((int)s->n, s->b, 1, s->c, 1);
+#endif
+	return s->loops->dot(s->b, s->c, s->n);
 }
 
 static double op_sumsq(struct settings *s)
 {
-	return s->openblas ? cblas_ddot((int)s->n, s->b, 1, s->b, 1) : s->loops->sumsq(s->b, s->n);
+#ifdef BRG_BENCH_HAVE_OPENBLAS
+	if (s->openblas)
+		return cblas_ddot((int)s->n, s->b, 1, s->b, 1);
+#endif
+	return s->loops->sumsq(s->b, s->n);
 }
 
 static double op_stencil3(struct settings *s)
@@ -282,6 +311,7 @@ static double op_stencil3(struct settings *s)
 	return 0;
 }
 
+#ifdef BRG_BENCH_HAVE_OPENBLAS
 static double op_dgemm(struct settings *s)
 {
 	int n = (int)s->gemm_n;
@@ -289,6 +319,9 @@ static double op_dgemm(struct settings *s)
 		    s->c, n);
 	return 0;
 }
+#else
+#define op_dgemm NULL
+#endif
 
 #ifdef BRG_BENCH_HAVE_OPENMP
 /* empty_batch empty parallel regions: the team wakes and joins; the asm keeps the region from
@@ -441,6 +474,10 @@ static void serve(struct settings *s, const char *kernel, int repeat)
 		print_error(s, kernel, why);
 		return;
 	}
+	if (!k->op) { /* dgemm in the libomp build, which has no OpenBLAS */
+		print_error(s, kernel, "not built into this peer");
+		return;
+	}
 	if (data_need(s, k->data)) {
 		print_error(s, kernel, "out of memory");
 		return;
@@ -487,8 +524,13 @@ static void serve(struct settings *s, const char *kernel, int repeat)
 	print_record(s, kernel, n, samples, repeat, value);
 }
 
+#ifdef BRG_BENCH_LIBOMP
+#define USAGE_HEAD "usage: brigade-bench-peer-libomp --impl openmp-llvm"
+#else
+#define USAGE_HEAD "usage: brigade-bench-peer --impl serial|openmp|openblas"
+#endif
 static const char usage[] =
-	"usage: brigade-bench-peer --impl serial|openmp|openblas --workers N [--n N] [--rows R]\n"
+	USAGE_HEAD " --workers N [--n N] [--rows R]\n"
 	"         [--cols C] [--gemm-n N] [--claim-n N] [--empty-batch B] [--pfor-batch B]\n"
 	"         [--imb-n N]\n"
 	"A helper of `brigade bench`: prints a ready line, then runs each command of stdin,\n"
@@ -584,8 +626,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+#ifdef BRG_BENCH_LIBOMP
+	s.openblas = 0;
+	s.openmp = !strcmp(s.impl, OPENMP_IMPL);
+	if (!s.openmp) {
+		fputs(usage, stderr);
+		return 2;
+	}
+#else
 	s.openblas = !strcmp(s.impl, "openblas");
-	s.openmp = !strcmp(s.impl, "openmp");
+	s.openmp = !strcmp(s.impl, OPENMP_IMPL);
+#endif
 	if (!strcmp(s.impl, "serial")) {
 		s.loops = &serial;
 		s.threads = 1;
@@ -602,8 +653,10 @@ int main(int argc, char **argv)
 #endif
 	} else if (s.openblas) {
 		s.loops = &serial; /* first touch of the image and the untimed sums */
+#ifdef BRG_BENCH_HAVE_OPENBLAS
 		openblas_set_num_threads(s.workers);
 		s.threads = openblas_get_num_threads();
+#endif
 	} else {
 		fputs(usage, stderr);
 		return 2;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* peers.c - the other implementations, each run in a child process pinned to the cores a
- * brigade pool of the same size gets: brigade-bench-peer (serial, OpenMP, OpenBLAS) and
- * peers.py (numpy, Python Pools).  Their JSON lines become records, checked like brigade's. */
+ * brigade pool of the same size gets: brigade-bench-peer (serial, OpenMP, OpenBLAS),
+ * brigade-bench-peer-libomp (OpenMP on LLVM's libomp) and peers.py (numpy, Python Pools).
+ * Their JSON lines become records, checked like brigade's. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +57,7 @@ int bench_peer_supports(int impl, int kernel, const char **why)
 			*why = no_gemm;
 		return kernel <= BK_STENCIL3;
 	case BI_OPENMP:
+	case BI_OPENMP_LLVM:
 		if (kernel == BK_DGEMM)
 			*why = no_gemm;
 		/* OpenMP's auto is another schedule in each runtime (libgomp: static): brigade's
@@ -101,21 +103,37 @@ static int in_build_tree(char *helper, size_t len)
 	return beside_exe("../bench", "brigade-bench-peer", X_OK, helper, len);
 }
 
-const char *bench_peer_helper_path(void)
+/* The helper `name` into path (PATH_MAX): env's value when set, else from the build tree, else
+ * installed; NULL when it is not there. */
+static const char *helper_path(const char *env_name, const char *name, char *path)
 {
-	static char path[PATH_MAX];
-	const char *env = getenv("BRG_BENCH_PEER");
+	const char *env = getenv(env_name);
 	if (env && *env)
 		return access(env, X_OK) == 0 ? env : NULL;
-	if (in_build_tree(path, sizeof path))
+	if (beside_exe("../bench", name, X_OK, path, PATH_MAX))
 		return path;
 	/* Installed: libexecdir relative to bindir (a moved install, or a DESTDIR, works),
 	 * else where it was configured to go. */
-	if (beside_exe(BRG_BINDIR_TO_LIBEXECDIR, "brigade-bench-peer", X_OK, path,
-			     sizeof path))
+	if (beside_exe(BRG_BINDIR_TO_LIBEXECDIR, name, X_OK, path, PATH_MAX))
 		return path;
-	snprintf(path, sizeof path, "%s/brigade-bench-peer", BRG_LIBEXECDIR);
+	snprintf(path, PATH_MAX, "%s/%s", BRG_LIBEXECDIR, name);
 	return access(path, X_OK) == 0 ? path : NULL;
+}
+
+const char *bench_peer_helper_path(void)
+{
+	static char path[PATH_MAX];
+	return helper_path("BRG_BENCH_PEER", "brigade-bench-peer", path);
+}
+
+const char *bench_peer_libomp_path(void)
+{
+#ifdef BRG_BENCH_HAVE_LIBOMP
+	static char path[PATH_MAX];
+	return helper_path("BRG_BENCH_PEER_LIBOMP", "brigade-bench-peer-libomp", path);
+#else
+	return NULL;
+#endif
 }
 
 const char *bench_peers_py_path(void)
@@ -755,7 +773,8 @@ int bench_python_probe(char *info, size_t len)
 
 int bench_peer_serves(int impl)
 {
-	return impl == BI_SERIAL || impl == BI_OPENMP || impl == BI_OPENBLAS || impl == BI_NUMPY;
+	return impl == BI_SERIAL || impl == BI_OPENMP || impl == BI_OPENMP_LLVM ||
+	       impl == BI_OPENBLAS || impl == BI_NUMPY;
 }
 
 static int impl_python(int impl)
@@ -776,6 +795,15 @@ static int peer_path(int impl, struct bench_results *res, const char **path)
 		*path = bench_peers_py_path();
 		return 0;
 	}
+	if (impl == BI_OPENMP_LLVM) {
+		*path = bench_peer_libomp_path();
+		if (*path)
+			return 0;
+		bench_note(res, "openmp-llvm peer skipped: brigade-bench-peer-libomp not found (set "
+				"BRG_BENCH_PEER_LIBOMP to its path)");
+		res->failures++;
+		return -1;
+	}
 	*path = bench_peer_helper_path();
 	if (*path)
 		return 0;
@@ -786,7 +814,7 @@ static int peer_path(int impl, struct bench_results *res, const char **path)
 }
 
 /* The strings of one peer's command line and environment. */
-#define PEER_ENV 5
+#define PEER_ENV 8
 struct peer_args {
 	char *argv[44];
 	char *env_ours[PEER_ENV];
@@ -803,7 +831,8 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 		pa->argv[ac++] = (char *)PYTHON;
 		pa->argv[ac++] = (char *)path;
 	} else {
-		pa->argv[ac++] = (char *)"brigade-bench-peer";
+		pa->argv[ac++] = (char *)(impl == BI_OPENMP_LLVM ? "brigade-bench-peer-libomp"
+							  : "brigade-bench-peer");
 	}
 #define OPT(name, fmt, val)                                                                        \
 	do {                                                                                       \
@@ -835,7 +864,12 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 	} else {
 		OPT("--rows", "%zu", cfg->rows);
 		OPT("--cols", "%zu", cfg->cols);
-		OPT("--claim-n", "%zu", cfg->claim_n);
+		/* libomp as Debian builds it formats trace strings for every chunk it hands out,
+		 * which makes a chunk cost many times libgomp's (bench/README.md): a tenth of the
+		 * chunks keeps its claim run as short as the others'.  A sample is the mean time of
+		 * a chunk either way. */
+		OPT("--claim-n", "%zu",
+		    impl == BI_OPENMP_LLVM && cfg->claim_n >= 10 ? cfg->claim_n / 10 : cfg->claim_n);
 		OPT("--pfor-batch", "%d", cfg->pfor_batch);
 		OPT("--imb-n", "%zu", cfg->imb_n);
 	}
@@ -845,19 +879,31 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 	/* Threads of OpenMP and OpenBLAS: one per core of the pool's cores, OpenMP bound like
 	 * brigade's compact placement.  The Python Pools run one process per core, each with
 	 * single-threaded BLAS; numpy's own np.dot and @ get all the cores.  Only the OpenMP
-	 * peer gets OMP_PROC_BIND and OMP_PLACES: with either set, libgomp binds the initial
+	 * peers get OMP_PROC_BIND and OMP_PLACES: with either set, libgomp binds the initial
 	 * thread to one core as the process starts, and OpenBLAS, counting the CPUs it may use,
-	 * would then start a single thread. */
+	 * would then start a single thread.  libomp binds by the same two variables once
+	 * KMP_AFFINITY, which would override them, is gone; OMP_WAIT_POLICY would change how
+	 * long either runtime's idle threads spin, so it goes too. */
 	int threads = impl == BI_PICKLE || impl == BI_SHM ? 1 : workers;
+	int omp = impl == BI_OPENMP || impl == BI_OPENMP_LLVM;
 	snprintf(pa->e_omp, sizeof pa->e_omp, "OMP_NUM_THREADS=%d", threads);
 	snprintf(pa->e_blas, sizeof pa->e_blas, "OPENBLAS_NUM_THREADS=%d", threads);
 	pa->env_ours[0] = pa->e_omp;
 	pa->env_ours[1] = pa->e_blas;
-	pa->env_ours[2] = (char *)(impl == BI_OPENMP ? "OMP_PROC_BIND=close" : "OMP_PROC_BIND");
-	pa->env_ours[3] = (char *)(impl == BI_OPENMP ? "OMP_PLACES=cores" : "OMP_PLACES");
+	pa->env_ours[2] = (char *)(omp ? "OMP_PROC_BIND=close" : "OMP_PROC_BIND");
+	pa->env_ours[3] = (char *)(omp ? "OMP_PLACES=cores" : "OMP_PLACES");
 	/* glibc's debugging fill of every malloc and free (meson test sets it) would time the
 	 * allocator: pickling 32 MiB takes 70 times as long under it. */
 	pa->env_ours[4] = (char *)"MALLOC_PERTURB_";
+	pa->env_ours[5] = (char *)"KMP_AFFINITY";
+	pa->env_ours[6] = (char *)"OMP_WAIT_POLICY";
+	/* libomp's idle threads spin KMP_BLOCKTIME ms (200 by default) before they sleep,
+	 * libgomp's for a count of spins (GOMP_SPINCOUNT).  Within a timed run the regions
+	 * follow each other closely enough that either runtime's threads are still spinning when
+	 * the next one starts; between turns the bench waits until every thread sleeps, and the
+	 * default would make that wait the longest part of a turn.  10 ms is about as long as
+	 * libgomp spins (bench/README.md has the figures). */
+	pa->env_ours[7] = (char *)(impl == BI_OPENMP_LLVM ? "KMP_BLOCKTIME=10" : "KMP_BLOCKTIME");
 }
 
 /* ---- a peer that serves commands ---- */

@@ -164,9 +164,10 @@ int bench_facts_probe(struct bench_facts *f, size_t llc, const char *root)
 
 size_t bench_fixed_bytes(int workers)
 {
-	/* The bench, brigade's workers, four serving peers, a Python Pool's parent, its workers
+	/* The bench, brigade's workers, five serving peers, a Python Pool's parent, its workers
 	 * and its resource tracker: interpreters, libraries, OpenBLAS's per-thread buffers and
-	 * numpy's chunked temporaries.  Generous: measured below half of it. */
+	 * numpy's chunked temporaries.  Generous: measured below half of it (the libomp peer,
+	 * the fifth, holds a few MiB besides its data). */
 	return 256 * MiB + (size_t)(workers > 0 ? workers : 1) * 96 * MiB;
 }
 
@@ -183,12 +184,14 @@ void bench_need(const struct bench_config *cfg, size_t mem[BP_COUNT], size_t shm
 {
 	memset(mem, 0, BP_COUNT * sizeof *mem);
 	memset(shm, 0, BP_COUNT * sizeof *shm);
+	/* The OpenMP peer on libomp, when it runs, holds what the one on libgomp does. */
+	size_t omp_peers = cfg->libomp ? 2 : 1;
 	if (any_kernel(cfg, BK_TRIAD, BK_SUMSQ)) {
-		/* brigade a, b, c (segments); serial, openmp and numpy a, b, c; openblas b, c
+		/* brigade a, b, c (segments); serial, each openmp and numpy a, b, c; openblas b, c
 		 * (numpy fills its arrays a slice at a time: no full-size temporaries) */
 		size_t s = cfg->n * 8;
 		shm[BP_STREAM] = 3 * s;
-		mem[BP_STREAM] = 3 * s + 3 * s + 3 * s + 2 * s + 3 * s;
+		mem[BP_STREAM] = 3 * s + 3 * s + omp_peers * 3 * s + 2 * s + 3 * s;
 		if (cfg->pool_peers) {
 			/* Pickle: the parent's a, b, c, the task it pickles (b and c slices)
 			 * and the results it receives and unpickles (a twice); the workers' b
@@ -203,10 +206,10 @@ void bench_need(const struct bench_config *cfg, size_t mem[BP_COUNT], size_t shm
 		}
 	}
 	if (cfg->kernels[BK_STENCIL3]) {
-		/* in and out: brigade (segments), serial, openmp */
+		/* in and out: brigade (segments), serial, each openmp */
 		size_t img = cfg->rows * cfg->cols * 4;
 		shm[BP_STENCIL] = 2 * img;
-		mem[BP_STENCIL] = 3 * 2 * img;
+		mem[BP_STENCIL] = (2 + omp_peers) * 2 * img;
 	}
 	if (cfg->kernels[BK_DGEMM]) {
 		/* A, B, C: brigade (segments), openblas; numpy A, B and two C (the last result is

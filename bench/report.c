@@ -212,7 +212,7 @@ static double vs_brigade(const struct bench_results *res, const struct bench_rec
 static double vs_best_openmp(const struct bench_results *res, const struct bench_rec *b,
 			     char *best, size_t len)
 {
-	static const int impls[] = {BI_OPENMP};
+	static const int impls[] = {BI_OPENMP, BI_OPENMP_LLVM};
 	int mine[] = {b->kernel}, from_auto[] = {BK_IMB_DYNAMIC, BK_IMB_GUIDED};
 	int is_auto = b->kernel == BK_IMB_AUTO;
 	const int *ks = is_auto ? from_auto : mine;
@@ -451,9 +451,10 @@ static void kernel_heading(char *buf, size_t len, const struct bench_config *cfg
 		break;
 	case BK_CLAIM:
 		snprintf(buf, len,
-			 "%s: %s, over %zu indices; rate = time per chunk in ns (lower is "
+			 "%s: %s, over %zu indices%s; rate = time per chunk in ns (lower is "
 			 "better)",
-			 ki->name, ki->what, cfg->claim_n);
+			 ki->name, ki->what, cfg->claim_n,
+			 cfg->libomp ? " (openmp-llvm: a tenth)" : "");
 		break;
 	case BK_START:
 		snprintf(buf, len, "%s: %s, mean of %d per run; rate in us (lower is better)",
@@ -529,8 +530,8 @@ static void imb_line(char *buf, size_t len, const struct bench_config *cfg,
 		return;
 	size_t used = (size_t)snprintf(
 		buf, len, "%s",
-		k == BK_IMB_AUTO ? "brigade's auto vs the faster OpenMP loop (dynamic or guided; "
-				   "its median time / brigade's):"
+		k == BK_IMB_AUTO ? "brigade's auto vs the fastest OpenMP loop (dynamic or guided, "
+				   "either runtime; its median time / brigade's):"
 				 : "brigade vs the better OpenMP peer (its time / brigade's, as in vs "
 				   "brigade):");
 	int any = 0;
@@ -591,10 +592,13 @@ static const char legend[] =
 static const char *const method[] = {
 	"placement: brigade pools bind compactly (one core per participant); brigade arrays\n"
 	"come from brg_pool_array_create (first touch by the participant that computes on\n"
-	"them); each peer runs in its own process restricted to the same cores (OpenMP:\n"
-	"OMP_PROC_BIND=close OMP_PLACES=cores) and first-touches its data with its own loop",
-	"peers: serial and openmp run the same C loops (bench/loops_tmpl.h), built for the\n"
-	"engine's instruction sets; openblas: cblas_ddot, cblas_dgemm; numpy: triad as\n"
+	"them); each peer runs in its own process restricted to the same cores (both OpenMP\n"
+	"peers: OMP_PROC_BIND=close OMP_PLACES=cores; openmp-llvm: KMP_BLOCKTIME=10) and\n"
+	"first-touches its data with its own loop",
+	"peers: serial, openmp (GCC, libgomp) and openmp-llvm (clang, LLVM's libomp) run the\n"
+	"same C loops (bench/loops_tmpl.h), built for the engine's instruction sets, and the\n"
+	"same pragmas (dynamic without a modifier: libomp makes it nonmonotonic, a static\n"
+	"split with stealing); openblas: cblas_ddot, cblas_dgemm; numpy: triad as\n"
 	"np.multiply(c, s, out=a) then np.add(a, b, out=a) (two passes, counted 24 bytes per\n"
 	"element all the same), elementwise work on one thread at any worker count, np.dot\n"
 	"and @ on OpenBLAS threads; py-pool-pickle: Pool.map over pickled slices, results\n"
@@ -807,12 +811,12 @@ void bench_print_json(FILE *out, const struct bench_config *cfg, const struct be
 		"], \"n\": %zu, \"array_bytes\": %zu, \"image\": [%zu, %zu], \"gemm_n\": %zu, "
 		"\"claim_n\": %zu, \"pickle_n\": %zu, \"shm_n\": %zu, \"empty_batch\": %d, "
 		"\"start_batch\": %d, \"pfor_batch\": %d, \"imb_n\": %zu, \"imb_cost\": %d, "
-		"\"time_limit_s\": %.0f, "
+		"\"libomp\": %s, \"time_limit_s\": %.0f, "
 		"\"stream_bytes_per_element\": {\"triad\": 24, \"dot\": 16, \"sumsq\": 8, "
 		"\"stencil3\": 8}},\n",
 		cfg->n, cfg->n * 8, cfg->rows, cfg->cols, cfg->gemm_n, cfg->claim_n, cfg->pickle_n,
 		cfg->shm_n, cfg->empty_batch, cfg->start_batch, cfg->pfor_batch, cfg->imb_n,
-		BENCH_IMB_COST, cfg->time_limit);
+		BENCH_IMB_COST, cfg->libomp ? "true" : "false", cfg->time_limit);
 	size_t mem, shm, need[BP_COUNT], need_shm[BP_COUNT];
 	int peak = bench_need_peak(cfg, &mem, &shm);
 	bench_need(cfg, need, need_shm);

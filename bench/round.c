@@ -224,6 +224,8 @@ static void fail_pool(struct round *R, int code)
 /* 1 when impl has a peer for a selected kernel. */
 static int peer_wanted(const struct bench_config *cfg, int impl)
 {
+	if (impl == BI_OPENMP_LLVM && !cfg->libomp)
+		return 0; /* not built, or its helper is missing: noted once (bench.c) */
 	for (int k = 0; k < BK_COUNT; k++) {
 		const char *why;
 		if (cfg->kernels[k] && bench_peer_supports(impl, k, &why))

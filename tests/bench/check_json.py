@@ -6,7 +6,8 @@ import json
 import subprocess
 import sys
 
-IMPLS = {"brigade", "openmp", "openblas", "serial", "numpy", "py-pool-pickle", "py-pool-shm"}
+IMPLS = {"brigade", "openmp", "openmp-llvm", "openblas", "serial", "numpy", "py-pool-pickle",
+         "py-pool-shm"}
 UNITS = {"GB/s", "GFLOP/s", "us", "ns", "Gstep/s"}
 KERNELS = {"triad", "dot", "sumsq", "stencil3", "dgemm", "empty", "claim", "barrier", "pfor",
            "imb-dynamic", "imb-guided", "imb-auto", "imb-static", "start"}
@@ -94,7 +95,7 @@ out = subprocess.run([sys.argv[1], "bench", "--quick", "--json", "--workers", "1
 doc = json.loads(out)
 recs = [r for r in doc.get("records", []) if r.get("status") != "skipped"]
 check(recs and all(r.get("status") == "ok" for r in recs), "EPCC and imbalance: every record ok")
-omp = {"openmp"}
+omp = {"openmp", "openmp-llvm"} if doc["config"].get("libomp") else {"openmp"}
 by = {(r["kernel"], r["impl"]): r for r in recs}
 for k in ("barrier", "pfor", "imb-dynamic"):
     check({"brigade"} | omp <= {i for (kk, i) in by if kk == k},

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# check_peer.py - the command protocol of the bench's serving peers (brigade-bench-peer and
-# peers.py's numpy: KERNEL REPEAT, drop), and what `brigade bench` does when a peer goes away
-# between its turns.
-# usage: check_peer.py BRIGADE PEER_HELPER PEERS_PY
+# check_peer.py - the command protocol of the bench's serving peers (brigade-bench-peer, its
+# libomp build brigade-bench-peer-libomp, and peers.py's numpy: KERNEL REPEAT, drop), and what
+# `brigade bench` does when a peer goes away between its turns.
+# usage: check_peer.py BRIGADE PEER_HELPER PEERS_PY [LIBOMP_PEER_HELPER]
 import json
 import os
 import stat
@@ -12,6 +12,7 @@ import sys
 import tempfile
 
 brigade, helper, peers_py = sys.argv[1:4]
+libomp_helper = sys.argv[4] if len(sys.argv) > 4 else None
 failed = 0
 
 
@@ -99,11 +100,15 @@ def mix_sum(n, cost=4):
     return total
 
 
-# ---- the EPCC overheads and the imbalance loops: the OpenMP peer's alone ----
+# ---- the EPCC overheads and the imbalance loops: the OpenMP peers' alone ----
 imb_n = 64
 want_imb = mix_sum(imb_n)
 epcc = ["barrier 2", "pfor 2", "imb-dynamic 2", "imb-guided 1", "imb-static 2", "imb-auto 1"]
 omp_peers = [(helper, "openmp")]
+if libomp_helper:
+    omp_peers.append((libomp_helper, "openmp-llvm"))
+else:
+    print("skip openmp-llvm: brigade was built without the libomp peer")
 for path, impl in omp_peers:
     rc, lines = serve([path, "--impl", impl, "--workers", "2", "--empty-batch", "5",
                        "--pfor-batch", "3", "--imb-n", str(imb_n)], epcc, env)
@@ -123,7 +128,26 @@ for path, impl in omp_peers:
     check("error" in ans[5], "%s: imb-auto is brigade's alone (an error line)" % impl)
 rc, lines = serve([helper, "--impl", "serial", "--workers", "1"], epcc[:3], env)
 check(rc == 0 and len(lines) == 4 and all("error" in a for a in lines[1:]),
-      "serial: barrier, pfor and the imbalance loops are the OpenMP peer's (error lines)")
+      "serial: barrier, pfor and the imbalance loops are the OpenMP peers' (error lines)")
+if libomp_helper:
+    rc, lines = serve([libomp_helper, "--impl", "openmp-llvm", "--workers", "1", "--n", str(n),
+                       "--rows", "8", "--cols", "16"],
+                      ["dot 1", "triad 1", "stencil3 1", "empty 1", "claim 1", "dgemm 1"], env)
+    check(rc == 0 and len(lines) == 7 and lines[0].get("impl") == "openmp-llvm",
+          "openmp-llvm: a ready line, one line per command")
+    if len(lines) == 7:
+        check(abs(lines[1].get("value", 0) - want_dot) <= 1e-9 * want_dot
+              and abs(lines[2].get("value", 0) - want_triad) <= 1e-9 * want_triad
+              and len(lines[3].get("samples", [])) == 1,
+              "openmp-llvm: dot, triad and stencil3 as the libgomp peer answers them")
+        check(all(len(lines[i].get("samples", [])) == 1 for i in (4, 5))
+              and "error" in lines[6], "openmp-llvm: empty and claim answer; dgemm is an error")
+    for path, impl in ((libomp_helper, "openmp"), (libomp_helper, "serial"),
+                       (helper, "openmp-llvm")):
+        p = subprocess.run([path, "--impl", impl, "--workers", "1"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check(p.returncode == 2 and p.stdout == b"",
+              "%s --impl %s: exit 2 (each build serves its own)" % (os.path.basename(path), impl))
 
 rc, lines = serve([helper, "--impl", "openmp", "--workers", "1"], [], env)
 check(rc == 0 and len(lines) == 1 and lines[0].get("ready") is True,

@@ -22,6 +22,7 @@ static void config_init(struct bench_config *cfg, int max_workers)
 	for (int k = 0; k < BK_COUNT; k++)
 		cfg->kernels[k] = 1;
 	cfg->pool_peers = 1;
+	cfg->libomp = 1; /* both OpenMP peers: the most a run holds */
 	cfg->gemm_n = 4096;
 	cfg->max_workers = max_workers;
 }
@@ -59,11 +60,16 @@ static void check_plan(const struct bench_config *cfg, const struct bench_facts 
 				  need_shm[p] <= need[p],
 			  "%s: phase %s", label, bench_phase_names[p]);
 	/* Every side's data are counted: the stream phase holds 14 arrays, 3 of them brigade's
-	 * segments. */
+	 * segments, and 3 more with the second OpenMP peer; the stencil 6, or 8. */
+	size_t arrays = cfg->libomp ? 17 : 14, images = cfg->libomp ? 8 : 6;
 	if (cfg->kernels[BK_TRIAD])
-		CHECK_MSG(need[BP_STREAM] == 14 * cfg->n * 8 &&
+		CHECK_MSG(need[BP_STREAM] == arrays * cfg->n * 8 &&
 				  need_shm[BP_STREAM] == 3 * cfg->n * 8,
 			  "%s: stream phase", label);
+	if (cfg->kernels[BK_STENCIL3])
+		CHECK_MSG(need[BP_STENCIL] == images * cfg->rows * cfg->cols * 4 &&
+				  need_shm[BP_STENCIL] == 2 * cfg->rows * cfg->cols * 4,
+			  "%s: stencil phase", label);
 	CHECK_MSG(cfg->rows * cfg->cols * 4 == cfg->n * 8, "%s: the image has an array's bytes",
 		  label);
 	CHECK_MSG(cfg->pickle_n * 8 <= BENCH_PICKLE_CAP && cfg->pickle_n <= cfg->n &&
@@ -255,6 +261,21 @@ int main(void)
 	CHECK_EQ(bench_plan(&cfg, &f, err, sizeof err), 0);
 	check_plan(&cfg, &f, "/dev/shm of 200 MiB");
 	CHECK_MSG(cfg.n * 8 == 32 * MiB, "/dev/shm of 200 MiB: arrays of %zu MiB", cfg.n * 8 / MiB);
+
+	/* Without the libomp peer the run holds less, and a plan may take larger arrays: a
+	 * budget of 8 GiB holds 512 MiB arrays with 14 of them (7.44 GiB with the processes),
+	 * not with 17 (8.94 GiB). */
+	f = machine(480 * MiB, 24 * GiB);
+	f.mem_avail = 16 * GiB;
+	config_init(&cfg, 2);
+	CHECK_EQ(bench_plan(&cfg, &f, err, sizeof err), 0);
+	check_plan(&cfg, &f, "16 GiB available, both OpenMP peers");
+	CHECK_MSG(cfg.n * 8 == 256 * MiB, "both OpenMP peers: arrays of %zu MiB", cfg.n * 8 / MiB);
+	config_init(&cfg, 2);
+	cfg.libomp = 0;
+	CHECK_EQ(bench_plan(&cfg, &f, err, sizeof err), 0);
+	check_plan(&cfg, &f, "16 GiB available, no libomp peer");
+	CHECK_MSG(cfg.n * 8 == 512 * MiB, "no libomp peer: arrays of %zu MiB", cfg.n * 8 / MiB);
 
 	/* Only dgemm selected: the stream arrays need nothing, dgemm shrinks to fit. */
 	config_init(&cfg, 2);
