@@ -10,8 +10,9 @@
 #include "internal.h"
 
 #define BRG__CTL_MAGIC 0x314c525443475242ull /* "BRGCTRL1" little-endian */
-/* 3: entries a job does not use (arrays, argument bytes, retries) are zero. */
-#define BRG__CTL_VERSION 3u
+/* 3: entries a job does not use (arrays, argument bytes, retries) are zero.
+ * 4: the hand-out is a slot per participant (struct brg__slot). */
+#define BRG__CTL_VERSION 4u
 #define BRG__MAX_WORKERS 256
 #define BRG__MAX_SLOTS 4096
 /* Blocks a reduction is cut into at most (brg_reduce_block_size): each block costs a call and
@@ -35,15 +36,39 @@ enum {
 	BRG__W_FAILED, /* could not start: error code in .error */
 };
 
-struct brg__lease {
-	uint64_t begin, end; /* in hand-out units (elements, or blocks for reductions) */
-	uint64_t since_ns;   /* CLOCK_MONOTONIC */
-	uint32_t kills;      /* how often this range already killed a worker */
-	uint32_t valid;
+/* The hand-out (sched.c).  A job's index space is cut into positions: a position is one
+ * hand-out unit, or grain units when a job has more units than a range word can count (the
+ * chunks of such a job are then multiples of the grain).  A range word packs one participant's
+ * unclaimed positions and the mark of a thief cutting them: next | end << 27 | thief << 54,
+ * where thief is 0, a thief's index + 1, or BRG__THIEF_PENDING on a word its owner is still
+ * installing (nobody claims from or steals a marked or pending word).  Words stay at 64 bits:
+ * wider atomics may be emulated with a lock in libatomic, which does not work across
+ * processes. */
+#define BRG__POS_BITS 27
+#define BRG__POS_MAX ((1ull << BRG__POS_BITS) - 1) /* positions a job has at most */
+#define BRG__THIEF_PENDING 0x1ffu
+_Static_assert(BRG__MAX_WORKERS + 1 < BRG__THIEF_PENDING, "a thief mark fits its 9 bits");
+
+/* One participant's own line: what it writes per chunk, and nobody else but a thief (the
+ * range word) and the recovery of its own death (everything). */
+struct brg__slot {
+	uint64_t job_joined; /* the job it copied and takes part in */
+	uint64_t range;      /* packed: its unclaimed positions, and a thief's mark */
+	/* The chunk in flight: begin | end << 27 | kills << 54 | from the retry list << 56; 0
+	 * when none.  Written before the claim that takes it, so a chunk is never running
+	 * without being named here. */
+	uint64_t cur;
+	/* A steal in progress: victim | split << 9 | victim's old end << 36 | 1 << 63. */
+	uint64_t intent;
+	uint64_t since_ns;   /* CLOCK_MONOTONIC (coarse) when cur was claimed */
+	uint64_t chunks_done;
+	uint64_t busy_ns;
+	uint64_t pad;
 };
+_Static_assert(sizeof(struct brg__slot) == BRG__LINE, "a participant's slot is one line");
 
 /* One participant (index 0 is the caller).  Line 0 is what the caller polls while it waits
- * (written by the worker about twice per job); line 1 is what the worker writes per range;
+ * (written by the worker about twice per job); line 1 is its hand-out slot, written per chunk;
  * so the caller's polling never takes a line the worker is writing. */
 struct brg__wrec {
 	uint64_t job_done; /* written without the lock, after the last claim */
@@ -55,10 +80,7 @@ struct brg__wrec {
 	uint32_t pad0;
 	uint64_t started_ns; /* CLOCK_REALTIME when it was started: tells a reused pid apart */
 
-	uint64_t job_joined __attribute__((aligned(BRG__LINE)));
-	struct brg__lease lease;
-	uint64_t chunks_done;
-	uint64_t busy_ns;
+	struct brg__slot slot __attribute__((aligned(BRG__LINE)));
 
 	char cpuset[BRG__CPUSET_TEXT] __attribute__((aligned(BRG__LINE))); /* for spawned workers */
 	unsigned char scratch[BRG_SCRATCH_BYTES] __attribute__((aligned(BRG__LINE)));
@@ -103,12 +125,13 @@ _Static_assert(BRG__MAX_WORKERS <= UINT16_MAX && BRG_ARGS_MAX <= UINT16_MAX &&
 		       BRG_JOB_MAX_ARRAYS <= UINT8_MAX,
 	       "job descriptor field widths");
 
+/* A chunk whose participant died running it, to be run again by a worker (in positions). */
 struct brg__retry {
 	uint64_t begin, end;
 	uint32_t kills, pad;
 };
 
-_Static_assert(sizeof(pthread_mutex_t) + 24 <= BRG__LINE, "claim state fits a line");
+_Static_assert(sizeof(pthread_mutex_t) + 16 <= BRG__LINE, "the lock's line");
 
 struct brg__ctl {
 	/* line 0: identity, written once at create */
@@ -121,13 +144,13 @@ struct brg__ctl {
 	uint32_t ctl_bytes;
 	char plugin[BRG__CPUSET_TEXT * 4] __attribute__((aligned(BRG__LINE)));
 
-	/* The lock and what a claim touches share one line: a claim moves one line. */
+	/* The lock and what every claim reads (written only on errors and deaths). */
 	struct {
 		pthread_mutex_t lock;
-		uint64_t next;   /* next unclaimed unit (dynamic, guided, auto) */
-		uint64_t taken0; /* static ranges 0..63 taken (more in h.taken) */
-		int32_t error;   /* the job's first error; stops the hand-out */
+		int32_t error; /* the job's first error */
+		uint32_t stop; /* 1: the hand-out stopped (a kernel failed) */
 		uint32_t nretry;
+		uint32_t pad;
 	} hot __attribute__((aligned(BRG__LINE)));
 
 	/* futex words, each on its own line */
@@ -140,7 +163,6 @@ struct brg__ctl {
 		int32_t err_worker;
 		uint32_t pad;
 		uint64_t err_begin, err_end;
-		uint64_t taken[BRG__MAX_WORKERS / 64]; /* word 0 unused: it is hot.taken0 */
 		struct brg__retry retry[BRG__MAX_RETRY];
 	} h __attribute__((aligned(BRG__LINE)));
 

@@ -39,46 +39,26 @@ void brg__ctl_unlock(struct brg__ctl *ctl)
 	pthread_mutex_unlock(&ctl->hot.lock);
 }
 
-void brg__job_fail(struct brg__ctl *ctl, int code, uint32_t who, uint64_t begin, uint64_t end)
-{
-	if (ctl->hot.error)
-		return; /* the first error wins */
-	const struct brg__jobdesc *job = &ctl->job;
-	if (job->block) { /* report elements, not blocks */
-		begin *= job->block;
-		end = end * job->block < job->n_elems ? end * job->block : job->n_elems;
-	}
-	ctl->hot.error = code;
-	ctl->h.err_worker = (int32_t)who;
-	ctl->h.err_begin = begin;
-	ctl->h.err_end = end;
-}
-
-/* Whether a claim could still find something, read without the lock.  Every field only
- * moves one way during a job (next grows, taken bits get set, error gets set), and retries
- * are only queued with a replacement worker on its way, so "nothing" read here is final. */
-static int maybe_more(const struct brg__ctl *ctl, uint32_t who)
+void brg__job_fail(struct brg__ctl *ctl, int code, int stop, uint32_t who, uint64_t begin,
+		   uint64_t end)
 {
 	const struct brg__jobdesc *job = &ctl->job;
-	if (__atomic_load_n(&ctl->hot.error, __ATOMIC_RELAXED))
-		return 0;
-	if (who != 0 && __atomic_load_n(&ctl->hot.nretry, __ATOMIC_RELAXED))
-		return 1;
-	if (job->sched_kind != BRG_SCHED_STATIC)
-		return __atomic_load_n(&ctl->hot.next, __ATOMIC_RELAXED) < job->n;
-	for (uint32_t w = 0; w * 64 < job->participants; w++) {
-		uint32_t left = job->participants - w * 64;
-		uint64_t all = left >= 64 ? ~0ull : (1ull << left) - 1;
-		const uint64_t *word = w ? &ctl->h.taken[w] : &ctl->hot.taken0;
-		if ((__atomic_load_n(word, __ATOMIC_RELAXED) & all) != all)
-			return 1;
+	if (!ctl->hot.error) { /* the first error wins */
+		if (job->block) { /* report elements, not blocks */
+			begin *= job->block;
+			end = end * job->block < job->n_elems ? end * job->block : job->n_elems;
+		}
+		ctl->h.err_worker = (int32_t)who;
+		ctl->h.err_begin = begin;
+		ctl->h.err_end = end;
+		__atomic_store_n(&ctl->hot.error, code, __ATOMIC_RELEASE);
 	}
-	return 0;
+	if (stop)
+		__atomic_store_n(&ctl->hot.stop, 1, __ATOMIC_RELEASE);
 }
 
 void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
-		      brg_array *const *arrays, const struct brg__jobview *v,
-		      const struct brg__range *first)
+		      brg_array *const *arrays, const struct brg__jobview *v)
 {
 	struct brg__wrec *me = &ctl->w[who];
 	brg_task t = {
@@ -87,26 +67,23 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		.narrays = (int)v->narrays,
 		.worker = (int)who,
 	};
-	struct brg__range r;
-	int got, solo = v->n && v->solo;
-	/* Peek before locking only where "nothing left" is the common answer (static: one
-	 * range each); elsewhere the peek would move the claim line once more per claim. */
-	int peek = ctl->job.sched_kind == BRG_SCHED_STATIC;
-	/* Leases are stamped with the coarse clock, read every 16th claim: it has millisecond
-	 * resolution anyway, which is enough to tell how long a range is held.  Busy time is
+	/* Chunks are stamped with the coarse clock, read every 16th claim: it has millisecond
+	 * resolution anyway, which is enough to tell how long a chunk is held.  Busy time is
 	 * measured once per job. */
 	uint64_t start = brg__mono_ns(), stamp = brg__coarse_ns();
 	unsigned claims = 0;
-	if (first) {
-		r = *first;
-		got = 1;
-	} else {
-		if (brg__ctl_lock(ctl, who))
-			return;
-		got = brg__claim(ctl, who, &r, stamp);
-		brg__ctl_unlock(ctl);
-	}
-	while (got) {
+	for (;;) {
+		struct brg__range r = {0, 0};
+		if (!__atomic_load_n(&ctl->hot.stop, __ATOMIC_RELAXED))
+			r = brg__claim_own(&me->slot, &v->h, who, stamp);
+		if (r.begin == r.end)
+			r = brg__next(ctl, who, &v->h, stamp); /* a retry, a steal, or nothing */
+		/* Kept in general registers: GCC would otherwise pair them through the stack
+		 * into a vector register for the task's two fields, a stalled store-to-load
+		 * forward that cost more than the rest of a claim. */
+		__asm__("" : "+r"(r.begin), "+r"(r.end));
+		if (r.begin == r.end)
+			break;
 		int rc = 0;
 		if (r.begin > r.end || r.end > v->n) {
 			rc = BRG_EPOOLSTATE; /* a range beyond the job: the hand-out was tampered with */
@@ -125,34 +102,25 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		}
 		if (rc > 0)
 			rc = BRG_EKERNEL;
-		/* The lease and the counters are this participant's own: no lock needed to
-		 * finish a range, only to claim the next one. */
-		me->chunks_done++;
-		__atomic_store_n(&me->lease.valid, 0, __ATOMIC_RELEASE);
+		brg__handout_done(&me->slot, who);
+		if (rc) {
+			if (brg__ctl_lock(ctl, who) == 0) {
+				brg__job_fail(ctl, rc, 1, who, r.begin, r.end);
+				brg__ctl_unlock(ctl);
+			}
+			break;
+		}
 		if ((++claims & 15) == 0)
 			stamp = brg__coarse_ns();
-		if (solo && !rc) {
-			/* A pool of one has nobody to exclude: the claim needs no lock. */
-			got = brg__claim(ctl, who, &r, stamp);
-		} else if (rc || !peek || maybe_more(ctl, who)) {
-			if (brg__ctl_lock(ctl, who))
-				break;
-			if (rc)
-				brg__job_fail(ctl, rc, who, r.begin, r.end);
-			got = brg__claim(ctl, who, &r, stamp);
-			brg__ctl_unlock(ctl);
-		} else {
-			got = 0;
-		}
 	}
-	me->busy_ns += brg__mono_ns() - start;
+	me->slot.busy_ns += brg__mono_ns() - start;
 }
 
 static uint64_t busy_total(const struct brg_pool *pool)
 {
 	uint64_t s = 0;
 	for (int i = 0; i < pool->nworkers; i++)
-		s += __atomic_load_n(&pool->ctl->w[i].busy_ns, __ATOMIC_RELAXED);
+		s += __atomic_load_n(&pool->ctl->w[i].slot.busy_ns, __ATOMIC_RELAXED);
 	return s;
 }
 
@@ -282,21 +250,19 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job **out)
 		.narrays = (uint32_t)d->narrays,
 		.args_size = (uint32_t)d->args_size,
 		.args = job->args,
-		.solo = pool->nworkers == 1,
 	};
-	ctl->hot.next = 0;
+	brg__handout_view(&job->view.h, units, (uint32_t)d->sched.kind, chunk,
+			  (uint32_t)pool->nworkers);
 	ctl->hot.error = 0;
+	ctl->hot.stop = 0;
 	ctl->h.err_worker = -1;
 	ctl->h.err_begin = ctl->h.err_end = 0;
 	memset(ctl->h.retry, 0, ctl->hot.nretry * sizeof ctl->h.retry[0]); /* left by a failed job */
 	ctl->hot.nretry = 0;
-	ctl->hot.taken0 = 0;
-	memset(ctl->h.taken, 0, sizeof ctl->h.taken);
+	brg__handout_start(ctl, &job->view.h);
 	/* Reading every record costs a line each: only the auto schedule needs it. */
 	job->busy_before = job->cost_slot >= 0 ? busy_total(pool) : 0;
 	__atomic_store_n(&ctl->job.in_flight, 1, __ATOMIC_RELEASE);
-	/* The caller's first range, claimed while it holds the lock anyway. */
-	job->first_valid = brg__claim(ctl, 0, &job->first, brg__coarse_ns());
 	brg__ctl_unlock(ctl);
 
 	__atomic_add_fetch(&ctl->job.seq, 1, __ATOMIC_SEQ_CST);
@@ -333,6 +299,22 @@ static int live_workers(const struct brg_pool *pool)
 	return n;
 }
 
+/* Chunks still queued to run again with nobody left to run them fail the job (the first is
+ * named), and the queue is emptied; under the lock. */
+static void fail_retries(struct brg__ctl *ctl, const struct brg__handout *h)
+{
+	uint32_t k = ctl->hot.nretry;
+	if (k > BRG__MAX_RETRY)
+		k = BRG__MAX_RETRY;
+	if (k) {
+		const struct brg__retry *t = &ctl->h.retry[0];
+		uint64_t b = t->begin * h->grain, e = t->end * h->grain;
+		brg__job_fail(ctl, BRG_EWORKERDIED, 0, 0, b, e < h->n ? e : h->n);
+	}
+	memset(ctl->h.retry, 0, k * sizeof ctl->h.retry[0]);
+	ctl->hot.nretry = 0;
+}
+
 static void combine_partials(struct brg__ctl *ctl, const struct brg__jobview *v,
 			     brg_combine_fn combine, brg_job_result *res)
 {
@@ -357,8 +339,7 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 	brg_pool *pool = job->pool;
 	struct brg__ctl *ctl = pool->ctl;
 	if (!job->caller_done) {
-		brg__participate(ctl, 0, job->kernel->fn, job->arrays, &job->view,
-				 job->first_valid ? &job->first : NULL);
+		brg__participate(ctl, 0, job->kernel->fn, job->arrays, &job->view);
 		ctl->w[0].job_done = job->id;
 		job->caller_done = 1;
 	}
@@ -370,8 +351,15 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 	uint64_t spin_ns = (uint64_t)pool->spin_us * 1000u * 20u;
 	for (;;) {
 		uint32_t seq = __atomic_load_n(&ctl->done_seq, __ATOMIC_SEQ_CST);
-		if (all_done(pool, job->id))
-			break;
+		if (all_done(pool, job->id)) {
+			/* Workers that left while a steal was settling, or a dead worker's range
+			 * with no replacement: never-started positions, safe for the caller. */
+			if (__atomic_load_n(&ctl->hot.stop, __ATOMIC_ACQUIRE) ||
+			    !brg__handout_left(ctl, job->view.h.participants))
+				break;
+			brg__participate(ctl, 0, job->kernel->fn, job->arrays, &job->view);
+			continue;
+		}
 		uint64_t now = brg__mono_ns();
 		if (now - start < spin_ns) {
 			for (int k = 0; k < 64; k++)
@@ -383,11 +371,9 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 		brg__reap(pool);
 		if (!live_workers(pool)) {
 			/* Nobody left to take ranges: the caller finishes what it safely can. */
-			brg__participate(ctl, 0, job->kernel->fn, job->arrays, &job->view, NULL);
+			brg__participate(ctl, 0, job->kernel->fn, job->arrays, &job->view);
 			if (brg__ctl_lock(ctl, 0) == 0) {
-				if (ctl->hot.nretry)
-					brg__job_fail(ctl, BRG_EWORKERDIED, 0, ctl->h.retry[0].begin,
-						      ctl->h.retry[0].end);
+				fail_retries(ctl, &job->view.h);
 				ctl->hot.nretry = 0;
 				brg__ctl_unlock(ctl);
 			}
@@ -406,9 +392,7 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 	if ((status = brg__ctl_lock(ctl, 0)) == 0) {
 		/* Every participant has left the job: a range still queued for a re-run (its
 		 * replacement worker could not start) has nobody left to run it. */
-		if (ctl->hot.nretry)
-			brg__job_fail(ctl, BRG_EWORKERDIED, 0, ctl->h.retry[0].begin,
-				      ctl->h.retry[0].end);
+		fail_retries(ctl, &job->view.h);
 		ctl->hot.nretry = 0;
 		status = ctl->hot.error;
 		out.status = status;

@@ -133,12 +133,11 @@ int brg__worker_start(struct brg_pool *pool, int i, int joining)
 	int r = brg__ctl_lock(ctl, 0);
 	if (r)
 		return r;
-	memset(&w->lease, 0, sizeof w->lease);
 	w->state = BRG__W_STARTING;
 	w->error = 0;
 	w->started_ns = brg__now_ns();
 	pool->start_mono[i] = brg__mono_ns();
-	w->job_joined = 0;
+	w->slot.job_joined = 0;
 	/* A worker started during a job takes part in it: ranges of the dead one wait for it. */
 	w->job_done = joining ? ctl->job.id - 1 : ctl->job.id;
 	brg__ctl_unlock(ctl);
@@ -163,8 +162,10 @@ int brg__worker_start(struct brg_pool *pool, int i, int joining)
 	return 0;
 }
 
-/* The worker record after its process ended, under the lock: its lease is re-queued,
- * or fails the job when re-running is unsafe or already failed once. */
+/* The worker record after its process ended, under the lock: the hand-out is repaired
+ * (sched.c); the chunk it died running is queued for another worker, or fails the job when
+ * running it again is unsafe or it already killed a worker once.  What it had not claimed
+ * stays in its slot for the others, or its replacement. */
 static void bury(struct brg_pool *pool, int i)
 {
 	struct brg__ctl *ctl = pool->ctl;
@@ -172,20 +173,24 @@ static void bury(struct brg_pool *pool, int i)
 	if (brg__ctl_lock(ctl, 0))
 		return;
 	const struct brg__jobdesc *job = &ctl->job;
+	struct brg__retry lost;
 	if (__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE) && w->job_done != job->id &&
-	    __atomic_load_n(&w->lease.valid, __ATOMIC_ACQUIRE)) {
-		uint32_t kills = w->lease.kills + 1;
+	    brg__handout_recover(ctl, (uint32_t)i, (uint32_t)pool->nworkers, &lost)) {
+		const struct brg__handout *h = &pool->job.view.h;
+		uint64_t b = lost.begin * h->grain, e = lost.end * h->grain;
+		e = e < h->n ? e : h->n;
+		lost.kills++;
 		if (!(job->kernel_flags & BRG_KERNEL_IDEMPOTENT))
-			brg__job_fail(ctl, BRG_EWORKERDIED, (uint32_t)i, w->lease.begin, w->lease.end);
-		else if (kills >= 2)
-			brg__job_fail(ctl, BRG_ERANGEKILLED, (uint32_t)i, w->lease.begin, w->lease.end);
+			brg__job_fail(ctl, BRG_EWORKERDIED, 0, (uint32_t)i, b, e);
+		else if (lost.kills >= 2)
+			brg__job_fail(ctl, BRG_ERANGEKILLED, 0, (uint32_t)i, b, e);
 		else if (ctl->hot.nretry < BRG__MAX_RETRY)
-			ctl->h.retry[ctl->hot.nretry++] =
-				(struct brg__retry){w->lease.begin, w->lease.end, kills, 0};
+			ctl->h.retry[ctl->hot.nretry++] = lost;
 		else
-			brg__job_fail(ctl, BRG_EWORKERDIED, (uint32_t)i, w->lease.begin, w->lease.end);
+			brg__job_fail(ctl, BRG_EWORKERDIED, 0, (uint32_t)i, b, e);
 	}
-	w->lease.valid = 0;
+	w->slot.cur = 0;
+	w->slot.intent = 0;
 	w->state = BRG__W_DEAD;
 	w->pid = 0;
 	brg__ctl_unlock(ctl);
@@ -291,20 +296,26 @@ static void stop_workers(struct brg_pool *pool)
 	}
 }
 
-/* A lock and claim, timed, for the auto schedule's cost model. */
+/* One claim of the caller's own range, timed, for the auto schedule's cost model. */
 static double measure_claim(struct brg_pool *pool)
 {
 	struct brg__ctl *ctl = pool->ctl;
 	enum { N = 64 };
+	struct brg__handout h;
+	brg__handout_view(&h, N, BRG_SCHED_DYNAMIC, 1, 1);
+	__atomic_store_n(&ctl->w[0].slot.range, brg__rng(0, N, 0), __ATOMIC_RELEASE);
 	uint64_t t0 = brg__mono_ns();
 	for (int k = 0; k < N; k++) {
-		if (brg__ctl_lock(ctl, 0))
+		struct brg__range r = brg__next(ctl, 0, &h, 0);
+		if (r.begin == r.end)
 			break;
-		__atomic_store_n(&ctl->w[0].lease.since_ns, brg__coarse_ns(), __ATOMIC_RELAXED);
-		brg__ctl_unlock(ctl);
+		brg__handout_done(&ctl->w[0].slot, 0);
 	}
-	/* Contended claims cost more than this; a factor for the other participants. */
-	return (double)(brg__mono_ns() - t0) / N * (pool->nworkers > 1 ? 4 : 1);
+	double ns = (double)(brg__mono_ns() - t0) / N;
+	__atomic_store_n(&ctl->w[0].slot.range, 0, __ATOMIC_RELEASE);
+	ctl->w[0].slot.chunks_done = 0;
+	ctl->w[0].slot.since_ns = 0;
+	return ns;
 }
 
 static unsigned pool_counter;

@@ -10,7 +10,7 @@
 
 #include "pool.h"
 
-/* A snapshot of a live pool can catch a field between two writes (a lease being replaced, a job
+/* A snapshot of a live pool can catch a field between two writes (a steal half done, a job
  * being published); such a copy is taken again.  A block that fails every copy is damaged, not
  * busy. */
 #define SNAPSHOTS 5
@@ -47,6 +47,37 @@ static uint64_t real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The positions of the job in flight (the bound of every range), or of any job. */
+static uint64_t job_positions(const struct brg__ctl *c, int one_job)
+{
+	const struct brg__jobdesc *j = &c->job;
+	if (!one_job || !j->in_flight)
+		return BRG__POS_MAX;
+	uint64_t g = brg__grain(j->n);
+	return (j->n + g - 1) / g;
+}
+
+/* A participant's hand-out slot against the words sched.c writes (ctl.h): ranges inside the
+ * job, marks of participants that exist, a chunk in flight that is a chunk, an intent that
+ * names another participant and a tail. */
+static int slot_ok(const struct brg__ctl *c, uint32_t i, int one_job, uint64_t mono)
+{
+	const struct brg__slot *s = &c->w[i].slot;
+	uint64_t npos = job_positions(c, one_job), w = s->range, cur = s->cur, in = s->intent;
+	uint32_t thief = brg__rng_thief(w);
+	if (w >> 63 || brg__rng_next(w) > brg__rng_end(w) || brg__rng_end(w) > npos ||
+	    (thief > c->nworkers && thief != BRG__THIEF_PENDING) || thief == i + 1)
+		return 0;
+	if (cur && (cur >> 57 || brg__cur_begin(cur) >= brg__cur_end(cur) ||
+	            brg__cur_end(cur) > npos || brg__cur_kills(cur) > 1))
+		return 0;
+	if (in && (!brg__intent_valid(in) || brg__intent_victim(in) >= c->nworkers ||
+	           brg__intent_victim(in) == i || brg__intent_split(in) >= brg__intent_end(in) ||
+	           brg__intent_end(in) > npos))
+		return 0;
+	return !s->pad && s->since_ns <= mono + CLOCK_SLACK_NS;
+}
+
 /* One participant's record against what the pool's code ever writes into it. */
 static int wrec_ok(const struct brg__ctl *c, uint32_t i, int one_job, uint64_t mono,
 		   uint64_t real)
@@ -56,23 +87,17 @@ static int wrec_ok(const struct brg__ctl *c, uint32_t i, int one_job, uint64_t m
 	if (w->state > BRG__W_FAILED || w->pid < 0 || w->core < -1 || w->pu < -1 || w->error > 0 ||
 	    w->pad0 || w->started_ns > real + CLOCK_SLACK_NS ||
 	    !terminated(w->cpuset, sizeof w->cpuset) ||
-	    !GAP_ZERO(w, struct brg__wrec, started_ns, job_joined) ||
-	    !GAP_ZERO(w, struct brg__wrec, busy_ns, cpuset))
+	    !GAP_ZERO(w, struct brg__wrec, started_ns, slot))
 		return 0;
 	if ((w->state == BRG__W_IDLE || w->state == BRG__W_BUSY) && w->pid == 0)
 		return 0;
 	if (i == 0 && (w->pid != c->parent_pid || w->state > BRG__W_BUSY))
 		return 0;
 	/* Job ids only grow: nobody has joined or finished a job that was not published. */
-	if (one_job && (w->job_done > j->id || w->job_joined > j->id))
+	const struct brg__slot *s = &w->slot;
+	if (one_job && (w->job_done > j->id || s->job_joined > j->id))
 		return 0;
-	const struct brg__lease *l = &w->lease;
-	if (l->valid > 1 || l->kills > 1)
-		return 0;
-	if (l->valid && (l->begin >= l->end || l->since_ns > mono + CLOCK_SLACK_NS ||
-	                 (one_job && j->in_flight && l->end > j->n)))
-		return 0;
-	return 1;
+	return slot_ok(c, i, one_job, mono);
 }
 
 /* The whole control block (a private copy) against the invariants the pool keeps; 1 when it
@@ -116,22 +141,17 @@ static int ctl_ok(const struct brg__ctl *c, int one_job)
 
 	/* The hand-out: no static range of a participant that does not exist, retries and the
 	 * error's range inside the job. */
-	if (c->hot.error > 0 || c->hot.nretry > BRG__MAX_RETRY ||
-	    (one_job && j->in_flight && c->hot.next > j->n) || c->h.err_worker < -1 ||
+	if (c->hot.error > 0 || c->hot.stop > 1 || (c->hot.stop && !c->hot.error) ||
+	    c->hot.nretry > BRG__MAX_RETRY || c->hot.pad || c->h.err_worker < -1 ||
 	    c->h.err_worker >= (int32_t)n || c->h.err_begin > c->h.err_end || c->h.pad)
 		return 0;
-	for (uint32_t b = n; b < BRG__MAX_WORKERS; b++) {
-		uint64_t word = b < 64 ? c->hot.taken0 : c->h.taken[b / 64];
-		if (word >> (b % 64) & 1)
-			return 0;
-	}
 	if (!brg__all_zero(&c->h.retry[c->hot.nretry],
 	              (BRG__MAX_RETRY - c->hot.nretry) * sizeof c->h.retry[0]))
 		return 0;
 	for (uint32_t t = 0; t < c->hot.nretry; t++) {
 		const struct brg__retry *r = &c->h.retry[t];
 		if (r->begin >= r->end || r->kills < 1 || r->kills > 1 || r->pad ||
-		    (one_job && j->in_flight && r->end > j->n))
+		    r->end > job_positions(c, one_job))
 			return 0;
 	}
 
@@ -201,9 +221,12 @@ int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *ou
 		};
 		brg__struct_out(info, info->size, &in, sizeof in, BRG_POOL_INFO_SIZE_VER0);
 	}
-	uint64_t now = brg__mono_ns();
+	uint64_t now = brg__mono_ns(), grain = brg__grain(c->job.n);
 	for (uint32_t i = 0; i < n && (int)i < max; i++) {
 		const struct brg__wrec *w = &c->w[i];
+		/* The chunk in flight, in hand-out units; a job that ended has none. */
+		uint64_t cur = c->job.in_flight ? w->slot.cur : 0;
+		uint64_t b = brg__cur_begin(cur) * grain, e = brg__cur_end(cur) * grain;
 		brg_worker_status s = {
 		    .index = (int)i,
 		    .pid = w->pid,
@@ -212,14 +235,14 @@ int brg_pool_status(const char *name, brg_pool_info *info, brg_worker_status *ou
 		    .state = state_name(w->state),
 		    .alive = w->pid > 0 &&
 		             brg__pid_alive(w->pid, i ? w->started_ns : seg->meta.created_ns),
-		    .has_range = w->lease.valid != 0,
-		    .range_begin = w->lease.begin,
-		    .range_end = w->lease.end,
-		    .chunks_done = w->chunks_done,
-		    .busy_ns = w->busy_ns,
+		    .has_range = cur != 0,
+		    .range_begin = b,
+		    .range_end = e < c->job.n ? e : c->job.n,
+		    .chunks_done = w->slot.chunks_done,
+		    .busy_ns = w->slot.busy_ns,
 		};
 		s.range_age_ns =
-		    s.has_range && now > w->lease.since_ns ? now - w->lease.since_ns : 0;
+		    s.has_range && now > w->slot.since_ns ? now - w->slot.since_ns : 0;
 		brg__record_out((char *)out + i * out_size, out_size, &s, sizeof s);
 	}
 	r = (int)n;

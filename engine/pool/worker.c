@@ -170,6 +170,7 @@ static int copy_job(const struct brg__ctl *ctl)
 		return BRG_EPOOLSTATE;
 	if (!brg__job_shape_ok(v->n, v->n_elems, v->block))
 		return BRG_EPOOLSTATE;
+	brg__handout_view(&snap.v.h, v->n, j->sched_kind, j->chunk, j->participants);
 	memcpy(snap.arrays, j->arrays, v->narrays * sizeof snap.arrays[0]);
 	for (uint32_t i = 0; i < v->narrays; i++)
 		if (!memchr(snap.arrays[i].name, 0, sizeof snap.arrays[i].name))
@@ -184,26 +185,24 @@ static void run_job(struct brg__ctl *ctl, uint32_t who, const brg_kernel *plugin
 		    size_t nplugin)
 {
 	struct brg__wrec *me = &ctl->w[who];
-	struct brg__range first;
-	int have_first = 0, r;
+	int r;
 	uint64_t id;
 	if (brg__ctl_lock(ctl, who)) {
 		/* The lock is lost for good: leave the job as done so the caller does not wait
 		 * for this worker forever; it reports the lock's state itself. */
 		id = __atomic_load_n(&ctl->job.id, __ATOMIC_ACQUIRE);
-		me->job_joined = id;
+		me->slot.job_joined = id;
 		__atomic_store_n(&me->job_done, id, __ATOMIC_SEQ_CST);
 		return;
 	}
 	id = ctl->job.id;
 	if (!__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE) || id == me->job_done ||
-	    id == me->job_joined) {
+	    id == me->slot.job_joined) {
 		brg__ctl_unlock(ctl);
 		return;
 	}
-	me->job_joined = id;
+	me->slot.job_joined = id;
 	me->state = BRG__W_BUSY;
-	have_first = brg__claim(ctl, who, &first, brg__coarse_ns());
 	brg__ctl_unlock(ctl);
 	/* The descriptor cannot change until this worker reports the job done, so the copy
 	 * needs no lock; it is checked before anything in it is used. */
@@ -211,7 +210,7 @@ static void run_job(struct brg__ctl *ctl, uint32_t who, const brg_kernel *plugin
 
 	brg_array *arrays[BRG_JOB_MAX_ARRAYS] = {0};
 	brg_kernel_fn fn = NULL;
-	if (!r && have_first) {
+	if (!r) {
 		if (!(fn = find_kernel(ctl, plugin, nplugin))) {
 			r = BRG_ENOKERNEL;
 		} else {
@@ -221,16 +220,15 @@ static void run_job(struct brg__ctl *ctl, uint32_t who, const brg_kernel *plugin
 		}
 	}
 	if (r) {
+		/* Nothing was claimed: the job fails without a range. */
 		if (brg__ctl_lock(ctl, who) == 0) {
-			brg__job_fail(ctl, r, who, have_first ? first.begin : 0,
-				      have_first ? first.end : 0);
-			me->lease.valid = 0;
+			brg__job_fail(ctl, r, 1, who, 0, 0);
 			brg__ctl_unlock(ctl);
 		}
-	} else if (have_first) {
-		brg__participate(ctl, who, fn, arrays, &snap.v, &first);
+	} else {
+		brg__participate(ctl, who, fn, arrays, &snap.v);
 	}
-	/* No lock: the lease is already cleared, and the caller only reads these. */
+	/* No lock: nothing is in flight any more, and the caller only reads these. */
 	me->state = BRG__W_IDLE;
 	__atomic_store_n(&me->job_done, id, __ATOMIC_SEQ_CST);
 	/* Dekker with the caller: it sets caller_sleeping, then re-reads job_done. */
@@ -253,9 +251,9 @@ void brg__worker_loop(struct brg__ctl *ctl, brg_array *ctl_seg, uint32_t who,
 		/* A cheap look first; run_job decides under the lock. */
 		if (__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE) &&
 		    __atomic_load_n(&ctl->job.id, __ATOMIC_RELAXED) != me->job_done) {
-			uint64_t joined = me->job_joined;
+			uint64_t joined = me->slot.job_joined;
 			run_job(ctl, who, plugin, nplugin);
-			if (me->job_joined != joined)
+			if (me->slot.job_joined != joined)
 				continue;
 		}
 		/* Spin first: a futex wake costs tens of microseconds, a spin a cache miss. */

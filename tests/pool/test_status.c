@@ -134,18 +134,21 @@ static void break_retry(struct brg__ctl *c)
 	c->hot.nretry = 1;
 	c->h.retry[0] = (struct brg__retry){9, 3, 1, 0};
 }
-static void break_next(struct brg__ctl *c)
+static void break_range(struct brg__ctl *c)
 {
 	c->job.in_flight = 1;
-	c->hot.next = c->job.n + 1;
+	c->w[1].slot.range = brg__rng(0, c->job.n + 1, 0);
 }
+static void break_range_order(struct brg__ctl *c) { c->w[2].slot.range = brg__rng(4, 3, 0); }
 static void break_err_worker(struct brg__ctl *c) { c->h.err_worker = 3; }
 static void break_err_range(struct brg__ctl *c)
 {
 	c->h.err_begin = 10;
 	c->h.err_end = 2;
 }
-static void break_taken(struct brg__ctl *c) { c->hot.taken0 |= 1ull << 3; }
+static void break_thief(struct brg__ctl *c) { c->w[1].slot.range = brg__rng(0, 0, 4); }
+static void break_own_mark(struct brg__ctl *c) { c->w[1].slot.range = brg__rng(0, 1, 2); }
+static void break_stop(struct brg__ctl *c) { c->hot.stop = 1; }
 static void break_state(struct brg__ctl *c) { c->w[1].state = BRG__W_FAILED + 1; }
 static void break_pid(struct brg__ctl *c) { c->w[2].pid = -7; }
 static void break_idle_no_pid(struct brg__ctl *c)
@@ -159,20 +162,21 @@ static void break_pu(struct brg__ctl *c) { c->w[2].pu = -9; }
 static void break_werror(struct brg__ctl *c) { c->w[1].error = 12; }
 static void break_cpuset(struct brg__ctl *c) { memset(c->w[1].cpuset, 'c', BRG__CPUSET_TEXT); }
 static void break_job_done(struct brg__ctl *c) { c->w[1].job_done = c->job.id + 1; }
-static void break_valid(struct brg__ctl *c) { c->w[1].lease.valid = 2; }
-static void break_lease_empty(struct brg__ctl *c)
-{
-	c->w[1].lease = (struct brg__lease){.begin = 5, .end = 5, .valid = 1};
-}
-static void break_lease_beyond(struct brg__ctl *c)
+static void break_cur_bits(struct brg__ctl *c) { c->w[1].slot.cur = brg__cur(0, 1, 0, 0) | 1ull << 60; }
+static void break_cur_empty(struct brg__ctl *c) { c->w[1].slot.cur = brg__cur(5, 5, 0, 0); }
+static void break_cur_beyond(struct brg__ctl *c)
 {
 	c->job.in_flight = 1;
-	c->w[2].lease = (struct brg__lease){.begin = 0, .end = c->job.n + 1, .valid = 1};
+	c->w[2].slot.cur = brg__cur(0, c->job.n + 1, 0, 0);
 }
-static void break_kills(struct brg__ctl *c) { c->w[1].lease.kills = 3; }
+static void break_kills(struct brg__ctl *c) { c->w[1].slot.cur = brg__cur(0, 1, 3, 0); }
+static void break_intent_self(struct brg__ctl *c) { c->w[1].slot.intent = brg__intent(1, 0, 1); }
+static void break_intent_flag(struct brg__ctl *c) { c->w[2].slot.intent = brg__intent(1, 0, 1) >> 1; }
+static void break_intent_tail(struct brg__ctl *c) { c->w[2].slot.intent = brg__intent(1, 2, 2); }
+static void break_slot_pad(struct brg__ctl *c) { c->w[0].slot.pad = 1; }
 static void break_started(struct brg__ctl *c) { c->w[1].started_ns = UINT64_MAX / 2; }
 static void break_outsider(struct brg__ctl *c) { c->w[3].pid = 1; }
-static void break_far_record(struct brg__ctl *c) { c->w[BRG__MAX_WORKERS - 1].busy_ns = 1; }
+static void break_far_record(struct brg__ctl *c) { c->w[BRG__MAX_WORKERS - 1].slot.busy_ns = 1; }
 
 static const struct {
 	const char *what;
@@ -198,10 +202,13 @@ static const struct {
 	{"positive error", break_error},
 	{"retry count", break_nretry},
 	{"retry range", break_retry},
-	{"hand-out beyond the job", break_next},
+	{"range beyond the job", break_range},
+	{"range that ends before it begins", break_range_order},
 	{"error's participant", break_err_worker},
 	{"error's range", break_err_range},
-	{"static range of no participant", break_taken},
+	{"thief that does not exist", break_thief},
+	{"range marked by its owner", break_own_mark},
+	{"stopped with no error", break_stop},
 	{"worker state", break_state},
 	{"negative pid", break_pid},
 	{"idle with no pid", break_idle_no_pid},
@@ -211,10 +218,14 @@ static const struct {
 	{"worker's error", break_werror},
 	{"cpuset unterminated", break_cpuset},
 	{"job done before it was published", break_job_done},
-	{"lease flag", break_valid},
-	{"empty lease", break_lease_empty},
-	{"lease beyond the job", break_lease_beyond},
-	{"lease kills", break_kills},
+	{"chunk word bits", break_cur_bits},
+	{"empty chunk", break_cur_empty},
+	{"chunk beyond the job", break_cur_beyond},
+	{"chunk kills", break_kills},
+	{"intent naming its own slot", break_intent_self},
+	{"intent without its flag", break_intent_flag},
+	{"intent of an empty tail", break_intent_tail},
+	{"slot padding", break_slot_pad},
 	{"start time in the future", break_started},
 	{"record of a participant the pool lacks", break_outsider},
 	{"last record", break_far_record},
