@@ -307,9 +307,11 @@ BRG_EXPORT int brg_segment_foreach(unsigned flags,
  * Worker pool: pinned worker processes, index ranges handed out through a control block
  *
  * A pool is the calling process plus (workers - 1) worker processes, each bound to its own
- * core.  Work is a job over the index space [0, n): ranges are claimed under a robust
- * process-shared mutex in a control block (a brigade segment of kind BRG_KIND_POOL), and the
- * caller takes part in every job.  One job is in flight per pool at a time.
+ * core.  Work is a job over the index space [0, n), cut into one range per participant in a
+ * control block (a brigade segment of kind BRG_KIND_POOL): each claims chunks of its own
+ * range without a lock and steals from others when it runs out; a robust process-shared mutex
+ * guards the rest (errors, recovery of a dead worker's share).  The caller takes part in every
+ * job.  One job is in flight per pool at a time.
  * ---------------------------------------------------------------------------------------- */
 /* A pool: the calling process and its pinned worker processes (opaque; brg_pool_create,
  * brg_pool_destroy). */
@@ -694,7 +696,7 @@ typedef struct brg_worker_status {
 	const char *state; /* "idle", "busy", "dead", "starting", "failed" (static string) */
 	int alive;
 	int has_range;
-	size_t range_begin, range_end; /* the lease it holds (hand-out units) */
+	size_t range_begin, range_end; /* the chunk it runs (hand-out units) */
 	uint64_t range_age_ns;
 	uint64_t chunks_done;
 	uint64_t busy_ns;
