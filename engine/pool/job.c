@@ -205,7 +205,10 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job **out)
 		return BRG_EBUSY;
 	}
 	struct brg__jobdesc *jd = &ctl->job;
-	job->id = jd->id = ++pool->jobs;
+	job->id = ++pool->jobs;
+	/* Release: orders the last job's in_flight = 0 before it, for workers that read the id
+	 * and then in_flight without the lock (worker.c). */
+	__atomic_store_n(&jd->id, job->id, __ATOMIC_RELEASE);
 	jd->fn = (uint64_t)(uintptr_t)d->kernel->fn;
 	/* Spawned workers find the kernel by name; forked ones by address, and leave the
 	 * name's line alone (one cache line less to move per job). */

@@ -182,7 +182,7 @@ static inline void brg__handout_done(struct brg__slot *me, uint32_t who)
 /* Locks the control block, repairing it when a holder died; returns 0 or -errno. */
 int brg__ctl_lock(struct brg__ctl *ctl, uint32_t who);
 void brg__ctl_unlock(struct brg__ctl *ctl);
-/* What a participant runs a job from: its own copy, taken under the lock (or, for the
+/* What a participant runs a job from: its own copy, taken as it joins (or, for the
  * caller, kept from submit), so nothing it relies on changes under it. */
 struct brg__jobview {
 	uint64_t n;       /* hand-out units */

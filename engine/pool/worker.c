@@ -89,7 +89,7 @@ static int cache_get(const struct brg__jarray *ja, uint64_t job, brg_array **out
 	return 0;
 }
 
-/* A worker's copy of the job it runs, taken under the lock: the descriptor in shared
+/* A worker's copy of the job it runs, taken once it joined: the descriptor in shared
  * memory is then never read again for anything this process relies on. */
 struct jobcopy {
 	struct brg__jobview v;
@@ -145,7 +145,7 @@ static brg_kernel_fn find_kernel(const struct brg__ctl *ctl, const brg_kernel *p
 	return NULL;
 }
 
-/* Copies the job under the lock and checks what the copy says; 0 or BRG_EPOOLSTATE. */
+/* Copies the job and checks what the copy says; 0 or BRG_EPOOLSTATE. */
 static int copy_job(const struct brg__ctl *ctl)
 {
 	const struct brg__jobdesc *j = &ctl->job;
@@ -179,31 +179,21 @@ static int copy_job(const struct brg__ctl *ctl)
 	return 0;
 }
 
-/* Takes part in the job in flight, if there is one this worker has not run yet: its copy
- * and its first range are taken in one critical section. */
+/* Takes part in the job in flight, if there is one this worker has not run yet. */
 static void run_job(struct brg__ctl *ctl, uint32_t who, const brg_kernel *plugin,
 		    size_t nplugin)
 {
 	struct brg__wrec *me = &ctl->w[who];
 	int r;
-	uint64_t id;
-	if (brg__ctl_lock(ctl, who)) {
-		/* The lock is lost for good: leave the job as done so the caller does not wait
-		 * for this worker forever; it reports the lock's state itself. */
-		id = __atomic_load_n(&ctl->job.id, __ATOMIC_ACQUIRE);
-		me->slot.job_joined = id;
-		__atomic_store_n(&me->job_done, id, __ATOMIC_SEQ_CST);
-		return;
-	}
-	id = ctl->job.id;
+	/* No lock: the id is published (release) after the previous job's in_flight = 0, and
+	 * in_flight = 1 (release) after the descriptor, so in_flight read as 1 after this id is
+	 * this job's, and its descriptor is whole. */
+	uint64_t id = __atomic_load_n(&ctl->job.id, __ATOMIC_ACQUIRE);
 	if (!__atomic_load_n(&ctl->job.in_flight, __ATOMIC_ACQUIRE) || id == me->job_done ||
-	    id == me->slot.job_joined) {
-		brg__ctl_unlock(ctl);
+	    id == me->slot.job_joined)
 		return;
-	}
 	me->slot.job_joined = id;
 	me->state = BRG__W_BUSY;
-	brg__ctl_unlock(ctl);
 	/* The descriptor cannot change until this worker reports the job done, so the copy
 	 * needs no lock; it is checked before anything in it is used. */
 	r = copy_job(ctl);
