@@ -24,9 +24,11 @@ int brg__ctl_lock(struct brg__ctl *ctl, uint32_t who)
 		r = pthread_mutex_lock(&ctl->hot.lock);
 	if (r == EOWNERDEAD) {
 		/* The holder died inside a critical section.  Every section orders its writes
-		 * so that a partial one only makes a range run twice, never not at all (see
-		 * sched.c); the dead holder's lease is handled when it is reaped. */
+		 * so that a partial one only makes a chunk run twice, never not at all (see
+		 * sched.c); the dead holder's slot is repaired when it is reaped.  Only the
+		 * list of chunks to run again can be left half written. */
 		pthread_mutex_consistent(&ctl->hot.lock);
+		brg__retry_repair(ctl);
 		r = 0;
 	}
 	if (r)
@@ -43,15 +45,25 @@ void brg__job_fail(struct brg__ctl *ctl, int code, int stop, uint32_t who, uint6
 		   uint64_t end)
 {
 	const struct brg__jobdesc *job = &ctl->job;
-	if (!ctl->hot.error) { /* the first error wins */
-		if (job->block) { /* report elements, not blocks */
-			begin *= job->block;
-			end = end * job->block < job->n_elems ? end * job->block : job->n_elems;
-		}
+	if (job->block) { /* report elements, not blocks */
+		begin *= job->block;
+		end = end * job->block < job->n_elems ? end * job->block : job->n_elems;
+	}
+	int first = !ctl->hot.error, stopped = ctl->hot.stop != 0;
+	if (first || (stop && !stopped)) {
+		/* The first error, or a kernel's error after a death: the kernel's is the one
+		 * to report (the hand-out stops, so a death's promise no longer holds). */
 		ctl->h.err_worker = (int32_t)who;
 		ctl->h.err_begin = begin;
 		ctl->h.err_end = end;
 		__atomic_store_n(&ctl->hot.error, code, __ATOMIC_RELEASE);
+	} else if (!stop && !stopped) {
+		/* Another chunk lost to a death: the named range grows to cover both, so that
+		 * every index outside it still ran exactly once. */
+		if (begin < ctl->h.err_begin)
+			ctl->h.err_begin = begin;
+		if (end > ctl->h.err_end)
+			ctl->h.err_end = end;
 	}
 	if (stop)
 		__atomic_store_n(&ctl->hot.stop, 1, __ATOMIC_RELEASE);
@@ -256,8 +268,8 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job **out)
 	};
 	brg__handout_view(&job->view.h, units, (uint32_t)d->sched.kind, chunk,
 			  (uint32_t)pool->nworkers);
+	ctl->hot.stop = 0; /* before the error: stop without an error is never seen */
 	ctl->hot.error = 0;
-	ctl->hot.stop = 0;
 	ctl->h.err_worker = -1;
 	ctl->h.err_begin = ctl->h.err_end = 0;
 	memset(ctl->h.retry, 0, ctl->hot.nretry * sizeof ctl->h.retry[0]); /* left by a failed job */
@@ -302,17 +314,18 @@ static int live_workers(const struct brg_pool *pool)
 	return n;
 }
 
-/* Chunks still queued to run again with nobody left to run them fail the job (the first is
- * named), and the queue is emptied; under the lock. */
+/* Chunks still queued to run again with nobody left to run them fail the job (the named
+ * range covers them all), and the queue is emptied; under the lock. */
 static void fail_retries(struct brg__ctl *ctl, const struct brg__handout *h)
 {
 	uint32_t k = ctl->hot.nretry;
 	if (k > BRG__MAX_RETRY)
 		k = BRG__MAX_RETRY;
-	if (k) {
-		const struct brg__retry *t = &ctl->h.retry[0];
+	for (uint32_t i = 0; i < k; i++) {
+		const struct brg__retry *t = &ctl->h.retry[i];
 		uint64_t b = t->begin * h->grain, e = t->end * h->grain;
-		brg__job_fail(ctl, BRG_EWORKERDIED, 0, 0, b, e < h->n ? e : h->n);
+		if (t->begin < t->end)
+			brg__job_fail(ctl, BRG_EWORKERDIED, 0, 0, b, e < h->n ? e : h->n);
 	}
 	memset(ctl->h.retry, 0, k * sizeof ctl->h.retry[0]);
 	ctl->hot.nretry = 0;

@@ -56,6 +56,9 @@ struct brg__range brg__next(struct brg__ctl *ctl, uint32_t who, const struct brg
  * positions) when it died running a chunk. */
 int brg__handout_recover(struct brg__ctl *ctl, uint32_t dead, uint32_t participants,
 			 struct brg__retry *lost);
+/* Drops entries a holder of the lock emptied and died before it counted them; under the
+ * lock. */
+void brg__retry_repair(struct brg__ctl *ctl);
 /* 1 when some participant's range still holds unclaimed positions. */
 int brg__handout_left(const struct brg__ctl *ctl, uint32_t participants);
 
@@ -117,6 +120,7 @@ struct brg__fault {
 	uint32_t fired_step;
 	uint32_t pad;
 	uint64_t fired_cur;
+	uint64_t first_cur; /* cur of the first that fired */
 };
 #ifdef BRG_FAULT_INJECTION
 extern struct brg__fault *brg__fault;
@@ -196,9 +200,10 @@ struct brg__jobview {
 /* Runs the participant's share of the job: claims and steals chunks until nothing is left. */
 void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		      brg_array *const *arrays, const struct brg__jobview *v);
-/* Records an error for the job (the first one wins) under the lock; range in hand-out units.
- * stop: the hand-out stops (a kernel failed); a death does not stop it, so every index but
- * the named ones is still computed. */
+/* Records an error for the job under the lock; range in hand-out units.  stop: a kernel
+ * failed, the hand-out stops, and its error replaces a death's.  A death does not stop it:
+ * every index outside the named range still runs exactly once, the range growing to cover
+ * each chunk lost.  Otherwise the first error stays. */
 void brg__job_fail(struct brg__ctl *ctl, int code, int stop, uint32_t who, uint64_t begin,
 		   uint64_t end);
 /* Whether a job's hand-out units fit its elements: n == n_elems for a for-job; for a

@@ -73,6 +73,8 @@ void brg__fault_hit(uint32_t step, uint32_t who, const struct brg__slot *me)
 		return;
 	f->fired_who = who;
 	f->fired_cur = __atomic_load_n(&me->cur, __ATOMIC_RELAXED);
+	if (!f->fired)
+		f->first_cur = f->fired_cur;
 	f->fired_step = step;
 	if (f->then) { /* a second fault, at another step */
 		f->step = f->then;
@@ -161,6 +163,7 @@ static struct brg__range claim_retry(struct brg__ctl *ctl, struct brg__slot *me,
 		if (t->begin < t->end && t->end <= h->npos) {
 			/* cur first: dying before the entry goes runs the chunk twice, never
 			 * not at all (only idempotent kernels have retries). */
+			/* A death from here to the unlock counts as a death running the chunk. */
 			__atomic_store_n(&me->cur, brg__cur(t->begin, t->end, t->kills, 1),
 					 __ATOMIC_RELEASE);
 			me->since_ns = stamp;
@@ -310,6 +313,18 @@ int brg__handout_recover(struct brg__ctl *ctl, uint32_t dead, uint32_t participa
 		__atomic_store_n(&d->cur, 0, __ATOMIC_SEQ_CST);
 	}
 	return in_flight;
+}
+
+void brg__retry_repair(struct brg__ctl *ctl)
+{
+	uint32_t k = ctl->hot.nretry, kept = 0;
+	if (k > BRG__MAX_RETRY)
+		k = BRG__MAX_RETRY;
+	for (uint32_t i = 0; i < k; i++)
+		if (ctl->h.retry[i].begin < ctl->h.retry[i].end)
+			ctl->h.retry[kept++] = ctl->h.retry[i];
+	memset(&ctl->h.retry[kept], 0, (BRG__MAX_RETRY - kept) * sizeof ctl->h.retry[0]);
+	ctl->hot.nretry = kept;
 }
 
 int brg__handout_left(const struct brg__ctl *ctl, uint32_t participants)

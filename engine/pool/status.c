@@ -66,10 +66,16 @@ static int slot_ok(const struct brg__ctl *c, uint32_t i, int one_job, uint64_t m
 	uint64_t npos = job_positions(c, one_job), w = s->range, cur = s->cur, in = s->intent;
 	uint32_t thief = brg__rng_thief(w);
 	if (w >> 63 || brg__rng_next(w) > brg__rng_end(w) || brg__rng_end(w) > npos ||
-	    (thief > c->nworkers && thief != BRG__THIEF_PENDING) || thief == i + 1)
+	    (thief > c->nworkers && thief != BRG__THIEF_PENDING) || thief == i + 1 ||
+	    (thief == BRG__THIEF_PENDING && brg__rng_next(w) == brg__rng_end(w)))
 		return 0;
+	/* A chunk taken again from the list carries its one kill; no other chunk has one. */
 	if (cur && (cur >> 57 || brg__cur_begin(cur) >= brg__cur_end(cur) ||
-	            brg__cur_end(cur) > npos || brg__cur_kills(cur) > 1))
+	            brg__cur_end(cur) > npos ||
+	            brg__cur_kills(cur) != (uint32_t)brg__cur_retry(cur)))
+		return 0;
+	/* Between jobs nothing is in flight, stolen or marked. */
+	if (one_job && !c->job.in_flight && (cur || in || thief))
 		return 0;
 	if (in && (!brg__intent_valid(in) || brg__intent_victim(in) >= c->nworkers ||
 	           brg__intent_victim(in) == i || brg__intent_split(in) >= brg__intent_end(in) ||
@@ -141,7 +147,7 @@ static int ctl_ok(const struct brg__ctl *c, int one_job)
 
 	/* The hand-out: no static range of a participant that does not exist, retries and the
 	 * error's range inside the job. */
-	if (c->hot.error > 0 || c->hot.stop > 1 || (c->hot.stop && !c->hot.error) ||
+	if (c->hot.error > 0 || c->hot.stop > 1 ||
 	    c->hot.nretry > BRG__MAX_RETRY || c->hot.pad || c->h.err_worker < -1 ||
 	    c->h.err_worker >= (int32_t)n || c->h.err_begin > c->h.err_end || c->h.pad)
 		return 0;

@@ -3,8 +3,9 @@
  * completion, a steal and a retry (engine/pool/sched.c; a build with -Dfault_injection=true),
  * with idempotent and non-idempotent kernels and a reduction: every index runs exactly once
  * but for the chunk the dead worker had in flight, which runs again (idempotent) or is named
- * by BRG_EWORKERDIED, exactly; never an index lost, never a hang.  Usage: test_handout P
- * (participants). */
+ * by BRG_EWORKERDIED, exactly; never an index lost, never a hang.  Then two deaths in one
+ * job (the named range covers both chunks) and a kernel failing after a death (the kernel's
+ * error is reported).  Usage: test_handout P (participants). */
 #include <sys/mman.h>
 
 #include "pool.h"
@@ -36,8 +37,29 @@ static int count_kernel(const brg_task *t)
 	return 0;
 }
 
+/* The control block of the pool under test, and how often failing_kernel failed (shared
+ * with the workers). */
+static struct brg__ctl *the_ctl;
+static uint32_t *kernel_failed;
+
+/* As count_kernel; on the last index a worker waits (at most 2 s) for a death to be
+ * recorded, then fails with -EIO: a kernel's error after a death's. */
+static int failing_kernel(const brg_task *t)
+{
+	int rc = count_kernel(t);
+	if (t->end != N || t->worker == 0)
+		return rc;
+	uint64_t t0 = pu_mono_ns();
+	while (__atomic_load_n(&the_ctl->hot.error, __ATOMIC_ACQUIRE) != BRG_EWORKERDIED)
+		if (pu_mono_ns() - t0 > 2000000000ull)
+			return rc;
+	__atomic_add_fetch(kernel_failed, 1, __ATOMIC_SEQ_CST);
+	return -EIO;
+}
+
 static const brg_kernel idem = {"idem", count_kernel, BRG_KERNEL_IDEMPOTENT};
 static const brg_kernel nonidem = {"nonidem", count_kernel, 0};
+static const brg_kernel failing = {"failing", failing_kernel, 0};
 
 static const char *const step_names[BRG__F_STEPS] = {
 	[BRG__F_CLAIM_CUR] = "claim: cur stored",
@@ -164,6 +186,50 @@ static int one_case(brg_pool *pool, brg_array *runs, const brg_kernel *k, uint32
 	return 0;
 }
 
+/* Two workers killed with a chunk each in a job of a non-idempotent kernel: the named range
+ * covers both, and every index outside it ran exactly once. */
+static void two_deaths(brg_pool *pool, brg_array *runs)
+{
+	const int32_t *r = brg_array_data(runs);
+	for (int t = 0; t < TRIES; t++) {
+		brg_job_result res;
+		arm(BRG__F_CLAIM_CAS, BRG__F_CLAIM_CAS);
+		int rc = run_job(pool, &nonidem, runs, &res);
+		uint32_t fired = plan->fired;
+		disarm();
+		if (fired < 2)
+			continue;
+		uint64_t c[2] = {plan->first_cur, plan->fired_cur};
+		CHECK_EQ(rc, BRG_EWORKERDIED);
+		for (int k = 0; k < 2; k++)
+			CHECK(res.err_begin <= brg__cur_begin(c[k]) && brg__cur_end(c[k]) <= res.err_end);
+		runs_are(r, res.err_begin, res.err_end, 0, 1, "two deaths");
+		return;
+	}
+	printf("P=%d: no job lost two workers in %d tries\n", participants, TRIES);
+}
+
+/* A death, then a kernel that fails: the kernel's error replaces the death's (the hand-out
+ * stopped, so the death's promise about the other indices no longer holds). */
+static void death_then_error(brg_pool *pool, brg_array *runs)
+{
+	int seen = 0;
+	for (int t = 0; t < TRIES && !seen; t++) {
+		brg_job_result res;
+		*kernel_failed = 0;
+		arm(BRG__F_CLAIM_CAS, 0);
+		int rc = run_job(pool, &failing, runs, &res);
+		disarm();
+		if (!*kernel_failed)
+			continue; /* the last index ran before the death was recorded */
+		CHECK_EQ(rc, -EIO);
+		CHECK_EQ(res.err_end, N);
+		seen = 1;
+	}
+	if (!seen)
+		TEST_FAIL_("P=%d: no kernel failed after a death in %d jobs", participants, TRIES);
+}
+
 /* A reduction killed at a claimed chunk: the same bits as without a fault. */
 static void reduce_case(brg_pool *pool, brg_array *x, uint32_t step, double want)
 {
@@ -194,7 +260,11 @@ int main(int argc, char **argv)
 	memset(plan, 0, sizeof *plan);
 	brg__fault = plan; /* forked workers, and their replacements, inherit it */
 
+	kernel_failed = mmap(NULL, sizeof *kernel_failed, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(kernel_failed != MAP_FAILED);
 	brg_pool *pool = test_pool_new(participants, BRG_BIND_DEFAULT, "handout");
+	the_ctl = pool->ctl;
 	brg_array *runs = test_array_new("runs", BRG_I32, N);
 	int fired = 0, cases = 0;
 	for (uint32_t step = BRG__F_CLAIM_CUR; step < BRG__F_RETRY; step++) {
@@ -205,6 +275,12 @@ int main(int argc, char **argv)
 	/* A chunk that killed its worker kills the one that takes it again. */
 	fired += one_case(pool, runs, &idem, BRG__F_CLAIM_CAS, BRG__F_RETRY);
 	cases++;
+	/* With two, the caller runs whatever the dead worker left (its replacement starts once
+	 * the caller has finished): a third participant is needed for either. */
+	if (participants > 2) {
+		two_deaths(pool, runs);
+		death_then_error(pool, runs);
+	}
 
 	/* Reductions: blocks of a static schedule, stolen whole. */
 	const size_t nx = 1 << 20;
@@ -228,5 +304,6 @@ int main(int argc, char **argv)
 	test_array_drop(runs);
 	brg_pool_destroy(pool);
 	munmap(plan, sizeof *plan);
+	munmap(kernel_failed, sizeof *kernel_failed);
 	return pu_done();
 }

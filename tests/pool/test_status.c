@@ -148,7 +148,27 @@ static void break_err_range(struct brg__ctl *c)
 }
 static void break_thief(struct brg__ctl *c) { c->w[1].slot.range = brg__rng(0, 0, 4); }
 static void break_own_mark(struct brg__ctl *c) { c->w[1].slot.range = brg__rng(0, 1, 2); }
-static void break_stop(struct brg__ctl *c) { c->hot.stop = 1; }
+static void break_stop(struct brg__ctl *c) { c->hot.stop = 2; }
+static void break_pending_empty(struct brg__ctl *c)
+{
+	c->job.in_flight = 1;
+	c->w[2].slot.range = brg__rng(3, 3, BRG__THIEF_PENDING);
+}
+static void break_cur_retry(struct brg__ctl *c)
+{
+	c->job.in_flight = 1;
+	c->w[1].slot.cur = brg__cur(0, 1, 0, 1);
+}
+static void break_idle_cur(struct brg__ctl *c)
+{
+	c->job.in_flight = 0;
+	c->w[2].slot.cur = brg__cur(0, 1, 0, 0);
+}
+static void break_idle_mark(struct brg__ctl *c)
+{
+	c->job.in_flight = 0;
+	c->w[1].slot.range = brg__rng(0, 1, 3);
+}
 static void break_state(struct brg__ctl *c) { c->w[1].state = BRG__W_FAILED + 1; }
 static void break_pid(struct brg__ctl *c) { c->w[2].pid = -7; }
 static void break_idle_no_pid(struct brg__ctl *c)
@@ -208,7 +228,11 @@ static const struct {
 	{"error's range", break_err_range},
 	{"thief that does not exist", break_thief},
 	{"range marked by its owner", break_own_mark},
-	{"stopped with no error", break_stop},
+	{"stop flag", break_stop},
+	{"pending word with nothing in it", break_pending_empty},
+	{"chunk taken again without its kill", break_cur_retry},
+	{"chunk in flight between jobs", break_idle_cur},
+	{"mark between jobs", break_idle_mark},
 	{"worker state", break_state},
 	{"negative pid", break_pid},
 	{"idle with no pid", break_idle_no_pid},
