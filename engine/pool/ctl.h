@@ -11,7 +11,7 @@
 
 #define BRG__CTL_MAGIC 0x314c525443475242ull /* "BRGCTRL1" little-endian */
 /* 3: entries a job does not use (arrays, argument bytes, retries) are zero.
- * 4: the hand-out is a slot per participant (struct brg__slot). */
+ * 4: the hand-out is a slot per participant (struct brg__slot); yield. */
 #define BRG__CTL_VERSION 4u
 #define BRG__MAX_WORKERS 256
 #define BRG__MAX_SLOTS 4096
@@ -142,6 +142,7 @@ struct brg__ctl {
 	uint32_t start_method;
 	uint32_t spin_us;
 	uint32_t ctl_bytes;
+	uint32_t yield; /* 1: participants share CPUs, so a waiter yields instead of spinning */
 	char plugin[BRG__CPUSET_TEXT * 4] __attribute__((aligned(BRG__LINE)));
 
 	/* The lock and what every claim reads (written only on errors and deaths). */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* futex.c - sleeping and waking on 32-bit words in shared memory (across processes). */
+/* futex.c - waiting: spinning, yielding, and sleeping and waking on 32-bit words in shared
+ * memory (across processes). */
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +18,14 @@ void brg__cpu_relax(void)
 #elif defined(__aarch64__)
 	__asm__ __volatile__("yield");
 #endif
+}
+
+void brg__pause(const struct brg__ctl *ctl)
+{
+	if (__atomic_load_n(&ctl->yield, __ATOMIC_RELAXED))
+		sched_yield();
+	else
+		brg__cpu_relax();
 }
 
 int brg__futex_wait(uint32_t *word, uint32_t expect, int64_t timeout_ns)

@@ -2,6 +2,7 @@
 /* job.c - running a job: publish, take part, wait (noticing dead workers), combine. */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <string.h>
 
 #include "pool.h"
@@ -378,8 +379,11 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 		}
 		uint64_t now = brg__mono_ns();
 		if (now - start < spin_ns) {
-			for (int k = 0; k < 64; k++)
-				brg__cpu_relax();
+			if (ctl->yield)
+				sched_yield();
+			else
+				for (int k = 0; k < 64; k++)
+					brg__cpu_relax();
 			continue;
 		}
 		/* Past the spin budget: look for dead workers, then sleep a little at a time so

@@ -318,6 +318,22 @@ static double measure_claim(struct brg_pool *pool)
 	return ns;
 }
 
+/* 1 when two participants may run on one CPU: bound sets that overlap, or more unbound
+ * participants than the CPUs this process may use. */
+static int shares_cpus(const struct brg_pool *pool)
+{
+	if (pool->bind == BRG_BIND_NONE) {
+		hwloc_const_bitmap_t allowed = hwloc_topology_get_allowed_cpuset(pool->topo);
+		int cpus = allowed ? hwloc_bitmap_weight(allowed) : -1;
+		return cpus > 0 && pool->nworkers > cpus;
+	}
+	for (int i = 0; i < pool->nworkers; i++)
+		for (int j = i + 1; j < pool->nworkers; j++)
+			if (hwloc_bitmap_intersects(pool->sets[i], pool->sets[j]))
+				return 1;
+	return 0;
+}
+
 static unsigned pool_counter;
 
 int brg_pool_create(brg_pool **out, const brg_pool_opts *in)
@@ -383,6 +399,7 @@ int brg_pool_create(brg_pool **out, const brg_pool_opts *in)
 	ctl->start_method = (uint32_t)pool->start;
 	ctl->spin_us = (uint32_t)pool->spin_us;
 	ctl->ctl_bytes = (uint32_t)bytes;
+	ctl->yield = (uint32_t)shares_cpus(pool);
 	if (o.plugin)
 		snprintf(ctl->plugin, sizeof ctl->plugin, "%s", o.plugin);
 	pthread_mutexattr_t ma;

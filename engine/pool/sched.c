@@ -266,7 +266,7 @@ struct brg__range brg__next(struct brg__ctl *ctl, uint32_t who, const struct brg
 			continue;
 		if (s == 0 || ++waited > SETTLE_SPINS)
 			return (struct brg__range){0, 0};
-		brg__cpu_relax();
+		brg__pause(ctl);
 	}
 }
 

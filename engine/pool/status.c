@@ -116,7 +116,8 @@ static int ctl_ok(const struct brg__ctl *c, int one_job)
 	if (c->magic != BRG__CTL_MAGIC || c->version != BRG__CTL_VERSION ||
 	    c->ctl_bytes != sizeof *c || n < 1 || n > BRG__MAX_WORKERS || c->parent_pid <= 0 ||
 	    (c->start_method != BRG_START_FORK && c->start_method != BRG_START_SPAWN) ||
-	    c->spin_us > 10000000u || !clean_text(c->plugin, sizeof c->plugin) ||
+	    c->spin_us > 10000000u || c->yield > 1 || !clean_text(c->plugin, sizeof c->plugin) ||
+	    !GAP_ZERO(c, struct brg__ctl, yield, plugin) ||
 	    !GAP_ZERO(c, struct brg__ctl, hot, sleepers) ||
 	    !GAP_ZERO(c, struct brg__ctl, sleepers, done_seq) ||
 	    !GAP_ZERO(c, struct brg__ctl, caller_sleeping, h) ||

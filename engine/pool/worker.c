@@ -250,7 +250,7 @@ void brg__worker_loop(struct brg__ctl *ctl, brg_array *ctl_seg, uint32_t who,
 		uint64_t t0 = brg__mono_ns();
 		unsigned k = 0;
 		while (__atomic_load_n(&ctl->job.seq, __ATOMIC_ACQUIRE) == seq) {
-			brg__cpu_relax();
+			brg__pause(ctl);
 			if ((++k & 255) == 0 && brg__mono_ns() - t0 > spin_ns)
 				break;
 		}

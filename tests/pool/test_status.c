@@ -110,6 +110,7 @@ static void break_ctl_bytes(struct brg__ctl *c) { c->ctl_bytes += 64; }
 static void break_parent(struct brg__ctl *c) { c->parent_pid = -3; }
 static void break_start(struct brg__ctl *c) { c->start_method = 9; }
 static void break_spin(struct brg__ctl *c) { c->spin_us = 0xffffffffu; }
+static void break_yield(struct brg__ctl *c) { c->yield = 2; }
 static void break_plugin(struct brg__ctl *c) { memset(c->plugin, 'a', sizeof c->plugin); }
 static void break_in_flight(struct brg__ctl *c) { c->job.in_flight = 2; }
 static void break_sched(struct brg__ctl *c) { c->job.sched_kind = 4; }
@@ -210,6 +211,7 @@ static const struct {
 	{"parent pid", break_parent},
 	{"start method", break_start},
 	{"spin", break_spin},
+	{"yield flag", break_yield},
 	{"plugin path unterminated", break_plugin},
 	{"job in flight flag", break_in_flight},
 	{"schedule", break_sched},
