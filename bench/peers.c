@@ -799,8 +799,8 @@ static int peer_path(int impl, struct bench_results *res, const char **path)
 		*path = bench_peer_libomp_path();
 		if (*path)
 			return 0;
-		bench_note(res, "openmp-llvm peer skipped: brigade-bench-peer-libomp not found (set "
-				"BRG_BENCH_PEER_LIBOMP to its path)");
+		bench_note(res, "openmp-llvm peer skipped: brigade-bench-peer-libomp not found "
+				"(set BRG_BENCH_PEER_LIBOMP to its path)");
 		res->failures++;
 		return -1;
 	}
@@ -868,8 +868,10 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 		 * which makes a chunk cost many times libgomp's (bench/README.md): a tenth of the
 		 * chunks keeps its claim run as short as the others'.  A sample is the mean time of
 		 * a chunk either way. */
-		OPT("--claim-n", "%zu",
-		    impl == BI_OPENMP_LLVM && cfg->claim_n >= 10 ? cfg->claim_n / 10 : cfg->claim_n);
+		size_t claim_n = cfg->claim_n;
+		if (impl == BI_OPENMP_LLVM && claim_n >= 10)
+			claim_n /= 10;
+		OPT("--claim-n", "%zu", claim_n);
 		OPT("--pfor-batch", "%d", cfg->pfor_batch);
 		OPT("--imb-n", "%zu", cfg->imb_n);
 	}

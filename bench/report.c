@@ -221,12 +221,14 @@ static double vs_best_openmp(const struct bench_results *res, const struct bench
 	best[0] = 0;
 	if (b->impl != BI_BRIGADE || !bench_kernel_imb(b->kernel) || b->status != BS_OK || b->first)
 		return NAN;
-	for (int i = 0; i < nk; i++)
+	for (int i = 0; i < nk; i++) {
 		for (size_t j = 0; j < sizeof impls / sizeof impls[0]; j++) {
-			const struct bench_rec *r = bench_results_find(res, ks[i], impls[j], b->workers);
+			const struct bench_rec *r =
+				bench_results_find(res, ks[i], impls[j], b->workers);
 			if (r && (!fast || r->median_s < fast->median_s))
 				fast = r;
 		}
+	}
 	if (!fast)
 		return NAN;
 	/* "imb-guided" is "guided" here */
@@ -532,8 +534,8 @@ static void imb_line(char *buf, size_t len, const struct bench_config *cfg,
 		buf, len, "%s",
 		k == BK_IMB_AUTO ? "brigade's auto vs the fastest OpenMP loop (dynamic or guided, "
 				   "either runtime; its median time / brigade's):"
-				 : "brigade vs the better OpenMP peer (its time / brigade's, as in vs "
-				   "brigade):");
+				 : "brigade vs the better OpenMP peer (its time / brigade's, as in "
+				   "vs brigade):");
 	int any = 0;
 	for (int i = 0; i < cfg->nworkers && used < len; i++) {
 		const struct bench_rec *b = bench_results_find(res, k, BI_BRIGADE, cfg->workers[i]);
