@@ -97,10 +97,11 @@ struct brg__jarray {
 	uint32_t pad1;
 };
 
-/* The job descriptor.  Its first line is everything a waiting worker needs to start: the
- * futex word it spins on sits beside the fields, so a new job costs the worker one line. */
+/* The job descriptor.  Its first line is everything a waiting worker needs to start; the word
+ * it spins on (job_seq) has a line of its own, so a new job costs the worker two lines, and
+ * the caller writes this one without spinning readers pulling it back between its stores. */
 struct brg__jobdesc {
-	uint32_t seq;       /* futex word: bumped per job (and at shutdown) */
+	uint32_t pad0;
 	uint32_t in_flight; /* set at submit, cleared when the caller collected the job */
 	uint64_t id;
 	uint64_t fn;        /* the kernel's address in fork workers (same image) */
@@ -156,6 +157,9 @@ struct brg__ctl {
 
 	/* futex words, each on its own line */
 	uint32_t sleepers __attribute__((aligned(BRG__LINE))); /* workers in futex_wait */
+	/* What an idle worker spins on, bumped per job (and at shutdown): off the job's line, so
+	 * the caller's writes of a new job are not pulled back by every spinning read. */
+	uint32_t job_seq;
 	uint32_t done_seq __attribute__((aligned(BRG__LINE))); /* bumped for a sleeping caller */
 	uint32_t caller_sleeping;
 

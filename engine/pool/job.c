@@ -281,9 +281,9 @@ int brg_pool_submit(brg_pool *pool, const brg_job_desc *desc, brg_job **out)
 	__atomic_store_n(&ctl->job.in_flight, 1, __ATOMIC_RELEASE);
 	brg__ctl_unlock(ctl);
 
-	__atomic_add_fetch(&ctl->job.seq, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&ctl->job_seq, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&ctl->sleepers, __ATOMIC_SEQ_CST))
-		brg__futex_wake(&ctl->job.seq, INT_MAX);
+		brg__futex_wake(&ctl->job_seq, INT_MAX);
 	pool->job_live = 1;
 	*out = job;
 	return 0;
@@ -379,11 +379,10 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 		}
 		uint64_t now = brg__mono_ns();
 		if (now - start < spin_ns) {
-			if (ctl->yield)
-				sched_yield();
-			else
-				for (int k = 0; k < 64; k++)
-					brg__cpu_relax();
+			/* The clock every 64 turns, the workers every turn: a worker's job_done is
+			 * seen a pause after it lands, not a batch of pauses. */
+			for (int k = 0; k < 64 && !all_done(pool, job->id); k++)
+				brg__pause(ctl);
 			continue;
 		}
 		/* Past the spin budget: look for dead workers, then sleep a little at a time so

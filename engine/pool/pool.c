@@ -274,8 +274,8 @@ static void stop_workers(struct brg_pool *pool)
 {
 	struct brg__ctl *ctl = pool->ctl;
 	__atomic_store_n(&ctl->job.shutdown, 1, __ATOMIC_SEQ_CST);
-	__atomic_add_fetch(&ctl->job.seq, 1, __ATOMIC_SEQ_CST);
-	brg__futex_wake(&ctl->job.seq, INT_MAX);
+	__atomic_add_fetch(&ctl->job_seq, 1, __ATOMIC_SEQ_CST);
+	brg__futex_wake(&ctl->job_seq, INT_MAX);
 	uint64_t t0 = brg__mono_ns();
 	for (int i = 1; i < pool->nworkers; i++) {
 		pid_t pid = ctl->w[i].pid;

@@ -119,13 +119,13 @@ static int ctl_ok(const struct brg__ctl *c, int one_job)
 	    c->spin_us > 10000000u || c->yield > 1 || !clean_text(c->plugin, sizeof c->plugin) ||
 	    !GAP_ZERO(c, struct brg__ctl, yield, plugin) ||
 	    !GAP_ZERO(c, struct brg__ctl, hot, sleepers) ||
-	    !GAP_ZERO(c, struct brg__ctl, sleepers, done_seq) ||
+	    !GAP_ZERO(c, struct brg__ctl, job_seq, done_seq) ||
 	    !GAP_ZERO(c, struct brg__ctl, caller_sleeping, h) ||
 	    !GAP_ZERO(c, struct brg__ctl, h, job))
 		return 0;
 
 	const struct brg__jobdesc *j = &c->job;
-	if (j->in_flight > 1 || j->shutdown > 1 || j->sched_kind > BRG_SCHED_AUTO ||
+	if (j->pad0 || j->in_flight > 1 || j->shutdown > 1 || j->sched_kind > BRG_SCHED_AUTO ||
 	    j->kernel_flags > BRG_KERNEL_IDEMPOTENT || j->narrays > BRG_JOB_MAX_ARRAYS ||
 	    j->args_size > BRG_ARGS_MAX || !clean_text(j->kernel_name, sizeof j->kernel_name) ||
 	    (c->start_method == BRG_START_FORK && j->kernel_name[0]) ||

@@ -235,7 +235,7 @@ void brg__worker_loop(struct brg__ctl *ctl, brg_array *ctl_seg, uint32_t who,
 	struct brg__wrec *me = &ctl->w[who];
 	uint64_t spin_ns = (uint64_t)ctl->spin_us * 1000u;
 	for (;;) {
-		uint32_t seq = __atomic_load_n(&ctl->job.seq, __ATOMIC_SEQ_CST);
+		uint32_t seq = __atomic_load_n(&ctl->job_seq, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&ctl->job.shutdown, __ATOMIC_ACQUIRE))
 			_exit(0);
 		/* A cheap look first; run_job decides under the lock. */
@@ -249,16 +249,16 @@ void brg__worker_loop(struct brg__ctl *ctl, brg_array *ctl_seg, uint32_t who,
 		/* Spin first: a futex wake costs tens of microseconds, a spin a cache miss. */
 		uint64_t t0 = brg__mono_ns();
 		unsigned k = 0;
-		while (__atomic_load_n(&ctl->job.seq, __ATOMIC_ACQUIRE) == seq) {
+		while (__atomic_load_n(&ctl->job_seq, __ATOMIC_ACQUIRE) == seq) {
 			brg__pause(ctl);
 			if ((++k & 255) == 0 && brg__mono_ns() - t0 > spin_ns)
 				break;
 		}
-		if (__atomic_load_n(&ctl->job.seq, __ATOMIC_ACQUIRE) != seq)
+		if (__atomic_load_n(&ctl->job_seq, __ATOMIC_ACQUIRE) != seq)
 			continue;
 		__atomic_add_fetch(&ctl->sleepers, 1, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&ctl->job.seq, __ATOMIC_SEQ_CST) == seq)
-			brg__futex_wait(&ctl->job.seq, seq, -1);
+		if (__atomic_load_n(&ctl->job_seq, __ATOMIC_SEQ_CST) == seq)
+			brg__futex_wait(&ctl->job_seq, seq, -1);
 		__atomic_sub_fetch(&ctl->sleepers, 1, __ATOMIC_SEQ_CST);
 	}
 }
