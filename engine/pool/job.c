@@ -81,8 +81,8 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		.worker = (int)who,
 	};
 	/* Chunks are stamped with the coarse clock, read every 16th claim: it has millisecond
-	 * resolution anyway, which is enough to tell how long a chunk is held.  Busy time is
-	 * measured once per job. */
+	 * resolution anyway, which is enough to tell how long a chunk is held.  Chunks done are
+	 * counted every 16th too, busy time once per job. */
 	uint64_t start = brg__mono_ns(), stamp = brg__coarse_ns();
 	unsigned claims = 0;
 	for (;;) {
@@ -123,9 +123,13 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 			}
 			break;
 		}
-		if ((++claims & 15) == 0)
+		/* The clock and the count of chunks done move every 16th chunk. */
+		if ((++claims & 15) == 0) {
 			stamp = brg__coarse_ns();
+			me->slot.chunks_done += 16;
+		}
 	}
+	me->slot.chunks_done += claims & 15;
 	me->slot.busy_ns += brg__mono_ns() - start;
 }
 

@@ -182,7 +182,6 @@ static inline void brg__handout_done(struct brg__slot *me, uint32_t who)
 	brg__fault_point(BRG__F_DONE_RUN, who, me);
 	__atomic_store_n(&me->cur, 0, __ATOMIC_RELEASE);
 	brg__fault_point(BRG__F_DONE_CLEAR, who, me);
-	me->chunks_done++;
 }
 
 /* ---- job.c / worker.c ---- */
