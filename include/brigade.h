@@ -441,8 +441,10 @@ typedef const brg_kernel *(*brg_plugin_kernels_fn)(size_t *count, size_t *entry_
 /* Schedules. */
 typedef enum brg_sched_kind {
 	BRG_SCHED_STATIC = 0,  /* one contiguous range per participant */
-	BRG_SCHED_DYNAMIC = 1, /* chunks of `chunk` (default 1) in claim order */
-	BRG_SCHED_GUIDED = 2,  /* shrinking chunks, remaining/(2 x participants), >= chunk */
+	BRG_SCHED_DYNAMIC = 1, /* chunks of `chunk` (default 1), each participant's from its
+				* own range first, then from others' (half of what is left) */
+	BRG_SCHED_GUIDED = 2,  /* shrinking chunks: a participant's remaining/(2 x
+				* participants), >= chunk */
 	BRG_SCHED_AUTO = 3,    /* claim cost under 1% of a chunk's measured work, >= 4 chunks
 				* per participant */
 } brg_sched_kind;

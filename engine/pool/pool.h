@@ -13,6 +13,7 @@
 
 #include "ctl.h"
 
+
 /* ---- futex.c ---- */
 void brg__cpu_relax(void);
 /* One turn of a wait: a pause, or where participants share CPUs (ctl->yield) the CPU given
@@ -157,8 +158,8 @@ static inline struct brg__range brg__claim_own(struct brg__slot *me, const struc
 		}
 		if (h->kind == BRG_SCHED_STATIC)
 			c = en - nx;
-		else if (h->kind == BRG_SCHED_GUIDED)
-			c = brg__sched_chunk(h->kind, h->chunk, en - nx, 1);
+		else if (h->kind == BRG_SCHED_GUIDED) /* a 2P-th of what it has left */
+			c = brg__sched_chunk(h->kind, h->chunk, en - nx, h->participants);
 		else
 			c = h->chunk < en - nx ? h->chunk : en - nx;
 		__atomic_store_n(&me->cur, brg__cur(nx, nx + c, 0, 0), __ATOMIC_RELAXED);

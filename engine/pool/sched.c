@@ -5,7 +5,8 @@
  *
  * A job starts with the static split of its positions over the participants (struct brg__slot,
  * ctl.h); the schedules differ only in the chunk an owner claims: its whole range (static), a
- * fixed chunk (dynamic, auto), or half of what it has left, at least the chunk (guided).  A
+ * fixed chunk (dynamic, auto), or a 2P-th of what it has left, at least the chunk (guided: as
+ * a shared guided loop's remaining/2P when every range is as full as the others).  A
  * static range is stolen whole (it is one chunk), so its bounds never depend on timing.
  *
  * Owner claim: store cur = [next, next + c), then CAS the own range word from next to next + c;
