@@ -187,7 +187,9 @@ int main(int argc, char **argv)
 		}
 	}
 
-	long count[4] = {0}, by_code[2] = {0};
+	/* Errors by name, and of BRG_EWORKERDIED those of jobs whose kernel may run again
+	 * (expected: none; a chunk to run again gets a worker while any is left). */
+	long count[4] = {0}, by_code[2] = {0}, died_rerunnable = 0;
 	int participants = brg_pool_size(pool);
 	uint64_t t0 = pu_mono_ns();
 	for (long j = 0; j < jobs; j++) {
@@ -210,8 +212,10 @@ int main(int argc, char **argv)
 					brg_err_name(code), s.f, want[k]);
 		}
 		count[oc]++;
-		if (oc == ERROR_NAMED)
+		if (oc == ERROR_NAMED) {
 			by_code[code == BRG_EWORKERDIED ? 0 : 1]++;
+			died_rerunnable += code == BRG_EWORKERDIED && what != 1;
+		}
 		if (oc == HANG) {
 			fprintf(stderr, "soak: job %ld hung for %d s; stopping\n", j, HANG_MS / 1000);
 			break;
@@ -234,8 +238,9 @@ int main(int argc, char **argv)
 	       test_seed0);
 	printf("  workers killed: %llu (replaced: %d)\n", (unsigned long long)sh->kills, replaced);
 	printf("  exact results: %ld\n", count[EXACT]);
-	printf("  errors: %ld (BRG_EWORKERDIED %ld, BRG_ERANGEKILLED %ld)\n", count[ERROR_NAMED],
-	       by_code[0], by_code[1]);
+	printf("  errors: %ld (BRG_EWORKERDIED %ld, of them %ld in idempotent jobs; "
+	       "BRG_ERANGEKILLED %ld)\n",
+	       count[ERROR_NAMED], by_code[0], died_rerunnable, by_code[1]);
 	printf("  wrong results: %ld\n", count[WRONG]);
 	printf("  hangs: %ld\n", count[HANG]);
 	printf("  leftover processes: %d, leftover segments: %d\n", procs, segs);
