@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""test_python.py - tools/python/brigade_shm.py against the C library: format, zero-copy, codes.
+"""test_python.py - tools/python/brigade/shm.py (brigade.shm) against the C library: format, zero-copy, codes.
 
 Run with /usr/bin/python3 (meson passes --peer PATH-OF-py_peer --module-dir tools/python
 --header include/brigade.h).  Prints one line per check; exits 0, 1 on any failure, 77 when
@@ -36,7 +36,7 @@ ap.add_argument("--module-dir", required=True)
 ap.add_argument("--header", required=True)
 ARGS = ap.parse_args()
 sys.path.insert(0, ARGS.module_dir)
-import brigade_shm as bs  # noqa: E402
+from brigade import shm as bs  # noqa: E402
 
 SHM = "/dev/shm"
 PAGE = 4096
@@ -595,7 +595,7 @@ def corruption_codes():
     # it - and asked about in a child with a time limit.
     with tempfile.TemporaryDirectory() as tmp:
         os.mkfifo(os.path.join(tmp, "fifo"), 0o600)
-        script = ("import sys; sys.path.insert(0, sys.argv[1]); import brigade_shm as b\n"
+        script = ("import sys; sys.path.insert(0, sys.argv[1]); from brigade import shm as b\n"
                   "b.SHM_DIR = sys.argv[2]\n"
                   "try:\n    b.open('fifo')\nexcept b.SegmentError as e:\n    print(e.code)")
         try:
@@ -672,7 +672,7 @@ def mappings_outlive_handles():
 CHILD = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
-import brigade_shm, numpy
+from brigade import shm as brigade_shm; import numpy
 mode, name = sys.argv[2], sys.argv[3]
 if mode == "open":
     a = brigade_shm.open(name)
@@ -735,7 +735,7 @@ def resource_tracker_leaves_segments():
 
 
 def main():
-    print("brigade_shm from %s, numpy %s, python %s" % (bs.__file__, np.__version__,
+    print("brigade.shm from %s, numpy %s, python %s" % (bs.__file__, np.__version__,
                                                        sys.version.split()[0]))
     for fn in TESTS:
         print("== " + fn.__name__)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""brigade_shm - brigade's shared-memory arrays from Python: validate, map, create, list, unlink.
+"""brigade.shm - brigade's shared-memory arrays from Python: validate, map, create, list, unlink.
 
 A brigade segment is /dev/shm/NAME holding a valid NPY 1.0 file (a 4096-byte header page, the
 data, then a brigade trailer page).  This module reads and writes that format byte for byte as

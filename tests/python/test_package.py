@@ -1,0 +1,440 @@
+# SPDX-License-Identifier: MIT
+"""test_package.py - the brigade Python package (tools/python/brigade) against libbrigade.
+
+Run by pytest from tests/python/meson.build with BRIGADE_LIBRARY = the build tree's
+libbrigade.so.1, PYTHONPATH = tools/python and BRIGADE_HEADER = include/brigade.h.  Every
+segment is named brgt-<pid>-pkg-<n> and removed by the test that made it; a test that leaves
+one behind fails.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+
+import brigade
+from brigade import _lib
+
+HEADER = os.environ.get("BRIGADE_HEADER",
+                        os.path.join(os.path.dirname(__file__), "..", "..", "include",
+                                     "brigade.h"))
+PREFIX = "brgt-%d-pkg-" % os.getpid()
+_counter = itertools.count()
+
+
+def _ours() -> set[str]:
+    return {n for n in os.listdir("/dev/shm") if n.startswith(PREFIX)}
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers() -> Iterator[None]:
+    """Fails a test that leaves one of its segments in /dev/shm."""
+    before = _ours()
+    yield
+    left = _ours() - before
+    for n in left:
+        os.unlink("/dev/shm/" + n)
+    assert not left, "segments left behind: %s" % sorted(left)
+
+
+@pytest.fixture
+def names() -> Iterator[Any]:
+    """names() gives a unique segment name, unlinked at teardown."""
+    made: list[str] = []
+
+    def make() -> str:
+        n = PREFIX + str(next(_counter))
+        made.append(n)
+        return n
+
+    yield make
+    for n in made:
+        try:
+            brigade.unlink(n)
+        except FileNotFoundError:
+            pass
+
+
+# ---- signatures against the header ----
+_BASE = {
+    "void": None, "int": ctypes.c_int, "unsigned": ctypes.c_uint, "long": ctypes.c_long,
+    "double": ctypes.c_double, "float": ctypes.c_float, "size_t": ctypes.c_size_t,
+    "uint64_t": ctypes.c_uint64, "int64_t": ctypes.c_int64, "uint32_t": ctypes.c_uint32,
+    "int32_t": ctypes.c_int32,
+}
+_ENUMS = {"brg_dtype", "brg_op", "brg_border", "brg_trans", "brg_bind", "brg_start",
+          "brg_sched_kind"}
+_OPAQUE = {"brg_array", "brg_pool", "brg_job"}
+
+
+def _ctype(decl: str) -> Any:
+    """The ctypes type a C declaration (a parameter or a return type) maps to."""
+    decl = decl.strip()
+    if "(*" in decl:  # a function pointer: the only one the package passes
+        assert decl.startswith("int (*fn)(const brg_segment_info *info, void *userdata)"), decl
+        return _lib.SEGMENT_FN
+    toks = re.findall(r"[A-Za-z_]\w*|\*", decl)
+    toks = [t for t in toks if t != "const"]
+    if len(toks) > 1 and toks[-1] != "*" and (toks[-2] == "*" or toks[-2] in _BASE
+                                               or toks[-2] in _ENUMS or toks[-2].startswith(
+                                                   "brg_")):
+        toks = toks[:-1]  # drop the parameter's name
+    base, stars = toks[0], toks.count("*")
+    if stars == 0:
+        return ctypes.c_int if base in _ENUMS else _BASE[base]
+    if base == "char" and stars == 1:
+        return ctypes.c_char_p
+    if base in ("void",) + tuple(_OPAQUE) and stars == 1:
+        return ctypes.c_void_p
+    if base in _OPAQUE and stars == 2:
+        return ctypes.POINTER(ctypes.c_void_p)
+    if stars == 1 and base in _lib.STRUCTS:
+        return ctypes.POINTER(_lib.STRUCTS[base])
+    if stars == 1 and base in _BASE:
+        return ctypes.POINTER(_BASE[base])
+    raise AssertionError("no ctypes mapping for %r" % decl)
+
+
+def _split_params(text: str) -> list[str]:
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        depth += (ch == "(") - (ch == ")")
+        cur += ch
+    out.append(cur)
+    return [p.strip() for p in out if p.strip() and p.strip() != "void"]
+
+
+def header_prototypes() -> dict[str, tuple[str, list[str]]]:
+    """name -> (return type, parameter declarations) of every BRG_EXPORT prototype."""
+    text = open(HEADER).read()
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"\\\n", " ", text)
+    protos = {}
+    for m in re.finditer(r"BRG_EXPORT\s+([\w\s*]+?)\b(brg_\w+)\s*\(", text):
+        i, depth = m.end(), 1
+        while depth:
+            depth += (text[i] == "(") - (text[i] == ")")
+            i += 1
+        protos[m.group(2)] = (m.group(1), _split_params(text[m.end():i - 1]))
+    return protos
+
+
+def test_signatures_match_header() -> None:
+    protos = header_prototypes()
+    assert len(protos) > 60
+    bad = []
+    for name, (restype, argtypes) in _lib.SIGNATURES.items():
+        if name not in protos:
+            bad.append("%s: not in brigade.h" % name)
+            continue
+        ret, params = protos[name]
+        want = (_ctype(ret), tuple(_ctype(p) for p in params))
+        if want != (restype, argtypes):
+            bad.append("%s: table %r, header %r" % (name, (restype, argtypes), want))
+    assert not bad, "\n".join(bad)
+
+
+def test_struct_sizes() -> None:
+    text = open(HEADER).read()
+    for cname, cls, macro in [("brg_array_opts", _lib.ArrayOpts, "BRG_ARRAY_OPTS_SIZE_VER0"),
+                              ("brg_segment_info", _lib.SegmentInfo,
+                               "BRG_SEGMENT_INFO_SIZE_VER0"),
+                              ("brg_pool_opts", _lib.PoolOpts, "BRG_POOL_OPTS_SIZE_VER0"),
+                              ("brg_worker_status", _lib.WorkerStatus,
+                               "BRG_WORKER_STATUS_SIZE_VER0")]:
+        ver0 = int(re.search(r"#define %s (\d+)" % macro, text).group(1))
+        assert ctypes.sizeof(cls) >= ver0, cname
+    assert ctypes.sizeof(_lib.ArrayOpts) == 16
+    assert ctypes.sizeof(_lib.SegmentInfo) == 344
+    assert ctypes.sizeof(_lib.PoolOpts) == 56
+    assert ctypes.sizeof(_lib.PoolInfo) == 64  # VER0 56 + the 1.0 spin_us
+    assert ctypes.sizeof(_lib.WorkerStatus) == 72
+    assert ctypes.sizeof(_lib.Scalar) == 40
+
+
+def test_loaded_library() -> None:
+    if os.environ.get("BRIGADE_LIBRARY"):
+        assert brigade.library_path() == os.environ["BRIGADE_LIBRARY"]
+    assert _lib.lib().brg_version().decode().startswith("1.")
+
+
+# ---- arrays ----
+def test_create_open_ls_unlink(names: Any) -> None:
+    n = names()
+    with brigade.create(n, (6, 4), "u16", fill=np.arange(24).reshape(6, 4)) as a:
+        assert isinstance(a, brigade.Array) and isinstance(a, np.ndarray)
+        assert a.name == n and a.dtype == np.uint16 and a.shape == (6, 4)
+        assert a.flags.writeable and not a.closed
+        a[0, 0] = 100
+        b = brigade.open(n)
+        assert not b.flags.writeable and np.array_equal(a, b) and b[0, 0] == 100
+        w = brigade.open(n, write=True)
+        w[5, 3] = 7
+        assert a[5, 3] == 7  # one segment, no copy
+        assert np.array_equal(brigade.shm.open(n), a)  # the pure-Python reader agrees
+        row = [r for r in brigade.ls() if r["name"] == n]
+        assert len(row) == 1 and row[0] == brigade.info(n)
+        assert row[0]["kind"] == "array" and row[0]["dtype"] == "u16"
+        assert row[0]["shape"] == [6, 4] and row[0]["nbytes"] == 48
+        assert row[0]["creator_pid"] == os.getpid() and row[0]["alive"]
+        assert not row[0]["persistent"] and row[0]["mode"] == "0600"
+        assert float(np.mean(a)) == float(np.mean(np.asarray(a)))  # numpy takes it
+        b.close()
+        w.close()
+    assert a.closed
+    brigade.unlink(n)
+    assert n not in [r["name"] for r in brigade.ls()]
+    assert a[0, 0] == 100  # the mapping outlives the unlink and the close
+
+
+def test_views_are_plain_and_keep_the_data(names: Any) -> None:
+    n = names()
+    a = brigade.create(n, 100, "f64", fill=np.arange(100.0))
+    v = a[10:20]
+    assert type(v) is np.ndarray and type(a + 1) is np.ndarray and type(a.sum()) is np.float64
+    a.close()
+    del a
+    assert v[0] == 10.0  # the view still holds the mapping
+    brigade.unlink(n)
+
+
+def test_persistent_and_dtypes(names: Any) -> None:
+    for dt, want in [("i8", np.int8), ("u8", np.uint8), (np.float32, np.float32),
+                     ("float64", np.float64), (np.dtype("<i8"), np.int64)]:
+        n = names()
+        with brigade.create(n, 3, dt, persistent=True) as a:
+            assert a.dtype == want and brigade.info(n)["persistent"]
+        brigade.unlink(n)
+
+
+def test_errors(names: Any) -> None:
+    n = names()
+    with pytest.raises(FileNotFoundError):
+        brigade.open(n)
+    with pytest.raises(FileNotFoundError):
+        brigade.unlink(n)
+    with brigade.create(n, 4, "f32"):
+        with pytest.raises(FileExistsError):
+            brigade.create(n, 4, "f32")
+    for bad in ("bool", np.complex128, ">f8"):
+        with pytest.raises(brigade.BrigadeError) as e:
+            brigade.create(names(), 4, bad)
+        assert e.value.name == "BRG_EBADDTYPE" and e.value.code == -4001
+        assert e.value.message == "unknown dtype"
+    with pytest.raises(brigade.BrigadeError) as e:
+        brigade.create("no/slash", 4, "f64")
+    assert e.value.name == "BRG_EBADNAME"
+    with pytest.raises(brigade.BrigadeError) as e:
+        brigade.create(names(), (1,) * 9, "f64")
+    assert e.value.name == "BRG_EBADNDIM"
+    assert _lib.check(0) == 0
+    with pytest.raises(PermissionError):
+        _lib.check(-13)
+    brigade.unlink(n)
+
+
+# ---- the pool ----
+@pytest.fixture(scope="module", params=[1, 2, 3])
+def pool(request: Any) -> Iterator[brigade.Pool]:
+    with brigade.Pool(workers=request.param) as p:
+        yield p
+
+
+def _rand(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(n)
+
+
+def test_pool_basics(pool: brigade.Pool) -> None:
+    assert pool.size in (1, 2, 3) and pool.name.startswith("brg-pool-")
+    st = brigade.status(pool.name)
+    assert st["participants"] == pool.size and len(st["workers"]) == pool.size
+    assert st["parent_pid"] == os.getpid() and st["start"] == "fork"
+
+
+def test_elementwise(pool: brigade.Pool, names: Any) -> None:
+    n = 10007
+    xs, ys = _rand(n, 1), _rand(n, 2)
+    with brigade.create(names(), n, "f64", fill=xs) as x, \
+            brigade.create(names(), n, "f64", fill=ys) as y, \
+            brigade.create(names(), n, "f64") as out:
+        pool.fill(out, 2.5)
+        assert np.all(out == 2.5)
+        pool.copy(out, x)
+        assert np.array_equal(out, xs)
+        pool.scale(out, 3.0)
+        assert np.array_equal(out, xs * 3.0)
+        pool.copy(out, y)
+        pool.axpy(out, 0.5, x)
+        np.testing.assert_allclose(out, ys + 0.5 * xs, rtol=1e-14, atol=1e-15)
+        pool.triad(out, x, 1.5, y)
+        np.testing.assert_allclose(out, xs + 1.5 * ys, rtol=1e-14, atol=1e-15)
+        for op, fn in [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                       ("div", np.divide)]:
+            pool.binop(out, x, op, y)
+            assert np.array_equal(out, fn(xs, ys)), op
+            getattr(pool, op)(out, y, x)
+            assert np.array_equal(out, fn(ys, xs)), op
+    with brigade.create(names(), n, "i32", fill=np.arange(n) * 100003) as a, \
+            brigade.create(names(), n, "i32", fill=7) as b, \
+            brigade.create(names(), n, "i32") as c:
+        pool.mul(c, a, a)
+        assert np.array_equal(c, np.asarray(a) * np.asarray(a))  # wraps as numpy does
+        pool.add(c, a, b)
+        assert np.array_equal(c, np.asarray(a) + 7)
+
+
+def test_reductions(pool: brigade.Pool, names: Any) -> None:
+    n = 100003
+    xs, ys = _rand(n, 3), _rand(n, 4)
+    with brigade.create(names(), n, "f64", fill=xs) as x, \
+            brigade.create(names(), n, "f64", fill=ys) as y, \
+            brigade.create(names(), n, "i64", fill=np.arange(n) - 5) as k, \
+            brigade.create(names(), n, "u8", fill=np.arange(n) % 251) as u:
+        assert pool.sum(x) == pytest.approx(float(np.sum(xs)), rel=1e-12)
+        assert pool.sumsq(x) == pytest.approx(float(np.sum(xs * xs)), rel=1e-12)
+        assert pool.dot(x, y) == pytest.approx(float(np.dot(xs, ys)), rel=1e-10)
+        assert pool.norm2(x) == pytest.approx(float(np.linalg.norm(xs)), rel=1e-12)
+        assert pool.min(x) == float(xs.min()) and pool.max(x) == float(xs.max())
+        assert pool.argmin(x) == int(xs.argmin()) and pool.argmax(x) == int(xs.argmax())
+        s = pool.sum(k)
+        assert type(s) is int and s == int(np.sum(np.arange(n) - 5))
+        assert pool.min(k) == -5 and pool.max(u) == 250 and type(pool.max(u)) is int
+        assert type(pool.sum(x)) is float and type(pool.argmax(x)) is int
+
+
+def test_reductions_same_bits_for_any_worker_count(names: Any) -> None:
+    n = 1 << 17
+    with brigade.create(names(), n, "f32", fill=_rand(n, 5)) as x, \
+            brigade.create(names(), n, "f32", fill=_rand(n, 6)) as y:
+        seen = []
+        for w in (1, 2, 3):
+            with brigade.Pool(workers=w) as p:
+                seen.append((p.sum(x), p.sumsq(x), p.dot(x, y), p.norm2(x), p.min(x),
+                             p.max(x), p.argmin(x), p.argmax(x)))
+        assert seen[0] == seen[1] == seen[2]
+
+
+def _window_ref(img: np.ndarray, w: np.ndarray) -> np.ndarray:
+    k = w.shape[0]
+    r = k // 2
+    pad = np.pad(img.astype(np.float64), r, mode="edge")
+    out = np.zeros(img.shape)
+    for i in range(k):
+        for j in range(k):
+            out += w[i, j] * pad[i:i + img.shape[0], j:j + img.shape[1]]
+    return out
+
+
+def test_stencils(pool: brigade.Pool, names: Any) -> None:
+    img = np.random.default_rng(7).random((67, 53)).astype(np.float32)
+    with brigade.create(names(), img.shape, "f32", fill=img) as src, \
+            brigade.create(names(), img.shape, "f32") as out:
+        for r in (1, 2):
+            pool.stencil_box(out, src, r)
+            k = 2 * r + 1
+            np.testing.assert_allclose(out, _window_ref(img, np.full((k, k), 1.0 / k / k)),
+                                       rtol=1e-5, atol=1e-6)
+        for k in (3, 5):
+            w = np.random.default_rng(k).standard_normal((k, k)).astype(np.float32)
+            pool.stencil_conv(out, src, w)
+            np.testing.assert_allclose(out, _window_ref(img, w), rtol=1e-4, atol=1e-5)
+
+
+def test_blas(pool: brigade.Pool, names: Any) -> None:
+    rng = np.random.default_rng(8)
+    am, bm, cm = rng.random((37, 29)), rng.random((29, 41)), rng.random((37, 41))
+    with brigade.create(names(), am.shape, "f64", fill=am) as a, \
+            brigade.create(names(), bm.shape, "f64", fill=bm) as b, \
+            brigade.create(names(), cm.shape, "f64", fill=cm) as c:
+        pool.gemm(c, a, b, alpha=2.0, beta=0.5)
+        np.testing.assert_allclose(c, 2.0 * am @ bm + 0.5 * cm, rtol=1e-12)
+        with brigade.create(names(), (29, 37), "f64", fill=am.T) as at:
+            pool.gemm(c, at, b, trans_a=True)
+            np.testing.assert_allclose(c, am @ bm, rtol=1e-12)
+        xv, yv = rng.random(29), rng.random(37)
+        with brigade.create(names(), 29, "f64", fill=xv) as x, \
+                brigade.create(names(), 37, "f64", fill=yv) as y:
+            pool.gemv(y, a, x, alpha=1.5, beta=2.0)
+            np.testing.assert_allclose(y, 1.5 * am @ xv + 2.0 * yv, rtol=1e-12)
+            pool.gemv(x, a, y, trans=True)
+            np.testing.assert_allclose(x, am.T @ np.asarray(y), rtol=1e-12)
+
+
+def test_refusals(pool: brigade.Pool, names: Any) -> None:
+    with brigade.create(names(), 8, "f64") as x, brigade.create(names(), 9, "f64") as y, \
+            brigade.create(names(), 8, "i32") as k:
+        with pytest.raises(TypeError, match=r"brigade\.create"):
+            pool.scale(np.zeros(8), 2.0)
+        with pytest.raises(TypeError, match=r"brigade\.create"):
+            pool.scale(x[1:], 2.0)  # a slice is a plain ndarray
+        with pytest.raises(TypeError, match="derived"):
+            pool.fill(np.asarray(x).view(brigade.Array), 0)
+        with pytest.raises(brigade.BrigadeError) as e:
+            pool.copy(x, y)
+        assert e.value.name == "BRG_ESHAPE"
+        with pytest.raises(brigade.BrigadeError) as e:
+            pool.scale(k, 2.0)
+        assert e.value.name == "BRG_EDTYPE"
+        with pytest.raises(brigade.BrigadeError) as e:
+            pool.axpy(x, 1.0, x)
+        assert e.value.name == "BRG_EALIAS"
+        with pytest.raises(ValueError):
+            pool.binop(x, x, "pow", x)
+        r = brigade.open(x.name)
+        with pytest.raises(brigade.BrigadeError) as e:
+            pool.fill(r, 1.0)
+        assert e.value.name == "BRG_EREADONLY"
+        r.close()
+    with pytest.raises(ValueError, match="closed"):
+        pool.fill(x, 1.0)
+
+
+def test_pool_options() -> None:
+    with pytest.raises(NotImplementedError, match="spawn"):
+        brigade.Pool(start="spawn")
+    with pytest.raises(ValueError):
+        brigade.Pool(bind="sideways")
+    p = brigade.Pool(workers=2, bind="none", name=PREFIX + "pool")
+    assert p.name == PREFIX + "pool" and not p.closed
+    p.close()
+    p.close()
+    assert p.closed
+    with pytest.raises(ValueError, match="closed"):
+        p.sum(None)  # type: ignore[arg-type]
+
+
+# ---- python3 -m brigade ----
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "brigade", *args], capture_output=True,
+                          text=True, timeout=30)
+
+
+def test_cli(names: Any) -> None:
+    n = names()
+    with brigade.create(n, (2, 3), "f32"), brigade.Pool(workers=2) as p:
+        r = _cli("ls")
+        assert r.returncode == 0, r.stderr
+        rows = json.loads(r.stdout)
+        assert [x for x in rows if x["name"] == n] == [brigade.info(n)]
+        assert any(x["name"] == p.name and x["kind"] == "pool" for x in rows)
+        r = _cli("info", n)
+        assert r.returncode == 0 and json.loads(r.stdout)["shape"] == [2, 3]
+        r = _cli("status", p.name)
+        st = json.loads(r.stdout)
+        assert r.returncode == 0 and st["participants"] == 2 and len(st["workers"]) == 2
+        r = _cli("info", n + "-missing")
+        assert r.returncode == 1 and "No such file" in r.stderr
+    brigade.unlink(n)

@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: MIT
+"""brigade - named shared-memory arrays and a pinned worker pool, from Python.
+
+Arrays are numpy arrays over brigade segments (``/dev/shm/NAME``, each a valid ``.npy`` file)
+mapped by libbrigade; a `Pool` runs the library's built-in kernels over them in pinned worker
+processes.  `brigade.shm` reads and writes the same segments without libbrigade.
+
+>>> import brigade
+>>> with brigade.Pool(workers=2) as pool, brigade.create("x", 1000, "f64", fill=1.0) as x:
+...     pool.scale(x, 3.0)
+...     pool.sum(x)
+3000.0
+>>> brigade.unlink("x")
+"""
+
+from . import shm
+from ._array import Array, create, dtype_code, info, ls, open, unlink
+from ._lib import BrigadeError, library_path
+from ._pool import Pool, status
+
+__all__ = ["Array", "BrigadeError", "Pool", "create", "dtype_code", "info", "library_path",
+           "ls", "open", "shm", "status", "unlink"]
+__version__ = "1.0.0"

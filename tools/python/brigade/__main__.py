@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: MIT
+"""python3 -m brigade ls | info NAME | status POOL: what ``brigade ... --json`` prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import info, ls, status
+from ._lib import BrigadeError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs one command; returns the exit status (0, 1 on failure, 2 on a usage error)."""
+    ap = argparse.ArgumentParser(prog="python3 -m brigade",
+                                 description="brigade segments and pools, as JSON")
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("ls", help="the caller's brigade segments")
+    sub.add_parser("info", help="one segment").add_argument("name")
+    sub.add_parser("status", help="a pool's participants").add_argument("pool")
+    args = ap.parse_args(argv)
+    try:
+        if args.command == "ls":
+            rows = ls()
+            print("[" + ",".join("\n " + json.dumps(r) for r in rows) + ("\n]" if rows else "]"))
+        elif args.command == "info":
+            print(json.dumps(info(args.name)))
+        else:
+            print(json.dumps(status(args.pool)))
+    except (OSError, BrigadeError) as e:
+        print("python3 -m brigade %s: %s" % (args.command, e), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+# SPDX-License-Identifier: MIT
+"""brigade._lib - libbrigade.so.1 through ctypes: the loader, the signatures, the error check.
+
+Every C function the package calls is declared once, in ``SIGNATURES`` (name -> (restype,
+argtypes)); tests/python/test_package.py checks each entry against the ``BRG_EXPORT``
+prototypes of include/brigade.h.  The library is loaded on first use, so ``import brigade``
+(and ``brigade.shm``, which needs no library) works where libbrigade is not installed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from typing import Any
+
+__all__ = ["BrigadeError", "SIGNATURES", "STRUCTS", "lib", "check", "library_path"]
+
+c_size_p = ctypes.POINTER(ctypes.c_size_t)
+
+
+class ArrayOpts(ctypes.Structure):
+    """``brg_array_opts``."""
+
+    _fields_ = [("size", ctypes.c_size_t), ("flags", ctypes.c_uint), ("mode", ctypes.c_uint)]
+
+
+class SegmentInfo(ctypes.Structure):
+    """``brg_segment_info``."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("name", ctypes.c_char * 201),
+        ("kind", ctypes.c_int),
+        ("dtype", ctypes.c_int),
+        ("ndim", ctypes.c_int),
+        ("shape", ctypes.c_size_t * 8),
+        ("nbytes", ctypes.c_size_t),
+        ("file_bytes", ctypes.c_size_t),
+        ("flags", ctypes.c_uint),
+        ("mode", ctypes.c_uint),
+        ("creator_uid", ctypes.c_uint32),
+        ("creator_pid", ctypes.c_int32),
+        ("creator_alive", ctypes.c_int),
+        ("created_ns", ctypes.c_uint64),
+        ("generation", ctypes.c_uint64),
+    ]
+
+
+class PoolOpts(ctypes.Structure):
+    """``brg_pool_opts``."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("workers", ctypes.c_int),
+        ("bind", ctypes.c_int),
+        ("start", ctypes.c_int),
+        ("spin_us", ctypes.c_long),
+        ("name", ctypes.c_char_p),
+        ("plugin", ctypes.c_char_p),
+        ("worker_path", ctypes.c_char_p),
+    ]
+
+
+class PoolInfo(ctypes.Structure):
+    """``brg_pool_info``."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("nworkers", ctypes.c_int),
+        ("parent_pid", ctypes.c_int),
+        ("parent_alive", ctypes.c_int),
+        ("start_method", ctypes.c_int),
+        ("job_in_flight", ctypes.c_int),
+        ("job_id", ctypes.c_uint64),
+        ("job_n", ctypes.c_size_t),
+        ("job_sched", ctypes.c_int),
+        ("spin_us", ctypes.c_long),
+    ]
+
+
+class WorkerStatus(ctypes.Structure):
+    """``brg_worker_status``."""
+
+    _fields_ = [
+        ("index", ctypes.c_int),
+        ("pid", ctypes.c_int),
+        ("core", ctypes.c_int),
+        ("pu", ctypes.c_int),
+        ("state", ctypes.c_char_p),
+        ("alive", ctypes.c_int),
+        ("has_range", ctypes.c_int),
+        ("range_begin", ctypes.c_size_t),
+        ("range_end", ctypes.c_size_t),
+        ("range_age_ns", ctypes.c_uint64),
+        ("chunks_done", ctypes.c_uint64),
+        ("busy_ns", ctypes.c_uint64),
+    ]
+
+
+class Scalar(ctypes.Structure):
+    """``brg_scalar``: a reduction's result."""
+
+    _fields_ = [
+        ("dtype", ctypes.c_int),
+        ("f", ctypes.c_double),
+        ("i", ctypes.c_int64),
+        ("u", ctypes.c_uint64),
+        ("index", ctypes.c_size_t),
+    ]
+
+
+#: C struct name -> ctypes class (the signature test maps ``brg_x *`` through it).
+STRUCTS: dict[str, type[ctypes.Structure]] = {
+    "brg_array_opts": ArrayOpts,
+    "brg_segment_info": SegmentInfo,
+    "brg_pool_opts": PoolOpts,
+    "brg_pool_info": PoolInfo,
+    "brg_worker_status": WorkerStatus,
+    "brg_scalar": Scalar,
+}
+
+#: ``int (*fn)(const brg_segment_info *info, void *userdata)`` of brg_segment_foreach.
+SEGMENT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(SegmentInfo), ctypes.c_void_p)
+
+# Opaque handles (brg_array *, brg_pool *) and enums travel as c_void_p and c_int.
+_H = ctypes.c_void_p
+_I = ctypes.c_int
+_D = ctypes.c_double
+_S = ctypes.c_char_p
+_SC = ctypes.POINTER(Scalar)
+
+#: Every C function the package calls: name -> (restype, argtypes).
+SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
+    "brg_version": (_S, ()),
+    "brg_strerror": (_S, (_I,)),
+    "brg_err_name": (_S, (_I,)),
+    "brg_dtype_size": (ctypes.c_size_t, (_I,)),
+    "brg_dtype_name": (_S, (_I,)),
+    "brg_dtype_parse": (_I, (_S,)),
+    "brg_array_create": (_I, (ctypes.POINTER(_H), _S, _I, _I, c_size_p,
+                              ctypes.POINTER(ArrayOpts))),
+    "brg_array_open": (_I, (ctypes.POINTER(_H), _S, ctypes.c_uint)),
+    "brg_array_close": (None, (_H,)),
+    "brg_array_data": (ctypes.c_void_p, (_H,)),
+    "brg_array_dtype": (_I, (_H,)),
+    "brg_array_ndim": (_I, (_H,)),
+    "brg_array_shape": (c_size_p, (_H,)),
+    "brg_array_nbytes": (ctypes.c_size_t, (_H,)),
+    "brg_array_name": (_S, (_H,)),
+    "brg_array_writable": (_I, (_H,)),
+    "brg_array_generation": (ctypes.c_uint64, (_H,)),
+    "brg_segment_unlink": (_I, (_S,)),
+    "brg_segment_stat": (_I, (_S, ctypes.c_uint, ctypes.POINTER(SegmentInfo))),
+    "brg_segment_foreach": (_I, (ctypes.c_uint, SEGMENT_FN, ctypes.c_void_p)),
+    "brg_pool_create": (_I, (ctypes.POINTER(_H), ctypes.POINTER(PoolOpts))),
+    "brg_pool_destroy": (None, (_H,)),
+    "brg_pool_size": (_I, (_H,)),
+    "brg_pool_name": (_S, (_H,)),
+    "brg_pool_status": (_I, (_S, ctypes.POINTER(PoolInfo), ctypes.POINTER(WorkerStatus),
+                             ctypes.c_size_t, _I)),
+    "brg_vec_fill": (_I, (_H, _H, _D)),
+    "brg_vec_copy": (_I, (_H, _H, _H)),
+    "brg_vec_scale": (_I, (_H, _H, _D)),
+    "brg_vec_axpy": (_I, (_H, _H, _D, _H)),
+    "brg_vec_triad": (_I, (_H, _H, _H, _D, _H)),
+    "brg_vec_binop": (_I, (_H, _H, _H, _I, _H)),
+    "brg_reduce_sum": (_I, (_H, _SC, _H)),
+    "brg_reduce_sumsq": (_I, (_H, _SC, _H)),
+    "brg_reduce_dot": (_I, (_H, _SC, _H, _H)),
+    "brg_reduce_norm2": (_I, (_H, _SC, _H)),
+    "brg_reduce_min": (_I, (_H, _SC, _H)),
+    "brg_reduce_max": (_I, (_H, _SC, _H)),
+    "brg_reduce_argmin": (_I, (_H, _SC, _H)),
+    "brg_reduce_argmax": (_I, (_H, _SC, _H)),
+    "brg_stencil_conv": (_I, (_H, _H, _H, _I, ctypes.POINTER(ctypes.c_float), _I)),
+    "brg_stencil_box": (_I, (_H, _H, _H, _I, _I)),
+    "brg_blas_gemm": (_I, (_H, _H, _D, _I, _H, _I, _H, _D)),
+    "brg_blas_gemv": (_I, (_H, _H, _D, _I, _H, _H, _D)),
+}
+
+# Codes brigade itself defines (include/brigade.h, BRG_ERRNO_MAP).
+_BRG_CODE_MIN, _BRG_CODE_MAX = -4999, -4000
+
+_lock = threading.Lock()
+_lib: ctypes.CDLL | None = None
+_path: str | None = None
+
+
+def _candidates() -> list[str]:
+    env = os.environ.get("BRIGADE_LIBRARY")
+    if env:
+        return [env]  # an explicit choice is not second-guessed
+    found = ctypes.util.find_library("brigade")
+    return ([found] if found else []) + ["libbrigade.so.1"]
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded libbrigade, its functions declared from ``SIGNATURES``.
+
+    Looked for in order: ``$BRIGADE_LIBRARY`` (a path; the tests point it at the build
+    tree), ``ctypes.util.find_library("brigade")``, then ``libbrigade.so.1`` on the
+    dynamic loader's path.
+
+    Raises
+    ------
+    OSError
+        When no candidate loads.
+    """
+    global _lib, _path
+    if _lib is not None:
+        return _lib
+    with _lock:
+        if _lib is not None:
+            return _lib
+        errors = []
+        for cand in _candidates():
+            try:
+                handle = ctypes.CDLL(cand)
+            except OSError as e:
+                errors.append(str(e))
+                continue
+            for name, (restype, argtypes) in SIGNATURES.items():
+                fn = getattr(handle, name)
+                fn.restype = restype
+                fn.argtypes = argtypes
+            _path = cand
+            _lib = handle
+            return handle
+        raise OSError("libbrigade.so.1 not found (set BRIGADE_LIBRARY to its path): "
+                      + "; ".join(errors))
+
+
+def library_path() -> str:
+    """The path or soname libbrigade was loaded from (loads it when not yet loaded)."""
+    lib()
+    assert _path is not None
+    return _path
+
+
+class BrigadeError(Exception):
+    """A failure brigade itself defines (codes -4999..-4000 of include/brigade.h).
+
+    Attributes
+    ----------
+    code : int
+        The negative code (``-4001``).
+    name : str
+        Its symbolic name from ``brg_err_name`` (``"BRG_EBADDTYPE"``).
+    message : str
+        Its description from ``brg_strerror``.
+    """
+
+    def __init__(self, code: int, context: str | None = None) -> None:
+        self.code = code
+        self.name = lib().brg_err_name(code).decode()
+        self.message = lib().brg_strerror(code).decode()
+        self.context = context
+        text = "%s: %s" % (self.name, self.message)
+        super().__init__(text if context is None else "%s: %s" % (context, text))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.code, self.context))
+
+
+def check(rc: int, context: str | None = None) -> int:
+    """Returns rc when it is not negative; raises the exception for a negative code.
+
+    brigade's own codes raise `BrigadeError`; ``-errno`` raises ``OSError(errno, strerror)``,
+    which is the matching subclass (FileNotFoundError for -ENOENT, FileExistsError for -EEXIST,
+    PermissionError for -EACCES...), with context (a segment name) as its filename.
+    """
+    if rc >= 0:
+        return rc
+    if _BRG_CODE_MIN <= rc <= _BRG_CODE_MAX:
+        raise BrigadeError(rc, context)
+    if context is None:
+        raise OSError(-rc, os.strerror(-rc))
+    raise OSError(-rc, os.strerror(-rc), context)
