@@ -63,6 +63,7 @@ static inline int bench_metric_latency(enum bench_metric m)
 /* ---- implementations ---- */
 enum bench_impl {
 	BI_BRIGADE,
+	BI_PYBRIGADE, /* brigade's kernels called from Python through its package */
 	BI_SERIAL,
 	BI_OPENMP,	/* GCC and libgomp */
 	BI_OPENMP_LLVM, /* clang and LLVM's libomp */

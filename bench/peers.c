@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* peers.c - the other implementations, each run in a child process pinned to the cores a
  * brigade pool of the same size gets: brigade-bench-peer (serial, OpenMP, OpenBLAS),
- * brigade-bench-peer-libomp (OpenMP on LLVM's libomp) and peers.py (numpy, Python Pools).
+ * brigade-bench-peer-libomp (OpenMP on LLVM's libomp) and peers.py (numpy, brigade's package,
+ * Python Pools).
  * Their JSON lines become records, checked like brigade's. */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,6 +32,9 @@ extern char **environ;
 #endif
 #ifndef BRG_BENCH_SRCDIR
 #define BRG_BENCH_SRCDIR "bench"
+#endif
+#ifndef BRG_BENCH_PYTHONDIR
+#define BRG_BENCH_PYTHONDIR "tools/python"
 #endif
 #ifndef BRG_BENCH_DATADIR
 #define BRG_BENCH_DATADIR "/usr/local/share/brigade"
@@ -69,6 +74,8 @@ int bench_peer_supports(int impl, int kernel, const char **why)
 		return kernel == BK_DOT || kernel == BK_SUMSQ || kernel == BK_DGEMM;
 	case BI_NUMPY:
 		return kernel <= BK_SUMSQ || kernel == BK_DGEMM;
+	case BI_PYBRIGADE:
+		return kernel <= BK_SUMSQ;
 	case BI_PICKLE:
 		return kernel <= BK_SUMSQ || kernel == BK_EMPTY || kernel == BK_START;
 	case BI_SHM:
@@ -774,12 +781,81 @@ int bench_python_probe(char *info, size_t len)
 int bench_peer_serves(int impl)
 {
 	return impl == BI_SERIAL || impl == BI_OPENMP || impl == BI_OPENMP_LLVM ||
-	       impl == BI_OPENBLAS || impl == BI_NUMPY;
+	       impl == BI_OPENBLAS || impl == BI_NUMPY || impl == BI_PYBRIGADE;
 }
 
 static int impl_python(int impl)
 {
-	return impl == BI_NUMPY || impl == BI_PICKLE || impl == BI_SHM;
+	return impl == BI_NUMPY || impl == BI_PYBRIGADE || impl == BI_PICKLE || impl == BI_SHM;
+}
+
+/* ---- py-brigade: the package and the library it loads ---- */
+
+static char pyb_library[PATH_MAX + 32], pyb_path[2 * PATH_MAX];
+
+/* py-brigade's variables into env; returns how many.  BRIGADE_LIBRARY: the libbrigade this
+ * executable runs on (the build tree's engine/, or the installed libdir), so that both sides
+ * call the same code.  PYTHONPATH: the source tree's tools/python ahead of the caller's when
+ * the bench runs from the build tree; installed, the package is in the interpreter's
+ * site-packages and the caller's PYTHONPATH is kept. */
+static int pyb_env(char *env[2])
+{
+	Dl_info di;
+	int n = 0;
+	if (dladdr((void *)brg_pool_create, &di) && di.dli_fname &&
+	    strstr(di.dli_fname, "libbrigade"))
+		snprintf(pyb_library, sizeof pyb_library, "BRIGADE_LIBRARY=%s", di.dli_fname);
+	else /* linked in statically: the package finds the installed one */
+		snprintf(pyb_library, sizeof pyb_library, "BRIGADE_LIBRARY");
+	env[n++] = pyb_library;
+	char helper[PATH_MAX];
+	if (in_build_tree(helper, sizeof helper)) {
+		const char *old = getenv("PYTHONPATH");
+		snprintf(pyb_path, sizeof pyb_path, "PYTHONPATH=%s%s%s", BRG_BENCH_PYTHONDIR,
+			 old && *old ? ":" : "", old && *old ? old : "");
+		env[n++] = pyb_path;
+	}
+	return n;
+}
+
+static int pyb_state = -1; /* -1 not probed, 0 unusable, 1 usable */
+static char pyb_info[256];
+
+static void pyb_probe_line(const char *line, void *userdata)
+{
+	struct jrec j;
+	(void)userdata;
+	if (parse_line(line, &j))
+		return;
+	snprintf(pyb_info, sizeof pyb_info, "%s", j.error[0] ? j.error : "");
+	if (!j.error[0])
+		pyb_state = 1;
+}
+
+/* 1 when peers.py imports the brigade package and it loads libbrigade, in the environment
+ * py-brigade gets; else 0 with the reason in info. */
+static int pyb_probe(const char *py, char *info, size_t len)
+{
+	if (pyb_state < 0) {
+		char *ours[2], **envp, why[128];
+		int n = pyb_env(ours);
+		char *argv[] = {(char *)PYTHON, (char *)py, (char *)"--probe", (char *)"--impl",
+				(char *)"py-brigade", NULL};
+		pyb_state = 0;
+		pyb_info[0] = 0;
+		envp = child_env(ours, n);
+		if (!envp)
+			snprintf(pyb_info, sizeof pyb_info, "out of memory");
+		else if (run_child(PYTHON, argv, envp, NULL, 60, pyb_probe_line, NULL, why,
+				   sizeof why))
+			pyb_state = 0;
+		if (pyb_state != 1 && !pyb_info[0])
+			snprintf(pyb_info, sizeof pyb_info, "%s --probe --impl py-brigade %s", py,
+				 why);
+		free(envp);
+	}
+	snprintf(info, len, "%s", pyb_info);
+	return pyb_state;
 }
 
 /* Where impl's peer is (the helper, or peers.py): 0, or -1 after a note (and a failure when
@@ -793,6 +869,10 @@ static int peer_path(int impl, struct bench_results *res, const char **path)
 			return -1;
 		}
 		*path = bench_peers_py_path();
+		if (impl == BI_PYBRIGADE && pyb_probe(*path, info, sizeof info) != 1) {
+			bench_note(res, "py-brigade skipped: %s", info);
+			return -1;
+		}
 		return 0;
 	}
 	if (impl == BI_OPENMP_LLVM) {
@@ -814,10 +894,11 @@ static int peer_path(int impl, struct bench_results *res, const char **path)
 }
 
 /* The strings of one peer's command line and environment. */
-#define PEER_ENV 8
+#define PEER_ENV 10
 struct peer_args {
 	char *argv[44];
 	char *env_ours[PEER_ENV];
+	int nenv;
 	char num[14][24];
 	char e_omp[40], e_blas[40];
 	char shm_prefix[64];
@@ -849,9 +930,11 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 	OPT("--empty-batch", "%d",
 	    python ? (cfg->empty_batch / 10 ? cfg->empty_batch / 10 : 1) : cfg->empty_batch);
 	if (python) {
-		if (impl == BI_SHM) {
-			/* its SharedMemory under the run's names, which the guard removes */
-			snprintf(pa->shm_prefix, sizeof pa->shm_prefix, "%spy-", bench_segment_prefix());
+		if (impl == BI_SHM || impl == BI_PYBRIGADE) {
+			/* its SharedMemory, or its brigade segments and pool, under the run's
+			 * names, which the guard removes */
+			snprintf(pa->shm_prefix, sizeof pa->shm_prefix, "%s%s",
+				 bench_segment_prefix(), impl == BI_SHM ? "py-" : "pyb-");
 			pa->argv[ac++] = (char *)"--shm-prefix";
 			pa->argv[ac++] = pa->shm_prefix;
 		}
@@ -887,6 +970,10 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 	 * KMP_AFFINITY, which would override them, is gone; OMP_WAIT_POLICY would change how
 	 * long either runtime's idle threads spin, so it goes too. */
 	int threads = impl == BI_PICKLE || impl == BI_SHM ? 1 : workers;
+	/* py-brigade calls no BLAS, and its pool is forked from the process after numpy is
+	 * imported: with one OpenBLAS thread there is no thread of OpenBLAS's to fork beside. */
+	if (impl == BI_PYBRIGADE)
+		threads = 1;
 	int omp = impl == BI_OPENMP || impl == BI_OPENMP_LLVM;
 	snprintf(pa->e_omp, sizeof pa->e_omp, "OMP_NUM_THREADS=%d", threads);
 	snprintf(pa->e_blas, sizeof pa->e_blas, "OPENBLAS_NUM_THREADS=%d", threads);
@@ -906,6 +993,9 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 	 * default would make that wait the longest part of a turn.  10 ms is about as long as
 	 * libgomp spins (bench/README.md has the figures). */
 	pa->env_ours[7] = (char *)(impl == BI_OPENMP_LLVM ? "KMP_BLOCKTIME=10" : "KMP_BLOCKTIME");
+	pa->nenv = 8;
+	if (impl == BI_PYBRIGADE)
+		pa->nenv += pyb_env(pa->env_ours + 8);
 }
 
 /* ---- a peer that serves commands ---- */
@@ -936,7 +1026,7 @@ struct bench_peer *bench_peer_start(const struct bench_config *cfg, int impl, in
 	int r = p ? pool_cpus(workers, &cpus) : -ENOMEM;
 	if (!r) {
 		peer_args_build(&pa, cfg, impl, workers, path, NULL);
-		envp = child_env(pa.env_ours, PEER_ENV);
+		envp = child_env(pa.env_ours, pa.nenv);
 		r = envp ? 0 : -ENOMEM;
 	}
 	if (r) {
@@ -1095,7 +1185,7 @@ void bench_run_peer(const struct bench_config *cfg, const struct bench_refs *ref
 		return;
 	struct peer_args pa;
 	peer_args_build(&pa, cfg, impl, workers, path, list);
-	char **envp = child_env(pa.env_ours, PEER_ENV), why[256];
+	char **envp = child_env(pa.env_ours, pa.nenv), why[256];
 	cpu_set_t cpus;
 	int r = pool_cpus(workers, &cpus);
 	if (!envp || r) {

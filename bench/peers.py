@@ -1,15 +1,18 @@
 # SPDX-License-Identifier: MIT
-"""peers.py - the Python peers of `brigade bench`: numpy in one process, and multiprocessing
-Pools that move data by pickling slices or share it through multiprocessing.shared_memory.
+"""peers.py - the Python peers of `brigade bench`: numpy in one process, brigade's own kernels
+called through its Python package, and multiprocessing Pools that move data by pickling slices
+or share it through multiprocessing.shared_memory.
 
-usage: peers.py --probe
+usage: peers.py --probe [--impl py-brigade]
        peers.py --impl numpy --workers N [--n N] [--gemm-n N]
+       peers.py --impl py-brigade --workers N [--n N] [--shm-prefix P]
        peers.py --impl py-pool-pickle|py-pool-shm --workers N --kernels K1,K2...
                 [--n N] [--repeat R] [--repeat-pool R] [--empty-batch B] [--shm-prefix P]
 
-numpy serves commands as brigade-bench-peer does: a line {"ready": true}, then for each line
+numpy and py-brigade serve commands as brigade-bench-peer does: a line {"ready": true}, then for each line
 "KERNEL REPEAT" of stdin (triad dot sumsq dgemm) one warm-up run, REPEAT timed ones and one
-JSON line; "drop" frees its data and answers {"dropped": true}.  The Pools run the kernels listed, each once untimed and `--repeat-pool` times
+JSON line; "drop" frees its data and answers {"dropped": true}.  py-brigade finds the package
+and libbrigade through PYTHONPATH and BRIGADE_LIBRARY, which the bench sets.  The Pools run the kernels listed, each once untimed and `--repeat-pool` times
 timed (empty and start: `--repeat`), a JSON line each, and exit.  A line holds kernel, impl,
 workers, n, samples (seconds per operation), value (the result, or the sum of the output, for
 the caller's check); or kernel and error.  The data are the formulas of bench/loops.h.  The
@@ -18,6 +21,7 @@ caller sets the CPU affinity and OPENBLAS_NUM_THREADS.
 import argparse
 import json
 import multiprocessing as mp
+import os
 import sys
 import time
 import traceback
@@ -148,8 +152,80 @@ class NumpyPeer:
             emit(dict(kernel=kernel, error="the numpy peer has no %s" % kernel))
 
 
+# ---- py-brigade: brigade.Pool's built-in kernels on brigade.create's arrays ----
+
+class BrigadePeer:
+    """Serves triad, dot and sumsq as NumpyPeer does, through the brigade package: a
+    brigade.Pool of the same size and binding as the bench's, and three arrays made by
+    brigade.create under the bench's names (which it removes should this process be killed),
+    kept until "drop"."""
+
+    def __init__(self, args):
+        import brigade
+        self.brigade = brigade
+        self.args = args
+        self.data = None
+        prefix = args.shm_prefix or "brg-bench-py-%d-" % os.getpid()
+        self.names = [prefix + x for x in "abc"]
+        # Made before any array, as the package asks (workers are forked from this process).
+        self.pool = brigade.Pool(workers=args.workers, bind="compact", name=prefix + "pool")
+
+    def need(self):
+        if self.data is None:
+            n = self.args.n
+            arrays = []
+            try:
+                for name in self.names:
+                    arrays.append(self.brigade.create(name, n, "f64"))
+                # First touch by the pool's participants, over the ranges they compute on,
+                # then the formulas (the pages stay where the pool placed them).
+                for x in arrays:
+                    self.pool.fill(x, 0.0)
+                fill_stream(arrays[1], arrays[2], 0, n)
+            except BaseException:
+                self.close_arrays(arrays)
+                raise
+            self.data = arrays
+        return self.data
+
+    def close_arrays(self, arrays):
+        for x in arrays:
+            name = x.name
+            x.close()
+            try:
+                self.brigade.unlink(name)
+            except FileNotFoundError:
+                pass
+
+    def drop(self):
+        if self.data is not None:
+            arrays, self.data = self.data, None
+            self.close_arrays(arrays)
+
+    def close(self):
+        self.drop()
+        self.pool.close()
+
+    def run(self, kernel, repeat):
+        if kernel not in ("triad", "dot", "sumsq"):
+            emit(dict(kernel=kernel, error="the py-brigade peer has no %s" % kernel))
+            return
+        a, b, c = self.need()
+        pool = self.pool
+        fn = {"triad": lambda: pool.triad(a, b, SCALAR, c),
+              "dot": lambda: pool.dot(b, c),
+              "sumsq": lambda: pool.sumsq(b)}[kernel]
+        samples, value = timed(fn, repeat)
+        if kernel == "triad":
+            value = float(np.sum(a))
+        emit(dict(kernel=kernel, n=self.args.n, samples=samples, value=value))
+
+
 def serve_numpy(args):
-    peer = NumpyPeer(args)
+    return serve(NumpyPeer(args))
+
+
+def serve(peer):
     emit(dict(ready=True))
     for line in iter(sys.stdin.readline, ""):
         words = line.split()
@@ -166,6 +242,19 @@ def serve_numpy(args):
             traceback.print_exc()
             emit(dict(kernel=words[0], error="%s: %s" % (type(e).__name__, e)))
     return 0
+
+
+def serve_brigade(args):
+    try:
+        peer = BrigadePeer(args)
+    except Exception as e:  # the bench reports it; --probe has said the package imports
+        traceback.print_exc()
+        emit(dict(error="brigade.Pool: %s: %s" % (type(e).__name__, e)))
+        return 1
+    try:
+        return serve(peer)
+    finally:
+        peer.close()
 
 
 # ---- py-pool-pickle: slices travel to the workers and results back, pickled ----
@@ -299,6 +388,25 @@ def run_shm(args, kernels):
             blk.unlink()
 
 
+def probe_brigade():
+    """Whether the brigade package and its library load: a line with the package's path and
+    the library's, or the reason."""
+    if np is None:
+        emit(dict(error="numpy is not installed for %s" % sys.executable))
+        return 1
+    try:
+        import brigade
+        from brigade import _lib
+        _lib.lib()
+    except Exception as e:  # ImportError, or OSError from the library's loader
+        emit(dict(error="the brigade package cannot be used from %s: %s: %s"
+                  % (sys.executable, type(e).__name__, e)))
+        return 1
+    emit(dict(brigade=os.path.dirname(brigade.__file__),
+              library=os.environ.get("BRIGADE_LIBRARY", "the loader's path")))
+    return 0
+
+
 def probe():
     if np is None:
         emit(dict(error="numpy is not installed for %s" % sys.executable))
@@ -318,7 +426,7 @@ def probe():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--probe", action="store_true")
-    ap.add_argument("--impl", choices=["numpy", "py-pool-pickle", "py-pool-shm"])
+    ap.add_argument("--impl", choices=["numpy", "py-brigade", "py-pool-pickle", "py-pool-shm"])
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--kernels", default="triad,dot,sumsq")
     ap.add_argument("--n", type=int, default=1 << 22)
@@ -327,16 +435,18 @@ def main():
     ap.add_argument("--repeat-pool", type=int, default=2)
     ap.add_argument("--empty-batch", type=int, default=200)
     ap.add_argument("--shm-prefix", default="",
-                    help="py-pool-shm: name its SharedMemory PREFIX + a, b, c")
+                    help="py-pool-shm, py-brigade: name its segments PREFIX + a, b, c")
     args = ap.parse_args()
     if args.probe:
-        return probe()
+        return probe_brigade() if args.impl == "py-brigade" else probe()
     if np is None or not args.impl:
         ap.error("--impl is required, and numpy must be installed")
     kernels = set(k for k in args.kernels.split(",") if k)
     BASE.update(impl=args.impl, workers=args.workers)
     if args.impl == "numpy":
         return serve_numpy(args)
+    if args.impl == "py-brigade":
+        return serve_brigade(args)
     try:
         if args.impl == "py-pool-pickle":
             if "start" in kernels:

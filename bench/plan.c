@@ -187,11 +187,12 @@ void bench_need(const struct bench_config *cfg, size_t mem[BP_COUNT], size_t shm
 	/* The OpenMP peer on libomp, when it runs, holds what the one on libgomp does. */
 	size_t omp_peers = cfg->libomp ? 2 : 1;
 	if (any_kernel(cfg, BK_TRIAD, BK_SUMSQ)) {
-		/* brigade a, b, c (segments); serial, each openmp and numpy a, b, c; openblas b, c
-		 * (numpy fills its arrays a slice at a time: no full-size temporaries) */
+		/* brigade a, b, c (segments); py-brigade a, b, c (segments too); serial, each
+		 * openmp and numpy a, b, c; openblas b, c (numpy and py-brigade fill their arrays a
+		 * slice at a time: no full-size temporaries) */
 		size_t s = cfg->n * 8;
-		shm[BP_STREAM] = 3 * s;
-		mem[BP_STREAM] = 3 * s + 3 * s + omp_peers * 3 * s + 2 * s + 3 * s;
+		shm[BP_STREAM] = 3 * s + 3 * s;
+		mem[BP_STREAM] = 3 * s + 3 * s + 3 * s + omp_peers * 3 * s + 2 * s + 3 * s;
 		if (cfg->pool_peers) {
 			/* Pickle: the parent's a, b, c, the task it pickles (b and c slices)
 			 * and the results it receives and unpickles (a twice); the workers' b

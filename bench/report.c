@@ -603,7 +603,10 @@ static const char *const method[] = {
 	"split with stealing); openblas: cblas_ddot, cblas_dgemm; numpy: triad as\n"
 	"np.multiply(c, s, out=a) then np.add(a, b, out=a) (two passes, counted 24 bytes per\n"
 	"element all the same), elementwise work on one thread at any worker count, np.dot\n"
-	"and @ on OpenBLAS threads; py-pool-pickle: Pool.map over pickled slices, results\n"
+	"and @ on OpenBLAS threads; py-brigade: brigade's own kernels called from Python\n"
+	"(brigade.Pool(workers, bind=\"compact\").triad/dot/sumsq on brigade.create arrays,\n"
+	"first touched by pool.fill), its vs brigade the cost of the call from Python;\n"
+	"py-pool-pickle: Pool.map over pickled slices, results\n"
 	"sent back (empty: Pool.apply of a no-op; start: Pool(N), which returns before its\n"
 	"workers are ready); py-pool-shm: Pool.map over index ranges of SharedMemory arrays\n"
 	"that the workers attach by name",

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-IMPLS = {"brigade", "openmp", "openmp-llvm", "openblas", "serial", "numpy", "py-pool-pickle",
+IMPLS = {"brigade", "py-brigade", "openmp", "openmp-llvm", "openblas", "serial", "numpy", "py-pool-pickle",
          "py-pool-shm"}
 UNITS = {"GB/s", "GFLOP/s", "us", "ns", "Gstep/s"}
 KERNELS = {"triad", "dot", "sumsq", "stencil3", "dgemm", "empty", "claim", "barrier", "pfor",
