@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* test_schedule.c - every schedule against a serial reference: each index visited exactly
- * once, kernel errors with their range, the argument block, submit/wait, and the schedule's
- * pure functions.  Usage: test_schedule units | P (participants, 1..). */
+ * once, kernel errors with their range, the argument block, submit/wait, a job of more
+ * units than a range word counts, and the schedule's pure functions.  Usage: test_schedule units | P (participants, 1..). */
 #include <math.h>
 #include <sched.h>
+#include <stddef.h>
+#include <sys/mman.h>
 
 #include "pool.h"
 #include "poolutil.h"
@@ -477,6 +479,66 @@ static void test_auto_chunk(void)
 	}
 }
 
+/* A job of more units than a range word counts (BRG__POS_MAX): handed out in grains of
+ * several units, every chunk starts on a grain and the chunks tile [0, n).  Each chunk is
+ * recorded in memory shared with the workers (mapped before the pool forks them). */
+#define GRAIN_CHUNKS (1u << 18)
+struct grain_map {
+	uint64_t n, grain, count, misaligned;
+	struct {
+		uint64_t begin, end;
+	} chunk[GRAIN_CHUNKS];
+};
+static struct grain_map *gmap;
+
+static int grain_kernel(const brg_task *t)
+{
+	struct grain_map *m = gmap;
+	if (t->begin % m->grain || (t->end != m->n && t->end % m->grain))
+		__atomic_add_fetch(&m->misaligned, 1, __ATOMIC_RELAXED);
+	uint64_t i = __atomic_fetch_add(&m->count, 1, __ATOMIC_RELAXED);
+	if (i < GRAIN_CHUNKS) {
+		m->chunk[i].begin = t->begin;
+		m->chunk[i].end = t->end;
+	}
+	return 0;
+}
+
+static int by_begin(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void test_grains(brg_pool *pool)
+{
+	static const brg_kernel k = {"grains", grain_kernel, 0};
+	const uint64_t n = 3 * BRG__POS_MAX + 7;
+	CHECK_EQ(brg__grain(n), 4);
+	static const brg_schedule kinds[] = {{BRG_SCHED_STATIC, 0}, {BRG_SCHED_DYNAMIC, 4096},
+					     {BRG_SCHED_GUIDED, 4096}};
+	for (size_t s = 0; s < sizeof kinds / sizeof kinds[0]; s++) {
+		memset(gmap, 0, offsetof(struct grain_map, chunk));
+		gmap->n = n;
+		gmap->grain = brg__grain(n);
+		CHECK_EQ(brg_pool_for(pool, &k, n, kinds[s], NULL, 0, NULL, 0), 0);
+		CHECK_EQ(gmap->misaligned, 0);
+		uint64_t count = gmap->count;
+		REQUIRE(count > 0 && count <= GRAIN_CHUNKS);
+		qsort(gmap->chunk, count, sizeof gmap->chunk[0], by_begin);
+		CHECK_EQ(gmap->chunk[0].begin, 0);
+		CHECK_EQ(gmap->chunk[count - 1].end, n);
+		for (uint64_t i = 0; i + 1 < count; i++)
+			if (gmap->chunk[i].end != gmap->chunk[i + 1].begin) {
+				TEST_FAIL_("chunk %llu ends at %llu, the next begins at %llu",
+					   (unsigned long long)i,
+					   (unsigned long long)gmap->chunk[i].end,
+					   (unsigned long long)gmap->chunk[i + 1].begin);
+				break;
+			}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	test_init_pools();
@@ -492,12 +554,16 @@ int main(int argc, char **argv)
 	}
 	int P = atoi(argv[1]);
 	REQUIRE(P >= 1 && P <= 64);
+	gmap = mmap(NULL, sizeof *gmap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(gmap != MAP_FAILED);
 	brg_pool *pool = test_pool_new(P, BRG_BIND_COMPACT, "sch-pool");
 	test_args(pool);
 	test_async(pool);
 	test_errors(pool);
 	test_recreated_array(pool);
 	test_schedules(pool);
+	test_grains(pool);
 	brg_pool_destroy(pool);
+	munmap(gmap, sizeof *gmap);
 	return pu_done();
 }
