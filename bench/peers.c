@@ -802,7 +802,7 @@ static int pyb_env(char *env[2])
 {
 	Dl_info di;
 	int n = 0;
-	if (dladdr((void *)brg_pool_create, &di) && di.dli_fname &&
+	if (dladdr((void *)(uintptr_t)brg_pool_create, &di) && di.dli_fname &&
 	    strstr(di.dli_fname, "libbrigade"))
 		snprintf(pyb_library, sizeof pyb_library, "BRIGADE_LIBRARY=%s", di.dli_fname);
 	else /* linked in statically: the package finds the installed one */
