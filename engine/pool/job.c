@@ -70,6 +70,47 @@ void brg__job_fail(struct brg__ctl *ctl, int code, int stop, uint32_t who, uint6
 		__atomic_store_n(&ctl->hot.stop, 1, __ATOMIC_RELEASE);
 }
 
+/* The participant of a pool of one: nobody else writes its range word, so it is read once and
+ * kept in a register, stored after each claim only for `brigade status`, and cur still
+ * names the chunk in flight.  Fixed chunks (static, dynamic, auto) of a for-job. */
+static void solo(struct brg__ctl *ctl, brg_kernel_fn fn, brg_task *t,
+		 const struct brg__jobview *v, uint64_t start)
+{
+	struct brg__wrec *me = &ctl->w[0];
+	struct brg__slot *s = &me->slot;
+	const struct brg__handout *h = &v->h;
+	uint64_t w = __atomic_load_n(&s->range, __ATOMIC_ACQUIRE);
+	uint64_t nx = brg__rng_next(w), en = brg__rng_end(w);
+	uint64_t c = h->kind == BRG_SCHED_STATIC ? en - nx : h->chunk;
+	uint64_t stamp = brg__coarse_ns(), done = 0;
+	s->since_ns = stamp;
+	t->scratch = me->scratch;
+	while (nx < en) {
+		uint64_t e = en - nx < c ? en : nx + c;
+		__atomic_store_n(&s->cur, brg__cur(nx, e, 0, 0), __ATOMIC_RELAXED);
+		__atomic_store_n(&s->range, brg__rng(e, en, 0), __ATOMIC_RELAXED);
+		struct brg__range r = brg__to_units(h, nx, e);
+		t->begin = r.begin;
+		t->end = r.end;
+		int rc = fn(t);
+		__atomic_store_n(&s->cur, 0, __ATOMIC_RELAXED);
+		if (rc) {
+			if (brg__ctl_lock(ctl, 0) == 0) {
+				brg__job_fail(ctl, rc > 0 ? BRG_EKERNEL : rc, 1, 0, r.begin, r.end);
+				brg__ctl_unlock(ctl);
+			}
+			break;
+		}
+		nx = e;
+		if ((++done & 15) == 0) {
+			s->since_ns = stamp = brg__coarse_ns();
+			s->chunks_done += 16;
+		}
+	}
+	s->chunks_done += done & 15;
+	s->busy_ns += brg__mono_ns() - start;
+}
+
 void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 		      brg_array *const *arrays, const struct brg__jobview *v)
 {
@@ -85,6 +126,10 @@ void brg__participate(struct brg__ctl *ctl, uint32_t who, brg_kernel_fn fn,
 	 * counted every 16th too, busy time once per job. */
 	uint64_t start = brg__mono_ns(), stamp = brg__coarse_ns();
 	unsigned claims = 0;
+	if (v->h.participants == 1 && !v->block && v->h.kind != BRG_SCHED_GUIDED) {
+		solo(ctl, fn, &t, v, start);
+		return;
+	}
 	for (;;) {
 		struct brg__range r = {0, 0};
 		if (!__atomic_load_n(&ctl->hot.stop, __ATOMIC_RELAXED))
