@@ -37,10 +37,14 @@ static int count_kernel(const brg_task *t)
 	return 0;
 }
 
-/* The control block of the pool under test, and how often failing_kernel failed (shared
- * with the workers). */
-static struct brg__ctl *the_ctl;
-static uint32_t *kernel_failed;
+/* Memory shared with the workers, mapped before the pool forks them: how often
+ * failing_kernel failed, and where the pool's control block is mapped (at the same address
+ * in the workers, forked after it was mapped; known only once the pool is made). */
+struct shared {
+	uint32_t kernel_failed;
+	struct brg__ctl *ctl;
+};
+static struct shared *sh;
 
 /* As count_kernel; on the last index a worker waits (at most 2 s) for a death to be
  * recorded, then fails with -EIO: a kernel's error after a death's. */
@@ -50,10 +54,11 @@ static int failing_kernel(const brg_task *t)
 	if (t->end != N || t->worker == 0)
 		return rc;
 	uint64_t t0 = pu_mono_ns();
-	while (__atomic_load_n(&the_ctl->hot.error, __ATOMIC_ACQUIRE) != BRG_EWORKERDIED)
+	struct brg__ctl *ctl = __atomic_load_n(&sh->ctl, __ATOMIC_ACQUIRE);
+	while (__atomic_load_n(&ctl->hot.error, __ATOMIC_ACQUIRE) != BRG_EWORKERDIED)
 		if (pu_mono_ns() - t0 > 2000000000ull)
 			return rc;
-	__atomic_add_fetch(kernel_failed, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&sh->kernel_failed, 1, __ATOMIC_SEQ_CST);
 	return -EIO;
 }
 
@@ -216,11 +221,11 @@ static void death_then_error(brg_pool *pool, brg_array *runs)
 	int seen = 0;
 	for (int t = 0; t < TRIES && !seen; t++) {
 		brg_job_result res;
-		*kernel_failed = 0;
+		sh->kernel_failed = 0;
 		arm(BRG__F_CLAIM_CAS, 0);
 		int rc = run_job(pool, &failing, runs, &res);
 		disarm();
-		if (!*kernel_failed)
+		if (!sh->kernel_failed)
 			continue; /* the last index ran before the death was recorded */
 		CHECK_EQ(rc, -EIO);
 		CHECK_EQ(res.err_end, N);
@@ -260,11 +265,10 @@ int main(int argc, char **argv)
 	memset(plan, 0, sizeof *plan);
 	brg__fault = plan; /* forked workers, and their replacements, inherit it */
 
-	kernel_failed = mmap(NULL, sizeof *kernel_failed, PROT_READ | PROT_WRITE,
-			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	REQUIRE(kernel_failed != MAP_FAILED);
+	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(sh != MAP_FAILED);
 	brg_pool *pool = test_pool_new(participants, BRG_BIND_DEFAULT, "handout");
-	the_ctl = pool->ctl;
+	__atomic_store_n(&sh->ctl, pool->ctl, __ATOMIC_RELEASE);
 	brg_array *runs = test_array_new("runs", BRG_I32, N);
 	int fired = 0, cases = 0;
 	for (uint32_t step = BRG__F_CLAIM_CUR; step < BRG__F_RETRY; step++) {
@@ -304,6 +308,6 @@ int main(int argc, char **argv)
 	test_array_drop(runs);
 	brg_pool_destroy(pool);
 	munmap(plan, sizeof *plan);
-	munmap(kernel_failed, sizeof *kernel_failed);
+	munmap(sh, sizeof *sh);
 	return pu_done();
 }
