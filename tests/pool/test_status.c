@@ -309,8 +309,8 @@ int main(void)
 {
 	test_init_pools();
 	brg_pool *p = test_pool_new(3, BRG_BIND_DEFAULT, "pool");
-	test_live(p, 4096, 600);
-	test_live(p, 3, 5000);
+	test_live(p, 4096, 300);
+	test_live(p, 3, 1500);
 	test_copies(p);
 	brg_pool_destroy(p);
 	return pu_done();
