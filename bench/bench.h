@@ -426,6 +426,9 @@ int bench_guard_sweep(void);
 void bench_guard_peer_add(pid_t pgid);
 /* Forgets pgid; returns BENCH_STOPPED_* when the bench killed it, else 0. */
 int bench_guard_peer_remove(pid_t pgid);
+/* Removes what LLVM's libomp left in /dev/shm for a peer that was killed (it registers every
+ * process there and unlinks at exit only).  Async-signal-safe. */
+void bench_guard_forget_libomp(pid_t pid);
 
 /* The memory watch (struct bench_watch, above): what is available (MemAvailable, or the room
  * under the cgroup's limit of f when that is less) every BENCH_WATCH_PERIOD_MS. */

@@ -112,6 +112,30 @@ int bench_guard_peer_remove(pid_t pgid)
 	return 0;
 }
 
+void bench_guard_forget_libomp(pid_t pid)
+{
+	/* LLVM's libomp registers each process as /dev/shm/__KMP_REGISTERED_LIB_<pid>_<uid> and
+	 * removes it at exit, which a killed peer never reaches.  The name is written by hand:
+	 * snprintf is not async-signal-safe. */
+	static const char head[] = "__KMP_REGISTERED_LIB_";
+	char name[sizeof head + 24];
+	size_t len = sizeof head - 1;
+	memcpy(name, head, len);
+	unsigned long vals[2] = {(unsigned long)pid, (unsigned long)geteuid()};
+	for (int k = 0; k < 2; k++) {
+		char digits[21];
+		int nd = 0;
+		do
+			digits[nd++] = (char)('0' + vals[k] % 10);
+		while ((vals[k] /= 10) && nd < 20);
+		while (nd)
+			name[len++] = digits[--nd];
+		name[len++] = k ? 0 : '_';
+	}
+	if (shm_dir >= 0 && pid > 0)
+		unlinkat(shm_dir, name, 0);
+}
+
 /* Kills every peer's process group, marking it stopped for `why`; returns how many it
  * stopped that were not stopped already.  Async-signal-safe. */
 static int kill_peers(int why)
@@ -126,6 +150,7 @@ static int kill_peers(int why)
 		    atomic_compare_exchange_strong(&peers[i], &w, w | (uint64_t)why << 32))
 			n++;
 		kill(-g, SIGKILL);
+		bench_guard_forget_libomp(g);
 	}
 	return n;
 }

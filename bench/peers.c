@@ -471,6 +471,8 @@ static int child_end(struct child *c, double grace_s, int kill_now, char *why, s
 	int st = 0;
 	while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
 		;
+	if (WIFSIGNALED(st))
+		bench_guard_forget_libomp(c->pid);
 	c->pid = -1;
 	if (timed_out) {
 		snprintf(why, whylen, "killed: no answer in time");
