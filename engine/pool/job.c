@@ -442,7 +442,6 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 			brg__participate(ctl, 0, job->kernel->fn, job->arrays, &job->view);
 			if (brg__ctl_lock(ctl, 0) == 0) {
 				fail_retries(ctl, &job->view.h);
-				ctl->hot.nretry = 0;
 				brg__ctl_unlock(ctl);
 			}
 			if (all_done(pool, job->id))
@@ -461,7 +460,6 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 		/* Every participant has left the job: a range still queued for a re-run (its
 		 * replacement worker could not start) has nobody left to run it. */
 		fail_retries(ctl, &job->view.h);
-		ctl->hot.nretry = 0;
 		status = ctl->hot.error;
 		out.status = status;
 		out.err_begin = ctl->h.err_begin;
