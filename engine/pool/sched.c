@@ -163,8 +163,8 @@ static struct brg__range claim_retry(struct brg__ctl *ctl, struct brg__slot *me,
 		struct brg__retry *t = &ctl->h.retry[k - 1];
 		if (t->begin < t->end && t->end <= h->npos) {
 			/* cur first: dying before the entry goes runs the chunk twice, never
-			 * not at all (only idempotent kernels have retries). */
-			/* A death from here to the unlock counts as a death running the chunk. */
+			 * not at all (only idempotent kernels have retries); a death from here
+			 * to the unlock counts as a death running the chunk. */
 			__atomic_store_n(&me->cur, brg__cur(t->begin, t->end, t->kills, 1),
 					 __ATOMIC_RELEASE);
 			me->since_ns = stamp;
