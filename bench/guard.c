@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,6 +151,16 @@ static int kill_peers(int why)
 		    atomic_compare_exchange_strong(&peers[i], &w, w | (uint64_t)why << 32))
 			n++;
 		kill(-g, SIGKILL);
+	}
+	/* Once each is dead (not reaped: its pid still names its group), what libomp left is
+	 * removed; before that a dying peer could still be making it. */
+	for (int i = 0; i < MAX_PEERS; i++) {
+		pid_t g = (pid_t)(uint32_t)atomic_load(&peers[i]);
+		if (g <= 0)
+			continue;
+		siginfo_t si;
+		while (waitid(P_PID, (id_t)g, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+			;
 		bench_guard_forget_libomp(g);
 	}
 	return n;
