@@ -370,36 +370,22 @@ static double op_pfor(struct settings *s)
 	return 0;
 }
 
-/* The imbalance loops: the cost of index i grows with i (loops.h), one schedule each. */
-static double op_imb_dynamic(struct settings *s)
-{
-	long n = (long)s->imb_n;
-	double *out = s->a;
-#pragma omp parallel for schedule(dynamic, 1)
-	for (long i = 0; i < n; i++)
-		out[i] = bench_imb_index((size_t)i);
-	return 0;
-}
-
-static double op_imb_guided(struct settings *s)
-{
-	long n = (long)s->imb_n;
-	double *out = s->a;
-#pragma omp parallel for schedule(guided)
-	for (long i = 0; i < n; i++)
-		out[i] = bench_imb_index((size_t)i);
-	return 0;
-}
-
-static double op_imb_static(struct settings *s)
-{
-	long n = (long)s->imb_n;
-	double *out = s->a;
-#pragma omp parallel for schedule(static)
-	for (long i = 0; i < n; i++)
-		out[i] = bench_imb_index((size_t)i);
-	return 0;
-}
+/* The imbalance loops: the cost of index i grows with i (loops.h), one schedule each; the
+ * schedule is the pragma's text, so one macro writes the three. */
+#define BRG_BENCH_STR(x) #x
+#define IMB_OP(name, ...)                                                                    \
+	static double op_imb_##name(struct settings *s)                                       \
+	{                                                                                     \
+		long n = (long)s->imb_n;                                                      \
+		double *out = s->a;                                                           \
+		_Pragma(BRG_BENCH_STR(omp parallel for schedule(__VA_ARGS__)))                \
+		for (long i = 0; i < n; i++)                                                  \
+			out[i] = bench_imb_index((size_t)i);                                  \
+		return 0;                                                                     \
+	}
+IMB_OP(dynamic, dynamic, 1)
+IMB_OP(guided, guided)
+IMB_OP(static, static)
 #else /* the openmp peer skips every command; the others have none of these */
 #define op_empty NULL
 #define op_claim NULL
