@@ -93,13 +93,18 @@ int bench_guard_sweep(void)
 
 /* ---- peers ---- */
 
+static void floor_check(void);
+
 void bench_guard_peer_add(pid_t pgid)
 {
 	for (int i = 0; i < MAX_PEERS; i++) {
 		uint64_t free_slot = 0;
 		if (atomic_compare_exchange_strong(&peers[i], &free_slot, (uint32_t)pgid))
-			return;
+			break;
 	}
+	/* A peer started under the floor is stopped at once: the watch looks only every
+	 * BENCH_WATCH_PERIOD_MS, and a short peer could start and finish between two looks. */
+	floor_check();
 }
 
 int bench_guard_peer_remove(pid_t pgid)
@@ -234,7 +239,9 @@ static struct {
 	int fd;	   /* /proc/meminfo */
 	int cg_fd; /* the cgroup's usage, or -1 */
 	size_t cg_limit;
-	struct bench_watch w;
+	struct bench_watch w;	/* lowest: the watch's thread alone writes it */
+	atomic_int stops;	/* times the peers were stopped, by the thread or floor_check */
+	atomic_size_t stopped_at;
 	double t0;
 } watch;
 
@@ -297,8 +304,8 @@ static void *watch_main(void *arg)
 			watch.w.lowest_at = bench_now() - watch.t0;
 		}
 		if (a && a < watch.floor && kill_peers(BENCH_STOPPED_MEMORY)) {
-			watch.w.stops++;
-			watch.w.stopped_at = a;
+			atomic_fetch_add(&watch.stops, 1);
+			atomic_store(&watch.stopped_at, a);
 		}
 		struct timespec ts = {0, BENCH_WATCH_PERIOD_MS * 1000000L};
 		nanosleep(&ts, NULL);
@@ -306,9 +313,23 @@ static void *watch_main(void *arg)
 	return NULL;
 }
 
+/* On the main thread, as a peer starts: the peers are stopped when under the floor now. */
+static void floor_check(void)
+{
+	if (!watch.running)
+		return;
+	size_t a = available();
+	if (a && a < watch.floor && kill_peers(BENCH_STOPPED_MEMORY)) {
+		atomic_fetch_add(&watch.stops, 1);
+		atomic_store(&watch.stopped_at, a);
+	}
+}
+
 int bench_watch_start(size_t floor, const struct bench_facts *f)
 {
 	memset(&watch.w, 0, sizeof watch.w);
+	atomic_store(&watch.stops, 0);
+	atomic_store(&watch.stopped_at, 0);
 	watch.fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
 	if (watch.fd < 0)
 		return -errno;
@@ -341,5 +362,7 @@ void bench_watch_stop(struct bench_watch *out)
 			close(watch.cg_fd);
 		watch.running = 0;
 	}
+	watch.w.stops = atomic_load(&watch.stops);
+	watch.w.stopped_at = atomic_load(&watch.stopped_at);
 	*out = watch.w;
 }
