@@ -21,7 +21,7 @@ extern "C" {
  * than the one it was linked against: the symbol versions see to that); ask it with
  * brg_version_major() and friends. */
 #define BRG_VERSION_MAJOR 1
-#define BRG_VERSION_MINOR 0
+#define BRG_VERSION_MINOR 1
 #define BRG_VERSION_PATCH 0
 
 /** 1 when this header is version maj.min.pat or later: `#if BRIGADE_CHECK_VERSION(1, 1, 0)`. */
@@ -331,13 +331,16 @@ typedef enum brg_bind {
 typedef enum brg_start {
 	BRG_START_DEFAULT = 0, /* fork */
 	BRG_START_FORK = 1,    /* fork(): workers inherit the caller's code and kernels */
-	BRG_START_SPAWN = 2,   /* exec brigade-worker, which loads opts.plugin with dlopen */
+	BRG_START_SPAWN = 2,   /* exec brigade-worker, which loads opts.plugin with dlopen, or
+				* a program of one's own (opts.worker_path, opts.worker_args)
+				* that calls brg_worker_run with its kernels */
 } brg_start;
 
 /* brg_pool_opts.spin_us: sleep on the futex at once, with no spinning first. */
 #define BRG_SPIN_NONE (-1L)
 
 #define BRG_POOL_OPTS_SIZE_VER0 56
+#define BRG_POOL_OPTS_SIZE_VER1 80 /* 1.1: kernels, nkernels, worker_args */
 
 /* Every field left zero means its default; for workers, bind and spin_us the default is the
  * environment's BRG_WORKERS, BRG_BIND and BRG_WAIT when set (as OMP_NUM_THREADS is for
@@ -354,6 +357,14 @@ typedef struct brg_pool_opts {
 	const char *plugin; /* spawn: shared object exporting brg_plugin_kernels() */
 	const char *worker_path; /* spawn: brigade-worker executable; NULL: $BRG_WORKER_PATH,
 				  * else the installed one */
+	/* Since 1.1. */
+	const struct brg_kernel *kernels; /* fork: kernels whose code lies in no loaded object
+					   * (a JIT's, an interpreter's callbacks), which
+					   * workers then accept by address; copied at create */
+	size_t nkernels;		   /* entries in kernels; at most 4096 */
+	const char *const *worker_args; /* spawn: arguments put before the worker's three, NULL
+					 * terminated (at most 16): {"-m", "mod", NULL} for a
+					 * worker_path that is an interpreter */
 } brg_pool_opts;
 
 /** Options with every field at its default; writes sizeof(*opts) as the caller knows it. */
@@ -721,6 +732,16 @@ BRG_EXPORT int brg_pool_status(const char *name, brg_pool_info *info, brg_worker
 /** Entry point of a spawned worker (brigade-worker POOL INDEX PARENT_PID); returns only on
  * failure, with an exit status. */
 BRG_EXPORT int brg_worker_main(int argc, char **argv);
+
+/**
+ * brg_worker_main for a worker program of one's own (opts.worker_path): argv is
+ * {program, POOL, INDEX, PARENT_PID} (what the pool passed after opts.worker_args), and the
+ * kernels (nkernels entries of entry_size bytes, read as a plugin's table is) are looked up
+ * by name before the plugin's and brigade's own.  Returns only on failure, with an exit
+ * status.  Since 1.1.
+ */
+BRG_EXPORT int brg_worker_run(int argc, char **argv, const brg_kernel *kernels, size_t nkernels,
+			      size_t entry_size);
 
 #ifdef __cplusplus
 }

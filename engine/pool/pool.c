@@ -102,10 +102,58 @@ static int resolve_opts(const brg_pool_opts *in, brg_pool_opts *o)
 	    o->bind > BRG_BIND_NONE || o->start < BRG_START_FORK || o->start > BRG_START_SPAWN ||
 	    o->spin_us < 0 || o->spin_us > 10000000)
 		return -EINVAL;
-	if (o->start == BRG_START_SPAWN &&
-	    (!o->plugin || strlen(o->plugin) >= sizeof(((struct brg__ctl *)0)->plugin)))
+	if (o->plugin && strlen(o->plugin) >= sizeof(((struct brg__ctl *)0)->plugin))
 		return -EINVAL;
+	/* brigade-worker runs a plugin's kernels; a program of one's own brings its own. */
+	if (o->start == BRG_START_SPAWN && !o->plugin && !o->worker_args)
+		return -EINVAL;
+	if (o->nkernels > BRG__POOL_KERNELS_MAX || (o->nkernels && !o->kernels))
+		return -EINVAL;
+	for (size_t i = 0; i < o->nkernels; i++)
+		if (!o->kernels[i].fn || !o->kernels[i].name ||
+		    strlen(o->kernels[i].name) >= BRG__KERNEL_NAME)
+			return -EINVAL;
+	size_t nargs = 0;
+	while (o->worker_args && o->worker_args[nargs])
+		if (++nargs > BRG__WORKER_ARGS_MAX)
+			return -EINVAL;
 	return 0;
+}
+
+/* The options' kernels and worker arguments, copied into the pool; 0 or -ENOMEM. */
+static int copy_tables(struct brg_pool *pool, const brg_pool_opts *o)
+{
+	if (o->nkernels) {
+		pool->kernels = calloc(o->nkernels, sizeof *pool->kernels);
+		if (!pool->kernels)
+			return -ENOMEM;
+		pool->nkernels = o->nkernels;
+		for (size_t i = 0; i < o->nkernels; i++) {
+			pool->kernels[i] = o->kernels[i];
+			if (!(pool->kernels[i].name = strdup(o->kernels[i].name)))
+				return -ENOMEM;
+		}
+	}
+	size_t nargs = 0;
+	while (o->worker_args && o->worker_args[nargs])
+		nargs++;
+	/* argv[0], the arguments, the control block, index, parent, NULL */
+	if (!(pool->worker_args = calloc(nargs + 5, sizeof *pool->worker_args)))
+		return -ENOMEM;
+	for (size_t i = 0; i < nargs; i++)
+		if (!(pool->worker_args[i + 1] = strdup(o->worker_args[i])))
+			return -ENOMEM;
+	return 0;
+}
+
+static void free_tables(struct brg_pool *pool)
+{
+	for (size_t i = 0; i < pool->nkernels; i++)
+		free((char *)pool->kernels[i].name);
+	free(pool->kernels);
+	for (size_t i = 1; pool->worker_args && pool->worker_args[i]; i++)
+		free(pool->worker_args[i]);
+	free(pool->worker_args);
 }
 
 static void fork_child(struct brg_pool *pool, int i, pid_t parent)
@@ -123,7 +171,7 @@ static void fork_child(struct brg_pool *pool, int i, pid_t parent)
 		ctl->w[i].state = BRG__W_IDLE;
 		brg__ctl_unlock(ctl);
 	}
-	brg__worker_loop(ctl, pool->seg, (uint32_t)i, NULL, 0);
+	brg__worker_loop(ctl, pool->seg, (uint32_t)i, pool->kernels, pool->nkernels);
 }
 
 int brg__worker_start(struct brg_pool *pool, int i, int joining)
@@ -153,8 +201,18 @@ int brg__worker_start(struct brg_pool *pool, int i, int joining)
 		char idx[16], ppid[16];
 		snprintf(idx, sizeof idx, "%d", i);
 		snprintf(ppid, sizeof ppid, "%d", (int)parent);
-		char *argv[] = {(char *)"brigade-worker", (char *)pool->seg->name, idx, ppid, NULL};
+		/* argv[0], opts.worker_args, then the worker's three (the slots after the
+		 * arguments are this call's alone: one thread uses a pool at a time). */
+		char **argv = pool->worker_args;
+		size_t k = 1;
+		while (argv[k])
+			k++;
+		argv[0] = pool->worker_path;
+		argv[k] = pool->seg->name;
+		argv[k + 1] = idx;
+		argv[k + 2] = ppid;
 		r = posix_spawn(&pid, pool->worker_path, NULL, NULL, argv, environ);
+		argv[k] = argv[k + 1] = argv[k + 2] = NULL;
 		if (r)
 			return -r;
 	}
@@ -351,6 +409,8 @@ int brg_pool_create(brg_pool **out, const brg_pool_opts *in)
 	pool->bind = o.bind;
 	pool->start = o.start;
 	pool->spin_us = o.spin_us;
+	if ((r = copy_tables(pool, &o)))
+		goto err_free;
 	if (o.start == BRG_START_SPAWN) {
 		const char *wp = o.worker_path ? o.worker_path : getenv("BRG_WORKER_PATH");
 		pool->worker_path = wp ? strdup(wp) : default_worker_path();
@@ -461,6 +521,7 @@ err_free:
 	free(pool->start_failures);
 	free(pool->start_mono);
 	free(pool->worker_path);
+	free_tables(pool);
 	free(pool);
 	return r;
 }
@@ -486,6 +547,7 @@ void brg_pool_destroy(brg_pool *pool)
 	free(pool->start_failures);
 	free(pool->start_mono);
 	free(pool->worker_path);
+	free_tables(pool);
 	free(pool);
 }
 

@@ -256,6 +256,10 @@ struct brg_job {
 };
 
 #define BRG__COST_SLOTS 32
+/* Limits on brg_pool_opts' tables (1.1). */
+#define BRG__POOL_KERNELS_MAX 4096
+#define BRG__WORKER_ARGS_MAX 16
+
 struct brg_pool {
 	brg_array *seg;
 	struct brg__ctl *ctl;
@@ -267,6 +271,9 @@ struct brg_pool {
 	hwloc_bitmap_t caller_old; /* the caller's binding before the pool, restored at destroy */
 	int caller_bound;
 	char *worker_path;
+	char **worker_args;  /* spawn: NULL-terminated, put before the worker's own */
+	brg_kernel *kernels; /* opts.kernels, copied (names too): fork workers accept these */
+	size_t nkernels;
 	int replaced;
 	int *start_failures; /* per slot: deaths in a row before the worker was running */
 	uint64_t *start_mono; /* per slot: CLOCK_MONOTONIC when it was last started */

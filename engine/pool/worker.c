@@ -128,7 +128,12 @@ static brg_kernel_fn find_kernel(const struct brg__ctl *ctl, const brg_kernel *p
 				 size_t nplugin)
 {
 	if (ctl->start_method == BRG_START_FORK) {
-		/* Same image as the caller's: the address means the same function here. */
+		/* Same image as the caller's: the address means the same function here, when
+		 * it lies in a loaded object or is one of the pool's own kernels (plugin:
+		 * opts.kernels, inherited with the rest of the caller's memory). */
+		for (size_t i = 0; i < nplugin; i++)
+			if ((uint64_t)(uintptr_t)plugin[i].fn == snap.fn)
+				return plugin[i].fn;
 		void *fn = (void *)(uintptr_t)snap.fn;
 		return brg__code_address_ok(fn) ? (brg_kernel_fn)(uintptr_t)snap.fn : NULL;
 	}
@@ -290,18 +295,11 @@ static int bind_list(const char *text)
 	return r;
 }
 
-/* The plugin's table, each entry read under the extensible-struct rule (its entries are
- * sizeof(brg_kernel) as the plugin was built), into a table of ours: 0, or -ENOEXEC for a
- * table this library cannot read. */
-static int plugin_table(brg_plugin_kernels_fn get, brg_kernel **out, size_t *n)
+/* A table of count kernels of entry bytes each (sizeof(brg_kernel) as its program or plugin
+ * was built), each read under the extensible-struct rule, into a table of ours: 0, -ENOMEM,
+ * or -ENOEXEC for a table this library cannot read. */
+static int table_in(const brg_kernel *t, size_t count, size_t entry, brg_kernel **out)
 {
-	size_t count = 0, entry = 0;
-	const brg_kernel *t = get(&count, &entry);
-	*n = 0;
-	if (!count)
-		return 0;
-	if (!t || count > 65536)
-		return -ENOEXEC;
 	brg_kernel *k = calloc(count, sizeof *k);
 	if (!k)
 		return -ENOMEM;
@@ -313,13 +311,34 @@ static int plugin_table(brg_plugin_kernels_fn get, brg_kernel **out, size_t *n)
 		}
 	}
 	*out = k;
-	*n = count;
 	return 0;
+}
+
+/* The plugin's table, read by table_in. */
+static int plugin_table(brg_plugin_kernels_fn get, brg_kernel **out, size_t *n)
+{
+	size_t count = 0, entry = 0;
+	const brg_kernel *t = get(&count, &entry);
+	*n = 0;
+	if (!count)
+		return 0;
+	if (!t || count > 65536)
+		return -ENOEXEC;
+	int r = table_in(t, count, entry, out);
+	if (!r)
+		*n = count;
+	return r;
 }
 
 int brg_worker_main(int argc, char **argv)
 {
-	if (argc != 4)
+	return brg_worker_run(argc, argv, NULL, 0, sizeof(brg_kernel));
+}
+
+int brg_worker_run(int argc, char **argv, const brg_kernel *own, size_t nown, size_t entry_size)
+{
+	if (argc != 4 || (nown && (!own || entry_size < BRG_KERNEL_SIZE_VER0)) ||
+	    nown > BRG__POOL_KERNELS_MAX)
 		return 2;
 	char *end;
 	long idx = strtol(argv[2], &end, 10);
@@ -346,8 +365,10 @@ int brg_worker_main(int argc, char **argv)
 	memcpy(plugin_path, ctl->plugin, sizeof plugin_path);
 	plugin_path[sizeof plugin_path - 1] = 0;
 	int r = cpuset[0] ? bind_list(cpuset) : 0;
-	brg_kernel *kernels = NULL;
+	brg_kernel *kernels = NULL, *mine = NULL;
 	size_t nkernels = 0;
+	if (!r && nown)
+		r = table_in(own, nown, entry_size, &mine);
 	if (!r && plugin_path[0]) {
 		void *h = dlopen(plugin_path, RTLD_NOW | RTLD_LOCAL);
 		brg_plugin_kernels_fn get = h ? (brg_plugin_kernels_fn)(uintptr_t)dlsym(
@@ -355,6 +376,21 @@ int brg_worker_main(int argc, char **argv)
 					      : NULL;
 		r = get ? plugin_table(get, &kernels, &nkernels) : -ENOEXEC;
 	}
+	if (!r && nown) {
+		/* The program's own kernels first, then the plugin's: one table. */
+		brg_kernel *all = realloc(mine, (nown + nkernels) * sizeof *all);
+		if (!all) {
+			r = -ENOMEM;
+		} else {
+			if (nkernels)
+				memcpy(all + nown, kernels, nkernels * sizeof *all);
+			free(kernels);
+			kernels = all;
+			nkernels += nown;
+			mine = NULL;
+		}
+	}
+	free(mine);
 	brg__blas_single_thread();
 	if (brg__ctl_lock(ctl, (uint32_t)idx) == 0) {
 		me->error = r;

@@ -2,6 +2,7 @@
 /* test_pool_misc.c - a pool's life around the jobs: options and environment, status, the
  * control block in /dev/shm, binding, bad job descriptors, destroy. */
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "poolutil.h"
@@ -83,7 +84,7 @@ static void test_bad_options(void)
 	brg_pool_opts_init(&o);
 	o.workers = 2;
 	o.name = name;
-	o.size = sizeof o - 1;
+	o.size = BRG_POOL_OPTS_SIZE_VER0 - 1;
 	CHECK_EQ(brg_pool_create(&p, &o), -EINVAL);
 	o.size = 0;
 	CHECK_EQ(brg_pool_create(&p, &o), -EINVAL);
@@ -494,9 +495,102 @@ static void test_other_owner(void)
 	brg_pool_destroy(pool);
 }
 
+/* Machine code for `return 0;`, or NULL where this test does not know the machine. */
+static const unsigned char *return_zero(size_t *len)
+{
+#if defined(__x86_64__)
+	static const unsigned char code[] = {0x31, 0xc0, 0xc3}; /* xor eax, eax; ret */
+#elif defined(__aarch64__)
+	static const unsigned char code[] = {0x00, 0x00, 0x80, 0x52,  /* mov w0, #0 */
+					     0xc0, 0x03, 0x5f, 0xd6}; /* ret */
+#else
+	static const unsigned char *code = NULL;
+	*len = 0;
+	return code;
+#endif
+	*len = sizeof code;
+	return code;
+}
+
+/* A kernel whose code lies in no loaded object (as a JIT's, or an interpreter's callback):
+ * fork workers refuse it (BRG_ENOKERNEL), unless the pool was given it in opts.kernels. */
+static void test_pool_kernels(void)
+{
+	size_t len;
+	const unsigned char *code = return_zero(&len);
+	if (!code) {
+		printf("# skip kernels outside loaded objects: no code for this machine\n");
+		return;
+	}
+	void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(page != MAP_FAILED);
+	memcpy(page, code, len);
+	if (mprotect(page, 4096, PROT_READ | PROT_EXEC)) {
+		printf("# skip kernels outside loaded objects: no executable pages here\n");
+		munmap(page, 4096);
+		return;
+	}
+	brg_kernel jit = {"jit", (brg_kernel_fn)(uintptr_t)page, BRG_KERNEL_IDEMPOTENT};
+	brg_schedule st = {BRG_SCHED_STATIC, 0};
+
+	brg_pool *pool;
+	REQUIRE_EQ(create_with(&pool, 2, BRG_BIND_COMPACT, BRG_START_FORK, 0, NULL), 0);
+	CHECK_EQ(brg_pool_for(pool, &jit, 1000, st, NULL, 0, NULL, 0), BRG_ENOKERNEL);
+	brg_pool_destroy(pool);
+
+	brg_pool_opts o;
+	brg_pool_opts_init(&o);
+	o.workers = 2;
+	o.kernels = &jit;
+	o.nkernels = 1;
+	REQUIRE_EQ(brg_pool_create(&pool, &o), 0);
+	jit.name = "changed after create"; /* the pool keeps its own copy */
+	for (int i = 0; i < 20; i++)
+		CHECK_EQ(brg_pool_for(pool, &jit, 1000, st, NULL, 0, NULL, 0), 0);
+	/* The table adds to what workers run; it takes nothing away. */
+	CHECK_EQ(brg_pool_for(pool, &noop, 1000, st, NULL, 0, NULL, 0), 0);
+	brg_pool_destroy(pool);
+
+	/* Bad tables and arguments. */
+	brg_pool *p = (brg_pool *)&p;
+	o.nkernels = 1;
+	o.kernels = NULL;
+	CHECK_EQ(brg_pool_create(&p, &o), -EINVAL);
+	CHECK(p == NULL);
+	brg_kernel bad = jit;
+	o.kernels = &bad;
+	bad.name = NULL;
+	CHECK_EQ(brg_pool_create(&p, &o), -EINVAL);
+	char longname[80];
+	memset(longname, 'k', sizeof longname - 1);
+	longname[sizeof longname - 1] = 0;
+	bad.name = longname;
+	CHECK_EQ(brg_pool_create(&p, &o), -EINVAL);
+	bad.name = "ok";
+	bad.fn = NULL;
+	CHECK_EQ(brg_pool_create(&p, &o), -EINVAL);
+	o.nkernels = 4097;
+	o.kernels = &jit;
+	CHECK_EQ(brg_pool_create(&p, &o), -EINVAL);
+	o.nkernels = 0;
+	const char *args[18];
+	for (int i = 0; i < 17; i++)
+		args[i] = "-x";
+	args[17] = NULL;
+	o.worker_args = args;
+	CHECK_EQ(brg_pool_create(&p, &o), -EINVAL);
+	CHECK(p == NULL);
+	args[16] = NULL; /* sixteen: fine (a fork pool does not use them) */
+	REQUIRE_EQ(brg_pool_create(&p, &o), 0);
+	brg_pool_destroy(p);
+	munmap(page, 4096);
+	check_no_children("after the kernel tables");
+}
+
 int main(void)
 {
 	test_init_pools();
+	test_pool_kernels();
 	test_other_owner();
 	test_bad_options();
 	test_env();

@@ -20,4 +20,4 @@ from ._pool import Pool, status
 
 __all__ = ["Array", "BrigadeError", "Pool", "create", "dtype_code", "info", "library_path",
            "ls", "open", "shm", "status", "unlink"]
-__version__ = "1.0.0"
+__version__ = "1.1.0"
