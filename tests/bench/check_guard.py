@@ -129,7 +129,9 @@ for sig in (signal.SIGINT, signal.SIGTERM):
 if have_numpy:
     # Many repeats keep its segments alive long enough to be caught.
     b = bench("--workers", "1", "--kernels", "triad", "--rounds", "1", "--repeat", "40")
-    got = wait_for(lambda: segments(b.pid, "py-"), 180, 0.002)
+    # All three (a, b, c): the peer makes them one after another.
+    got = wait_for(lambda: len(segments(b.pid, "py-")) == 3 and segments(b.pid, "py-"), 180,
+                   0.002)
     kids = descendants(b.pid)
     there = segments(b.pid, "py-")
     b.send_signal(signal.SIGTERM)
