@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import brigade
+import pykernels as pk
 from brigade import _lib
 
 HEADER = os.environ.get("BRIGADE_HEADER",
@@ -93,6 +94,8 @@ def _ctype(decl: str) -> Any:
         return ctypes.c_int if base in _ENUMS else _BASE[base]
     if base == "char" and stars == 1:
         return ctypes.c_char_p
+    if base == "char" and stars == 2:
+        return ctypes.POINTER(ctypes.c_char_p)
     if base in ("void",) + tuple(_OPAQUE) and stars == 1:
         return ctypes.c_void_p
     if base in _OPAQUE and stars == 2:
@@ -152,14 +155,16 @@ def test_struct_sizes() -> None:
     for cname, cls, macro in [("brg_array_opts", _lib.ArrayOpts, "BRG_ARRAY_OPTS_SIZE_VER0"),
                               ("brg_segment_info", _lib.SegmentInfo,
                                "BRG_SEGMENT_INFO_SIZE_VER0"),
-                              ("brg_pool_opts", _lib.PoolOpts, "BRG_POOL_OPTS_SIZE_VER0"),
+                              ("brg_pool_opts", _lib.PoolOpts, "BRG_POOL_OPTS_SIZE_VER1"),
                               ("brg_worker_status", _lib.WorkerStatus,
                                "BRG_WORKER_STATUS_SIZE_VER0")]:
         ver0 = int(re.search(r"#define %s (\d+)" % macro, text).group(1))
         assert ctypes.sizeof(cls) >= ver0, cname
     assert ctypes.sizeof(_lib.ArrayOpts) == 16
     assert ctypes.sizeof(_lib.SegmentInfo) == 344
-    assert ctypes.sizeof(_lib.PoolOpts) == 56
+    assert ctypes.sizeof(_lib.PoolOpts) == 80  # VER1
+    assert ctypes.sizeof(_lib.Kernel) == 24 and ctypes.sizeof(_lib.Task) == 48
+    assert ctypes.sizeof(_lib.JobDesc) == 80 and ctypes.sizeof(_lib.JobResult) == 104
     assert ctypes.sizeof(_lib.PoolInfo) == 64  # VER0 56 + the 1.0 spin_us
     assert ctypes.sizeof(_lib.WorkerStatus) == 72
     assert ctypes.sizeof(_lib.Scalar) == 40
@@ -403,8 +408,8 @@ def test_refusals(pool: brigade.Pool, names: Any) -> None:
 
 
 def test_pool_options() -> None:
-    with pytest.raises(NotImplementedError, match="spawn"):
-        brigade.Pool(start="spawn")
+    with pytest.raises(ValueError, match="spawn"):
+        brigade.Pool(start="forkserver")
     with pytest.raises(ValueError):
         brigade.Pool(bind="sideways")
     p = brigade.Pool(workers=2, bind="none", name=PREFIX + "pool")
@@ -414,6 +419,223 @@ def test_pool_options() -> None:
     assert p.closed
     with pytest.raises(ValueError, match="closed"):
         p.sum(None)  # type: ignore[arg-type]
+
+
+# ---- Python kernels ----
+@pytest.fixture(scope="module", params=[(1, "fork"), (2, "fork"), (3, "fork"), (2, "spawn"),
+                                        (3, "spawn")], ids=lambda p: "%d-%s" % p)
+def pypool(request: Any) -> Iterator[brigade.Pool]:
+    with brigade.Pool(workers=request.param[0], start=request.param[1]) as p:
+        yield p
+
+
+def test_for_ranges_against_numpy(pypool: brigade.Pool, names: Any) -> None:
+    n = 100003
+    x0 = _rand(n, 1)
+    with brigade.create(names(), n, "f64", fill=x0) as x, \
+            brigade.create(names(), n, "f64") as out, \
+            brigade.create(names(), n, "i32") as hits:
+        for sched, chunk in [("auto", 0), ("static", 0), ("dynamic", 1000), ("guided", 7)]:
+            out[...] = 0
+            pypool.for_ranges(pk.square, n, [x, out], schedule=sched, chunk=chunk)
+            assert np.array_equal(out, x0 * x0), sched
+            hits[...] = 0
+            pypool.for_ranges(pk.count, n, [hits], schedule=sched, chunk=chunk)
+            assert np.all(hits == 1), sched
+        pypool.for_ranges(pk.axpb, n, [x, out], args=(2.5, -1.0))
+        assert np.array_equal(out, 2.5 * x0 - 1.0)
+        pypool.for_ranges(pk.square, 0, [x, out])  # nothing to do
+        # The arrays are the segments themselves: a worker's writes are the caller's data.
+        with brigade.create(names(), 4 * pypool.size, "i64") as pids:
+            pypool.for_ranges(pk.pid_of, 4 * pypool.size, [pids], schedule="static")
+            assert os.getpid() in set(pids.tolist())
+            assert set(pids.tolist()) <= {os.getpid(), *pypool.worker_pids()}
+
+
+def test_reduce_ranges(pypool: brigade.Pool, names: Any) -> None:
+    assert pypool.reduce_ranges(pk.squares_exact, 10**7) == 333333383333335000000
+    assert pypool.reduce_ranges(pk.squares_exact, 0) == 0
+    assert pypool.reduce_ranges(pk.squares_exact, 0, initial=None) is None
+    n = 50001
+    x0 = _rand(n, 2)
+    with brigade.create(names(), n, "f64", fill=x0) as x:
+        assert pypool.reduce_ranges(pk.pair, n, [x], combine=pk.pair_max, block=1000) == \
+            (float(np.max(x0)), n)
+        with pytest.raises(ValueError, match="blocks"):
+            pypool.reduce_ranges(pk.total, n, [x], block=1)
+        with pytest.raises(brigade.KernelError, match="124 bytes"):
+            pypool.reduce_ranges(pk.big_partial, 10)
+
+
+def test_reduce_ranges_same_bits_for_any_worker_count(names: Any) -> None:
+    n = 1 << 20
+    x0 = _rand(n, 3) * np.exp(_rand(n, 4) * 20)  # magnitudes far apart: order matters
+    with brigade.create(names(), n, "f64", fill=x0) as x:
+        got = set()
+        for workers, start in [(1, "fork"), (2, "fork"), (3, "fork"), (2, "spawn")]:
+            with brigade.Pool(workers=workers, start=start) as p:
+                for sched in ("auto", "dynamic", "guided", "static"):
+                    got.add(p.reduce_ranges(pk.total, n, [x], schedule=sched).hex())
+        assert len(got) == 1, got
+
+
+def test_kernel_exception(pypool: brigade.Pool) -> None:
+    for bad in (0, 54321, 99999):
+        with pytest.raises(brigade.KernelError) as ei:
+            pypool.for_ranges(pk.fail_at, 100000, args=(bad,), schedule="dynamic", chunk=100)
+        e = ei.value
+        assert e.begin <= bad < e.end and e.end - e.begin <= 100
+        assert 0 <= e.worker < pypool.size and e.code == -4034 and e.kernel == "fail_at"
+        assert "ZeroDivisionError: index %d" % bad in e.traceback
+        assert 'pykernels.py", line' in e.traceback and "in fail_at" in e.traceback
+        assert "fail_at raised over [%d, %d)" % (e.begin, e.end) in str(e)
+    pypool.for_ranges(pk.fail_at, 100000, args=(-1,))  # and the pool goes on
+
+
+def test_submit(pypool: brigade.Pool, names: Any) -> None:
+    n = 4000
+    with brigade.create(names(), n, "f64", fill=1.5) as x, \
+            brigade.create(names(), n, "f64") as out:
+        job = pypool.submit(pk.slow_square, n, [x, out], args=(0.02,), schedule="dynamic",
+                            chunk=n // 8)
+        with pytest.raises(brigade.BrigadeError, match="BRG_EBUSY"):
+            pypool.for_ranges(pk.nothing, 10)
+        with pytest.raises(brigade.BrigadeError, match="BRG_EBUSY"):
+            pypool.submit(pk.nothing, 10)
+        job.wait()
+        assert job.done and job.result() is None and np.all(out == 2.25)
+        job = pypool.submit(pk.squares_exact, 1000, reduce=True)
+        assert job.result() == sum(i * i for i in range(1, 1001))
+        job = pypool.submit(pk.fail_at, 10, args=(3,))
+        assert job.wait()
+        with pytest.raises(brigade.KernelError):
+            job.result()
+        with pytest.raises(brigade.KernelError):
+            job.result()  # the same outcome again
+
+
+def test_python_kernel_refusals(names: Any) -> None:
+    with brigade.Pool(workers=2) as p, brigade.create(names(), 10, "f64") as x:
+        with pytest.raises(TypeError, match="brigade.Array"):
+            p.for_ranges(pk.square, 10, [np.zeros(10), x])
+        with pytest.raises(TypeError, match="lambda|pickle"):
+            p.for_ranges(lambda b, e: None, 10)
+        with pytest.raises(TypeError, match="pickle"):
+            p.for_ranges(pk.nothing, 10, args=(threading_lock(),))
+        with pytest.raises(ValueError, match="argument block|at most"):
+            p.for_ranges(pk.nothing, 10, args=(b"x" * 2000,))
+        with pytest.raises(ValueError, match="at most 7"):
+            p.for_ranges(pk.nothing, 10, [x] * 8)
+        with pytest.raises(ValueError, match="schedule"):
+            p.for_ranges(pk.nothing, 10, schedule="sometimes")
+        with pytest.raises(ValueError, match="negative"):
+            p.for_ranges(pk.nothing, -1)
+        with pytest.raises(TypeError, match="callable"):
+            p.for_ranges(42, 10)  # type: ignore[arg-type]
+        x2 = brigade.open(x.name)
+        x2.close()
+        with pytest.raises(ValueError, match="closed"):
+            p.for_ranges(pk.nothing, 10, [x2])
+        # A function the workers cannot find: a clear error from the worker, not a hang.
+        with pytest.raises(brigade.KernelError, match="defined_later|AttributeError"):
+            p.for_ranges(_defined_after_the_pool(), 100, schedule="static")
+    with brigade.Pool(workers=2, start="spawn") as p:
+        with pytest.raises(TypeError, match="pickle"):
+            p.for_ranges(lambda b, e: None, 10)
+        p.for_ranges(pk.nothing, 10)
+
+
+def threading_lock() -> Any:
+    import threading
+    return threading.Lock()
+
+
+def _defined_after_the_pool() -> Any:
+    """A module function made after the workers were forked: they do not have it."""
+    ns: dict[str, Any] = {}
+    exec("def defined_later(b, e):\n    pass\n", ns)
+    fn = ns["defined_later"]
+    fn.__module__ = "pykernels"
+    fn.__qualname__ = "defined_later"
+    pk.defined_later = fn  # the caller has it now; the workers' copies of pykernels do not
+    return fn
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_worker_killed_in_a_job(start: str, names: Any) -> None:
+    n = 3000
+    with brigade.Pool(workers=3, start=start) as p, \
+            brigade.create(names(), n, "i32") as hits, brigade.create(names(), 1, "i32") as flag:
+        # Idempotent: the range is run again elsewhere; every index exactly once.
+        p.for_ranges(pk.die_once, n, [hits, flag], args=(os.getpid(),), idempotent=True,
+                     schedule="dynamic", chunk=10)
+        assert flag[0] == 1 and np.all(hits == 1) and p.replaced >= 1
+        # Not idempotent: BRG_EWORKERDIED naming the range; every index outside it ran once.
+        hits[...] = 0
+        flag[0] = 0
+        with pytest.raises(brigade.BrigadeError, match="BRG_EWORKERDIED") as ei:
+            p.for_ranges(pk.die_once, n, [hits, flag], args=(os.getpid(),),
+                         schedule="dynamic", chunk=10)
+        m = re.search(r"over \[(\d+), (\d+)\)", str(ei.value))
+        assert m, str(ei.value)
+        b, e = int(m.group(1)), int(m.group(2))
+        assert 0 <= b < e <= n
+        assert np.all(hits[:b] == 1) and np.all(hits[e:] == 1) and np.all(hits[b:e] <= 1)
+        hits[...] = 0
+        p.for_ranges(pk.count, n, [hits])  # the pool lives on
+        assert np.all(hits == 1) and len(p.worker_pids()) == 2
+
+
+KILLER = r"""
+import os, signal, sys, time
+import brigade
+name, kills = sys.argv[1], int(sys.argv[2])
+done = 0
+while done < kills:
+    time.sleep(0.03)
+    try:
+        st = brigade.status(name)
+    except OSError:
+        break
+    busy = [w["pid"] for w in st["workers"][1:] if w["alive"] and w["state"] == "busy"]
+    if busy:
+        os.kill(busy[0], signal.SIGKILL)
+        done += 1
+print(done)
+"""
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_workers_killed_from_outside(start: str, names: Any) -> None:
+    n = 400
+    x0 = np.arange(n, dtype=np.float64)
+    with brigade.Pool(workers=3, start=start) as p, \
+            brigade.create(names(), n, "f64", fill=x0) as x, \
+            brigade.create(names(), n, "f64") as out:
+        killer = subprocess.Popen([sys.executable, "-c", KILLER, p.name, "4"],
+                                  stdout=subprocess.PIPE, text=True)
+        for _ in range(50):
+            out[...] = 0
+            p.for_ranges(pk.slow_square, n, [x, out], args=(0.002,), idempotent=True,
+                         schedule="dynamic", chunk=5)
+            assert np.array_equal(out, x0 * x0)
+        killed = int(killer.communicate(timeout=60)[0] or 0)
+        assert killed >= 1 and p.replaced >= killed
+        pids = p.worker_pids()
+    for pid in pids:  # the pool's workers are gone with it
+        assert not os.path.exists("/proc/%d" % pid) or \
+            open("/proc/%d/stat" % pid).read().split(")")[1].split()[0] == "Z"
+
+
+def test_python_pool_leaves_nothing() -> None:
+    before = {n for n in os.listdir("/dev/shm") if n.startswith("brg-")}
+    with brigade.Pool(workers=2) as p:
+        p.for_ranges(pk.nothing, 10)
+        made = {n for n in os.listdir("/dev/shm") if n.startswith("brg-")} - before
+        assert len(made) == 2 and {p.name, *made} == made  # the control block, the board
+        assert [n for n in made if n.startswith("brg-py-%d-" % os.getpid())]
+    after = {n for n in os.listdir("/dev/shm") if n.startswith("brg-")}
+    assert after <= before
 
 
 # ---- python3 -m brigade ----

@@ -15,7 +15,8 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["BrigadeError", "SIGNATURES", "STRUCTS", "lib", "check", "library_path"]
+__all__ = ["BrigadeError", "KernelError", "SIGNATURES", "STRUCTS", "lib", "pylib", "check",
+           "library_path"]
 
 c_size_p = ctypes.POINTER(ctypes.c_size_t)
 
@@ -48,6 +49,65 @@ class SegmentInfo(ctypes.Structure):
     ]
 
 
+class Task(ctypes.Structure):
+    """``brg_task``: what a kernel is handed for one range."""
+
+    _fields_ = [
+        ("begin", ctypes.c_size_t),
+        ("end", ctypes.c_size_t),
+        ("args", ctypes.c_void_p),
+        ("scratch", ctypes.c_void_p),
+        ("arrays", ctypes.POINTER(ctypes.c_void_p)),
+        ("narrays", ctypes.c_int),
+        ("worker", ctypes.c_int),
+    ]
+
+
+#: ``brg_kernel_fn``: ``int (*)(const brg_task *task)``.
+KERNEL_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Task))
+
+
+class Kernel(ctypes.Structure):
+    """``brg_kernel``."""
+
+    _fields_ = [("name", ctypes.c_char_p), ("fn", KERNEL_FN), ("flags", ctypes.c_uint)]
+
+
+class Schedule(ctypes.Structure):
+    """``brg_schedule``."""
+
+    _fields_ = [("kind", ctypes.c_int), ("chunk", ctypes.c_size_t)]
+
+
+class JobDesc(ctypes.Structure):
+    """``brg_job_desc``."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("kernel", ctypes.POINTER(Kernel)),
+        ("n", ctypes.c_size_t),
+        ("sched", Schedule),
+        ("args", ctypes.c_void_p),
+        ("args_size", ctypes.c_size_t),
+        ("arrays", ctypes.POINTER(ctypes.c_void_p)),
+        ("narrays", ctypes.c_int),
+        ("combine", ctypes.c_void_p),
+    ]
+
+
+class JobResult(ctypes.Structure):
+    """``brg_job_result``."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("status", ctypes.c_int),
+        ("err_begin", ctypes.c_size_t),
+        ("err_end", ctypes.c_size_t),
+        ("err_worker", ctypes.c_int),
+        ("partial", ctypes.c_ubyte * 64),
+    ]
+
+
 class PoolOpts(ctypes.Structure):
     """``brg_pool_opts``."""
 
@@ -60,6 +120,9 @@ class PoolOpts(ctypes.Structure):
         ("name", ctypes.c_char_p),
         ("plugin", ctypes.c_char_p),
         ("worker_path", ctypes.c_char_p),
+        ("kernels", ctypes.POINTER(Kernel)),
+        ("nkernels", ctypes.c_size_t),
+        ("worker_args", ctypes.POINTER(ctypes.c_char_p)),
     ]
 
 
@@ -116,6 +179,10 @@ STRUCTS: dict[str, type[ctypes.Structure]] = {
     "brg_array_opts": ArrayOpts,
     "brg_segment_info": SegmentInfo,
     "brg_pool_opts": PoolOpts,
+    "brg_task": Task,
+    "brg_kernel": Kernel,
+    "brg_job_desc": JobDesc,
+    "brg_job_result": JobResult,
     "brg_pool_info": PoolInfo,
     "brg_worker_status": WorkerStatus,
     "brg_scalar": Scalar,
@@ -158,8 +225,15 @@ SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "brg_pool_destroy": (None, (_H,)),
     "brg_pool_size": (_I, (_H,)),
     "brg_pool_name": (_S, (_H,)),
+    "brg_pool_replaced": (_I, (_H,)),
+    "brg_pool_worker_pid": (_I, (_H, _I)),
     "brg_pool_status": (_I, (_S, ctypes.POINTER(PoolInfo), ctypes.POINTER(WorkerStatus),
                              ctypes.c_size_t, _I)),
+    "brg_pool_submit": (_I, (_H, ctypes.POINTER(JobDesc), ctypes.POINTER(_H))),
+    "brg_job_wait": (_I, (_H, ctypes.c_long, ctypes.POINTER(JobResult))),
+    "brg_pool_run": (_I, (_H, ctypes.POINTER(JobDesc), ctypes.POINTER(JobResult))),
+    "brg_worker_run": (_I, (_I, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(Kernel),
+                            ctypes.c_size_t, ctypes.c_size_t)),
     "brg_vec_fill": (_I, (_H, _H, _D)),
     "brg_vec_copy": (_I, (_H, _H, _H)),
     "brg_vec_scale": (_I, (_H, _H, _D)),
@@ -232,6 +306,26 @@ def lib() -> ctypes.CDLL:
                       + "; ".join(errors))
 
 
+#: Called with the GIL held (through ``ctypes.PyDLL``): they fork workers, or run the
+#: caller's share of a job, whose Python kernels need the interpreter.  A fork made while
+#: another thread holds the GIL would leave the child unable to ever take it.
+HOLD_GIL = ("brg_pool_create", "brg_pool_destroy", "brg_pool_submit", "brg_job_wait",
+            "brg_pool_run")
+_pylib: ctypes.PyDLL | None = None
+
+
+def pylib() -> ctypes.PyDLL:
+    """libbrigade again, for the functions of `HOLD_GIL`, which keep the GIL while they run."""
+    global _pylib
+    if _pylib is None:
+        handle = ctypes.PyDLL(library_path())
+        for name in HOLD_GIL:
+            fn = getattr(handle, name)
+            fn.restype, fn.argtypes = SIGNATURES[name]
+        _pylib = handle
+    return _pylib
+
+
 def library_path() -> str:
     """The path or soname libbrigade was loaded from (loads it when not yet loaded)."""
     lib()
@@ -262,6 +356,33 @@ class BrigadeError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.code, self.context))
+
+
+class KernelError(BrigadeError):
+    """A Python kernel raised (``BRG_EKERNEL``): where, and the worker's traceback.
+
+    Attributes
+    ----------
+    begin, end : int
+        The range [begin, end) of the index space the failing call was given.
+    worker : int
+        The participant it ran on (0: the calling process).
+    traceback : str
+        The traceback, as the worker formatted it.
+    """
+
+    def __init__(self, code: int, begin: int, end: int, worker: int, tb: str,
+                 kernel: str = "the kernel") -> None:
+        self.begin, self.end, self.worker, self.traceback = begin, end, worker, tb
+        self.kernel = kernel
+        super().__init__(code)
+        last = tb.strip().splitlines()[-1] if tb.strip() else "(no traceback)"
+        self.args = ("%s raised over [%d, %d) on participant %d: %s\n\n%s"
+                     % (kernel, begin, end, worker, last, tb.rstrip()),)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.code, self.begin, self.end, self.worker, self.traceback,
+                             self.kernel))
 
 
 def check(rc: int, context: str | None = None) -> int:

@@ -4,16 +4,28 @@
 from __future__ import annotations
 
 import ctypes
-from typing import Any
+import errno
+import functools
+import itertools
+import math
+import operator
+import os
+import sys
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from . import _lib
+from . import _kernels, _lib
 from ._array import Array
+from ._array import create as _create
+from ._array import unlink as _unlink
 from ._lib import check
 
-__all__ = ["Pool", "status"]
+__all__ = ["Job", "Pool", "status"]
+
+_EKERNEL = -4034
+_board_counter = itertools.count()
 
 _BIND = {"default": 0, "compact": 1, "scatter": 2, "none": 3}
 _START = {"default": 0, "fork": 1, "spawn": 2}
@@ -51,8 +63,13 @@ class Pool:
         Participants including the caller; None: ``$BRG_WORKERS``, else one per physical core.
     bind : {"compact", "scatter", "none", "default"}
         Binding policy; "default" follows ``$BRG_BIND`` (else compact).
-    start : {"fork"}
-        How workers start.  Only "fork" is there yet.
+    start : {"fork", "spawn"}
+        How workers start.  "fork": copies of the caller, made when the pool is created (and
+        when a dead worker is replaced); a Python kernel must exist then, at the top level of
+        its module.  "spawn": fresh interpreters (``sys.executable``) with the caller's
+        ``sys.path``; a kernel must be importable by module and name, as with
+        multiprocessing's spawn, and a main script is run again as ``__mp_main__`` in each
+        worker (guard its work with ``if __name__ == "__main__":``).
     name : str, optional
         Control block name; None: ``brg-pool-<pid>-<n>``.
     spin_us : int, optional
@@ -63,28 +80,43 @@ class Pool:
     Create a pool before starting threads: workers are forked from the caller.  Every kernel
     takes `Array` arguments (outputs first, as in C), checks them before any work starts, and
     raises `BrigadeError` (``BRG_EDTYPE``, ``BRG_ESHAPE``, ``BRG_EREADONLY``, ``BRG_EALIAS``)
-    when they are wrong.  Reductions give the same bits for any worker count.
+    when they are wrong.  Reductions give the same bits for any worker count.  Python kernels
+    (`for_ranges`, `reduce_ranges`, `submit`) run in the workers and in the caller, which
+    keeps the GIL while it waits for them.
     """
 
     _ptr: int | None = None  # set once brg_pool_create succeeded
 
     def __init__(self, workers: int | None = None, bind: str = "compact", start: str = "fork",
                  name: str | None = None, spin_us: int | None = None) -> None:
-        if start == "spawn":
-            raise NotImplementedError("spawned workers (start='spawn') are not there yet in "
-                                      "the Python package: use start='fork'")
-        if start not in ("fork", "default"):
-            raise ValueError("start must be 'fork', not %r" % (start,))
+        if start not in ("fork", "spawn", "default"):
+            raise ValueError("start must be 'fork' or 'spawn', not %r" % (start,))
         if bind not in _BIND:
             raise ValueError("bind must be one of %s, not %r" % (", ".join(_BIND), bind))
         if workers is not None and workers < 1:
             raise ValueError("workers must be at least 1 (the caller), not %r" % (workers,))
         self._name_bytes = None if name is None else name.encode()
+        self._start = "spawn" if start == "spawn" else "fork"
+        self._board: _kernels.Board | None = None
+        self._job: Job | None = None
+        self._kernels: dict[Any, Any] = {}
+        self._plan: tuple[Any, ...] | None = None  # the last job's descriptor, for reuse
         opts = _lib.PoolOpts(size=ctypes.sizeof(_lib.PoolOpts), workers=workers or 0,
-                             bind=_BIND[bind], start=_START["fork"], spin_us=spin_us or 0,
-                             name=self._name_bytes)
+                             bind=_BIND[bind], start=_START[self._start], spin_us=spin_us or 0,
+                             name=self._name_bytes, kernels=_kernels.TABLE,
+                             nkernels=len(_kernels.TABLE))
+        if self._start == "spawn":
+            # The worker: this interpreter, with this sys.path and this libbrigade.
+            code = ("import os, sys; sys.path[:0] = %r; os.environ['BRIGADE_LIBRARY'] = %r; "
+                    "from brigade._worker import main; main()"
+                    % ([p for p in sys.path if isinstance(p, str)], _lib.library_path()))
+            self._keep = [sys.executable.encode(), b"-c", code.encode()]
+            args = (ctypes.c_char_p * 3)(self._keep[1], self._keep[2], None)
+            self._keep.append(args)
+            opts.worker_path = self._keep[0]
+            opts.worker_args = args
         out = ctypes.c_void_p()
-        check(_lib.lib().brg_pool_create(ctypes.byref(out), ctypes.byref(opts)), name)
+        check(_lib.pylib().brg_pool_create(ctypes.byref(out), ctypes.byref(opts)), name)
         self._ptr = out.value
         self._size = _lib.lib().brg_pool_size(self._ptr)
         self._name = _lib.lib().brg_pool_name(self._ptr).decode()
@@ -94,7 +126,17 @@ class Pool:
         """Stops the workers and removes the control block (``brg_pool_destroy``); idempotent."""
         ptr, self._ptr = self._ptr, None
         if ptr is not None:
-            _lib.lib().brg_pool_destroy(ptr)
+            _lib.pylib().brg_pool_destroy(ptr)  # waits for a job in flight first
+            if self._job is not None:
+                self._job._gone()
+        board, self._board = self._board, None
+        self._plan = None
+        if board is not None:
+            board.array.close()
+            try:
+                _unlink(board.array_name)
+            except FileNotFoundError:
+                pass
 
     def __enter__(self) -> Pool:
         return self
@@ -103,7 +145,8 @@ class Pool:
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        if getattr(self, "_name", None) is not None:
+            self.close()
 
     @property
     def closed(self) -> bool:
@@ -118,6 +161,20 @@ class Pool:
     def name(self) -> str:
         """The control block's segment name (``brigade status NAME``)."""
         return self._name
+
+    @property
+    def replaced(self) -> int:
+        """Workers started to replace dead ones since the pool was created."""
+        return _lib.lib().brg_pool_replaced(self._p())
+
+    @property
+    def start(self) -> str:
+        """How the workers start: "fork" or "spawn"."""
+        return self._start
+
+    def worker_pids(self) -> list[int]:
+        """The pids of the workers (participants 1 .. size-1), as they are now."""
+        return [_lib.lib().brg_pool_worker_pid(self._p(), i) for i in range(1, self._size)]
 
     def status(self) -> dict[str, Any]:
         """This pool's `status`."""
@@ -252,6 +309,227 @@ class Pool:
         """``y[...] = alpha op(a) @ x + beta y`` (a 2-D, x and y 1-D)."""
         check(_lib.lib().brg_blas_gemv(self._p(), _ptr(y, "y"), float(alpha), int(trans),
                                        _ptr(a, "a"), _ptr(x, "x"), float(beta)))
+
+
+    # ---- Python kernels ----
+    def for_ranges(self, fn: Callable[..., Any], n: int, arrays: Sequence[Array] = (),
+                   args: Sequence[Any] = (), schedule: str = "auto", chunk: int = 0,
+                   idempotent: bool = False) -> None:
+        """Runs ``fn(begin, end, *arrays, *args)`` over ranges of [0, n) in the workers.
+
+        Parameters
+        ----------
+        fn : callable
+            A function defined at the top level of a module (it travels by reference, as
+            pickle sends functions); under start="fork" it must exist when the pool is made.
+        n : int
+            The index space [0, n); fn decides what an index means.
+        arrays : sequence of Array, at most 7
+            Passed to fn as numpy arrays over the same shared memory (never copied), with
+            their dtype, shape and writability.
+        args : sequence
+            Extra arguments; pickled, with fn, into the job's 1 KiB argument block.
+        schedule : {"auto", "static", "dynamic", "guided"}
+            How ranges are handed out; chunk as in C.  "auto" hands out about four ranges
+            per participant (a Python call costs microseconds, so ranges stay long).
+        idempotent : bool
+            fn may run again over a range whose worker died (it writes only what it reads
+            from elsewhere); else such a death raises ``BRG_EWORKERDIED`` naming the range.
+
+        Raises
+        ------
+        KernelError
+            fn raised: the range, the participant and the worker's traceback.
+        BrigadeError
+            A worker died (see idempotent), or the pool is busy with a submitted job.
+        """
+        self.submit(fn, n, arrays, args, schedule, chunk, idempotent).result()
+
+    def reduce_ranges(self, fn: Callable[..., Any], n: int, arrays: Sequence[Array] = (),
+                      args: Sequence[Any] = (), combine: Callable[[Any, Any], Any] = operator.add,
+                      initial: Any = 0, block: int | None = None,
+                      schedule: str = "auto", chunk: int = 0) -> Any:
+        """Reduces ``fn(begin, end, *arrays, *args)`` over fixed blocks of [0, n).
+
+        [0, n) is cut into blocks of ``block`` indices (None: n / 256, so the blocks depend
+        on n alone); fn returns each block's partial (a number or any object that pickles
+        into 124 bytes: an int of any size, a float, a small tuple), and the caller folds
+        the partials with combine in block order.  So the result has the same bits for any
+        worker count and schedule.  Returns initial when n is 0.  Raises as `for_ranges`.
+        """
+        return self.submit(fn, n, arrays, args, schedule, chunk, True, reduce=True,
+                           combine=combine, initial=initial, block=block).result()
+
+    def submit(self, fn: Callable[..., Any], n: int, arrays: Sequence[Array] = (),
+               args: Sequence[Any] = (), schedule: str = "auto", chunk: int = 0,
+               idempotent: bool = False, reduce: bool = False,
+               combine: Callable[[Any, Any], Any] = operator.add, initial: Any = 0,
+               block: int | None = None) -> Job:
+        """Starts `for_ranges` (or, with reduce=True, `reduce_ranges`) and returns at once.
+
+        The workers start on it; the caller's share runs in `Job.wait` / `Job.result`.  One
+        job at a time: another call on this pool before the job was waited for raises
+        ``BRG_EBUSY``.
+        """
+        pool = self._p()
+        if not callable(fn):
+            raise TypeError("fn must be callable, not %s" % type(fn).__name__)
+        n = operator.index(n)
+        if n < 0:
+            raise ValueError("n must not be negative, not %d" % n)
+        arrays = list(arrays)
+        if len(arrays) > 7:
+            raise ValueError("a Python kernel takes at most 7 arrays, not %d" % len(arrays))
+        ptrs = [_ptr(a, "arrays[%d]" % i) for i, a in enumerate(arrays)]
+        if self._job is not None and not self._job._done:
+            check(-4028, "a submitted job was not waited for")  # BRG_EBUSY
+        args = tuple(args)
+        key = (fn, args, tuple(map(id, arrays)), n, schedule, chunk, bool(idempotent),
+               bool(reduce), block)
+        try:
+            plan = self._plan if self._plan is not None and self._plan[0] == key else None
+        except Exception:  # an argument that cannot be compared: no reuse
+            plan, key = None, None
+        if plan is None:
+            plan = self._make_plan(key, fn, n, arrays, ptrs, args, schedule, chunk,
+                                   idempotent, reduce, block)
+            try:
+                hash(key)
+                self._plan = plan
+            except TypeError:
+                self._plan = None
+        _, desc, keep, bsize, nblocks = plan
+        board = keep[-1]
+        if board.dirty:
+            board.clear_errors()
+        out = ctypes.c_void_p()
+        check(_lib.pylib().brg_pool_submit(pool, ctypes.byref(desc), ctypes.byref(out)))
+        job = Job(self, out.value, keep, getattr(fn, "__qualname__", None) or repr(fn), n,
+                  bsize, nblocks, combine, initial, reduce)
+        self._job = job
+        return job
+
+    def _make_plan(self, key: Any, fn: Callable[..., Any], n: int, arrays: list[Array],
+                   ptrs: list[int], args: tuple[Any, ...], schedule: str, chunk: int,
+                   idempotent: bool, reduce: bool, block: int | None) -> tuple[Any, ...]:
+        """The job descriptor of a Python kernel's job, and what it points to."""
+        if schedule not in _SCHED:
+            raise ValueError("schedule must be one of %s, not %r" % (", ".join(_SCHED),
+                                                                      schedule))
+        kind, nblocks, bsize = _kernels.KIND_FOR, 0, 0
+        units = n
+        if reduce:
+            kind = _kernels.KIND_REDUCE
+            bsize = block if block is not None else max(1, math.ceil(n / _kernels.BLOCKS_DEFAULT))
+            bsize = operator.index(bsize)
+            if bsize < 1:
+                raise ValueError("block must be at least 1, not %d" % bsize)
+            nblocks = math.ceil(n / bsize)
+            if nblocks > _kernels.BLOCKS_MAX:
+                raise ValueError("block %d cuts [0, %d) into %d blocks; at most %d"
+                                 % (bsize, n, nblocks, _kernels.BLOCKS_MAX))
+            units = nblocks
+        head = _kernels.pack(kind, fn, args, arrays, n, bsize, nblocks, self._size)
+        board = self._board_get()
+        sched = _lib.Schedule(_SCHED.index(schedule), chunk)
+        if schedule == "auto":
+            sched = _lib.Schedule(_SCHED.index("dynamic"),
+                                  max(1, math.ceil(units / (4 * self._size))))
+        kkey = (getattr(fn, "__module__", None), getattr(fn, "__qualname__", None),
+                bool(idempotent or reduce))
+        kernel = self._kernels.get(kkey)
+        if kernel is None:
+            if len(self._kernels) >= 64:
+                self._kernels.clear()
+            kernel = self._kernels[kkey] = _kernels.kernel_for(bool(idempotent or reduce))
+        handles = (ctypes.c_void_p * (1 + len(ptrs)))(board.array._ptr(), *ptrs)
+        argbuf = ctypes.create_string_buffer(head, len(head))
+        desc = _lib.JobDesc(size=ctypes.sizeof(_lib.JobDesc), kernel=ctypes.pointer(kernel),
+                            n=units, sched=sched,
+                            args=ctypes.cast(argbuf, ctypes.c_void_p), args_size=len(head),
+                            arrays=handles, narrays=len(handles))
+        return (key, desc, (kernel, handles, argbuf, arrays, board), bsize, nblocks)
+
+    def _board_get(self) -> _kernels.Board:
+        if self._board is None:
+            name = "brg-py-%d-%d" % (os.getpid(), next(_board_counter))
+            arr = _create(name, (_kernels.board_bytes(self._size),), "u8")
+            self._board = _kernels.Board(arr, self._size)
+            self._board.array_name = name
+        return self._board
+
+
+class Job:
+    """A Python kernel's job in flight (`Pool.submit`); wait for it with `wait` or `result`."""
+
+    def __init__(self, pool: Pool, handle: int, keep: tuple[Any, ...], name: str, n: int,
+                 block: int, nblocks: int, combine: Callable[[Any, Any], Any], initial: Any,
+                 reduce: bool) -> None:
+        self._pool, self._h, self._keep = pool, handle, keep
+        self._name, self._n, self._block, self._nblocks = name, n, block, nblocks
+        self._combine, self._initial, self._reduce = combine, initial, reduce
+        self._done = False
+        self._error: BaseException | None = None
+        self._value: Any = None
+
+    @property
+    def done(self) -> bool:
+        """True once waited for to the end."""
+        return self._done
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Takes part in the job and waits for it: True when it ended (well or not), False
+        when timeout seconds passed first (the job goes on; wait again)."""
+        if self._done:
+            return True
+        ms = -1 if timeout is None else max(0, int(timeout * 1000))
+        res = _lib.JobResult(size=ctypes.sizeof(_lib.JobResult))
+        rc = _lib.pylib().brg_job_wait(self._h, ms, ctypes.byref(res))
+        if rc == -errno.ETIMEDOUT:
+            return False
+        self._done = True
+        self._finish(rc, res)
+        return True
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The job's result (None for `Pool.for_ranges`, the folded partials for
+        `Pool.reduce_ranges`), or the exception it ended with; TimeoutError when timeout
+        seconds pass first."""
+        if not self.wait(timeout):
+            raise TimeoutError("the job of %s over [0, %d) is still running"
+                               % (self._name, self._n))
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def _gone(self) -> None:
+        """The pool was destroyed, which waited for the job: its outcome is unknown."""
+        if not self._done:
+            self._done = True
+            self._error = ValueError("the pool was closed before the job was waited for")
+
+    def _range(self, b: int, e: int) -> tuple[int, int]:
+        if self._reduce:
+            return b * self._block, min(self._n, e * self._block)
+        return b, e
+
+    def _finish(self, rc: int, res: _lib.JobResult) -> None:
+        board = self._keep[4]
+        if rc == 0:
+            if self._reduce:
+                parts = [board.partial(b) for b in range(self._nblocks)]
+                self._value = functools.reduce(self._combine, parts) if parts else self._initial
+            return
+        board.dirty = True
+        b, e = self._range(res.err_begin, res.err_end)
+        text = board.error(res.err_worker) if rc == _EKERNEL else ""
+        if text:
+            self._error = _lib.KernelError(rc, b, e, res.err_worker, text, self._name)
+            return
+        try:
+            check(rc, "%s over [%d, %d)" % (self._name, b, e) if res.err_end else self._name)
+        except BaseException as err:  # noqa: B036
+            self._error = err
 
 
 def _border(border: str) -> int:

@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: MIT
+"""pykernels.py - Python kernels for test_package.py, in a module of their own so that
+spawned workers import them by name (and not the test module, with pytest)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+
+
+def square(b: int, e: int, x: np.ndarray, out: np.ndarray) -> None:
+    out[b:e] = x[b:e] * x[b:e]
+
+
+def axpb(b: int, e: int, x: np.ndarray, out: np.ndarray, a: float, c: float) -> None:
+    out[b:e] = a * x[b:e] + c
+
+
+def count(b: int, e: int, hits: np.ndarray) -> None:
+    """hits[i] += 1 for each index: every index exactly once shows as all ones."""
+    hits[b:e] += 1
+
+
+def total(b: int, e: int, x: np.ndarray) -> float:
+    return float(np.sum(x[b:e]))
+
+
+def squares_exact(b: int, e: int) -> int:
+    """Sum of i*i for i in (b, e], exact: each square fits in 64 bits, the sums in Python."""
+    v = np.arange(b + 1, e + 1, dtype=np.int64)
+    return sum(int(np.dot(v[k:k + 4096], v[k:k + 4096])) for k in range(0, len(v), 4096))
+
+
+def pair(b: int, e: int, x: np.ndarray) -> tuple[float, int]:
+    return float(np.max(x[b:e])), e - b
+
+
+def pair_max(p: tuple[float, int], q: tuple[float, int]) -> tuple[float, int]:
+    return max(p[0], q[0]), p[1] + q[1]
+
+
+def fail_at(b: int, e: int, bad: int) -> None:
+    if b <= bad < e:
+        raise ZeroDivisionError("index %d" % bad)
+
+
+def big_partial(b: int, e: int) -> bytes:
+    return bytes(1000)
+
+
+def pid_of(b: int, e: int, pids: np.ndarray) -> None:
+    pids[b:e] = os.getpid()
+
+
+def die_once(b: int, e: int, hits: np.ndarray, flag: np.ndarray, caller: int) -> None:
+    """Counts its range; the first worker (never the caller) to get here kills itself."""
+    if os.getpid() != caller and flag[0] == 0:
+        flag[0] = 1
+        os.kill(os.getpid(), signal.SIGKILL)
+    hits[b:e] += 1
+
+
+def slow_square(b: int, e: int, x: np.ndarray, out: np.ndarray, delay: float) -> None:
+    time.sleep(delay)
+    out[b:e] = x[b:e] * x[b:e]
+
+
+def nothing(b: int, e: int) -> None:
+    pass

@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: MIT
+"""brigade._kernels - Python functions run by the pool's workers over index ranges.
+
+One C kernel, the dispatcher `_run` (a ctypes callback), runs every Python kernel.  Each pool
+is given it in ``brg_pool_opts.kernels``, so fork workers accept its address (it lies in no
+loaded object) and spawned ones find it by name.  A job's argument block carries a header
+and the pickle of (function by reference, its extra arguments, the arrays' layouts); the
+arrays themselves travel as brigade arrays (the job's, mapped by each worker: never
+pickled).  The job's first array is the pool's *board*, a segment of its own where each
+participant writes the traceback of a failing call and each reduction block its partial.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import pickle
+import struct
+import sys
+import traceback
+from typing import Any, Callable
+
+import numpy as np
+
+from . import _lib
+
+__all__ = ["TABLE", "Board", "pack", "kernel_for", "BLOCKS_DEFAULT", "BLOCKS_MAX"]
+
+MAGIC = b"BRPY"
+#: magic, kind, arrays, participants, pickle bytes, n, block, blocks
+HEAD = struct.Struct("<4sBBHIQQQ")
+KIND_FOR, KIND_REDUCE = 0, 1
+ARGS_MAX = 1024  # BRG_ARGS_MAX
+ERR_BYTES = 8192  # a participant's traceback: u32 length, then UTF-8
+SLOT_BYTES = 128  # a reduction block's partial: u32 length, then its pickle
+BLOCKS_DEFAULT = 256  # a reduction's blocks when the caller names no block size
+BLOCKS_MAX = 4096
+NAMES = (b"brigade.py", b"brigade.py.idem")
+
+
+def board_bytes(participants: int) -> int:
+    return participants * ERR_BYTES + BLOCKS_MAX * SLOT_BYTES
+
+
+def slot_offset(participants: int, block: int) -> int:
+    return participants * ERR_BYTES + block * SLOT_BYTES
+
+
+# ---- in the workers (and the caller's own share) ----
+_views: dict[tuple[Any, ...], np.ndarray] = {}
+_jobs: dict[bytes, tuple[Callable[..., Any], tuple[Any, ...], list[Any]]] = {}
+_main_path: str | None = None
+
+
+def _view(handle: int, layout: tuple[str, tuple[int, ...], bool]) -> np.ndarray:
+    """A numpy view of a job's array (a ``brg_array *`` of this process) in its layout."""
+    data = _lib.lib().brg_array_data(handle)
+    key = (data, layout)
+    v = _views.get(key)
+    if v is None:
+        dtype, shape, writable = layout
+        dt = np.dtype(dtype)
+        nbytes = math.prod(shape) * dt.itemsize
+        if nbytes == 0 or not data:
+            v = np.empty(shape, dt)
+        else:
+            v = np.frombuffer((ctypes.c_char * nbytes).from_address(data), dt).reshape(shape)
+        v.flags.writeable = writable
+        if len(_views) >= 64:
+            _views.clear()
+        _views[key] = v
+    return v
+
+
+def _load_main(path: str) -> None:
+    """In a spawned worker: the caller's main script, run as ``__mp_main__`` (its
+    ``if __name__ == "__main__":`` part does not run), so functions of ``__main__`` unpickle."""
+    global _main_path
+    if _main_path == path:
+        return
+    import runpy
+    import types
+    mod = types.ModuleType("__mp_main__")
+    mod.__dict__.update(runpy.run_path(path, run_name="__mp_main__"))
+    sys.modules["__main__"] = sys.modules["__mp_main__"] = mod
+    _main_path = path
+
+
+def _job(body: bytes) -> tuple[Callable[..., Any], tuple[Any, ...], list[Any]]:
+    job = _jobs.get(body)
+    if job is None:
+        main_path, payload = pickle.loads(body)
+        if main_path and sys.modules.get("__main__") is not None and \
+                getattr(sys.modules["__main__"], "__file__", None) != main_path:
+            _load_main(main_path)
+        job = pickle.loads(payload)
+        if len(_jobs) >= 16:
+            _jobs.clear()
+        _jobs[body] = job
+    return job
+
+
+def _write_error(board: np.ndarray, worker: int, text: str) -> None:
+    raw = text.encode("utf-8", "replace")[:ERR_BYTES - 4]
+    off = worker * ERR_BYTES
+    board[off + 4:off + 4 + len(raw)] = np.frombuffer(raw, np.uint8)
+    board[off:off + 4] = np.frombuffer(struct.pack("<I", len(raw)), np.uint8)
+
+
+def _run(tp: Any) -> int:
+    """The C kernel behind every Python kernel: 0, or 1 (BRG_EKERNEL) after writing the
+    traceback to the board.  Never lets an exception through (ctypes would print and
+    return 0)."""
+    board = None
+    worker = -1
+    try:
+        t = tp.contents
+        worker = t.worker
+        raw = ctypes.string_at(t.args, ARGS_MAX)
+        magic, kind, narrays, participants, plen, n, block, nblocks = HEAD.unpack_from(raw)
+        if magic != MAGIC:
+            return -22  # -EINVAL: not a job of this package
+        handles = t.arrays
+        board = _view(handles[0], ("u1", (board_bytes(participants),), True))
+        fn, extra, layouts = _job(raw[HEAD.size:HEAD.size + plen])
+        views = [_view(handles[i + 1], layouts[i]) for i in range(narrays)]
+        if kind == KIND_FOR:
+            fn(t.begin, t.end, *views, *extra)
+            return 0
+        for b in range(t.begin, t.end):
+            lo = b * block
+            v = fn(lo, min(n, lo + block), *views, *extra)
+            if isinstance(v, np.generic):
+                v = v.item()
+            raw = pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)
+            if len(raw) > SLOT_BYTES - 4:
+                raise ValueError("a reduction's partial must pickle into %d bytes; %r takes %d"
+                                 % (SLOT_BYTES - 4, type(v).__name__, len(raw)))
+            off = slot_offset(participants, b)
+            board[off + 4:off + 4 + len(raw)] = np.frombuffer(raw, np.uint8)
+            board[off:off + 4] = np.frombuffer(struct.pack("<I", len(raw)), np.uint8)
+        return 0
+    except BaseException as e:  # noqa: B036 - everything goes back to the caller
+        try:
+            if board is not None and worker >= 0:
+                tb = e.__traceback__
+                if tb is not None and tb.tb_next is not None:
+                    tb = tb.tb_next  # from the kernel's frame on: this one says nothing
+                _write_error(board, worker, "".join(traceback.format_exception(type(e), e, tb)))
+        except BaseException:  # noqa: B036
+            pass
+        return 1
+
+
+_DISPATCH = _lib.KERNEL_FN(_run)
+#: The table every pool is created with: the dispatcher, not idempotent and idempotent.
+TABLE = (_lib.Kernel * 2)(_lib.Kernel(NAMES[0], _DISPATCH, 0),
+                          _lib.Kernel(NAMES[1], _DISPATCH, 1))
+
+
+def kernel_for(idempotent: bool) -> Any:
+    """A ``brg_kernel`` of its own for one function: the pool learns each kernel's cost
+    under its address, so two Python functions do not share what was measured."""
+    return _lib.Kernel(NAMES[1] if idempotent else NAMES[0], _DISPATCH, int(idempotent))
+
+
+# ---- in the caller ----
+def pack(kind: int, fn: Callable[..., Any], extra: tuple[Any, ...], arrays: list[Any], n: int,
+         block: int, nblocks: int, participants: int) -> bytes:
+    """The argument block of a Python kernel's job."""
+    try:
+        payload = pickle.dumps((fn, tuple(extra), [(a.dtype.str, tuple(a.shape),
+                                                    bool(a.flags.writeable)) for a in arrays]),
+                               protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError) as e:
+        raise TypeError("fn and args must pickle, fn by reference (a function defined at the "
+                        "top level of a module; not a lambda, a nested function or a bound "
+                        "method of an object that does not pickle): %s" % e) from None
+    main = sys.modules.get("__main__")
+    main_path = getattr(main, "__file__", None) if getattr(fn, "__module__", None) == \
+        "__main__" else None
+    body = pickle.dumps((main_path, payload), protocol=pickle.HIGHEST_PROTOCOL)
+    if HEAD.size + len(body) > ARGS_MAX:
+        raise ValueError("fn and args pickle into %d bytes; a job carries at most %d: pass "
+                         "data in arrays" % (len(body), ARGS_MAX - HEAD.size))
+    return HEAD.pack(MAGIC, kind, len(arrays), participants, len(body), n, block, nblocks) + body
+
+
+class Board:
+    """The pool's board segment, on the caller's side."""
+
+    def __init__(self, array: Any, participants: int) -> None:
+        self.array = array
+        self.participants = participants
+        self.bytes = np.asarray(array).view(np.uint8).reshape(-1)
+        self.array_name = ""
+        self.dirty = False  # a job failed since the errors were last cleared
+
+    def clear_errors(self) -> None:
+        for w in range(self.participants):
+            self.bytes[w * ERR_BYTES:w * ERR_BYTES + 4] = 0
+        self.dirty = False
+
+    def error(self, worker: int) -> str:
+        if not 0 <= worker < self.participants:
+            return ""
+        off = worker * ERR_BYTES
+        (length,) = struct.unpack("<I", self.bytes[off:off + 4].tobytes())
+        return self.bytes[off + 4:off + 4 + min(length, ERR_BYTES - 4)].tobytes().decode(
+            "utf-8", "replace")
+
+    def partial(self, block: int) -> Any:
+        off = slot_offset(self.participants, block)
+        (length,) = struct.unpack("<I", self.bytes[off:off + 4].tobytes())
+        return pickle.loads(self.bytes[off + 4:off + 4 + length].tobytes())
