@@ -3,7 +3,8 @@
 # check_install.sh BUILD_DIR - installs the build into a temporary DESTDIR and, from outside
 # the source and build trees and with no LD_LIBRARY_PATH, uses it as a user would: the CLI,
 # `brigade bench --quick` (its helpers found beside it), a program built with pkg-config from
-# an installed example, a spawn pool whose worker is the installed one, and the manual.
+# an installed example, a spawn pool whose worker is the installed one, the Python package
+# (Python kernels in forked and spawned workers), and the manual.
 # Prints "install: N passed, N failed"; exits 1 on a failure.
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -53,6 +54,27 @@ check "... and runs" "$dest/user_kernel"
 check "a spawn pool runs the installed worker, found beside the library" sh -c \
 	"cc -o '$dest/spawn_check' '$src/tests/install/spawn_check.c' \$(pkg-config --cflags --libs brigade) -Wl,-rpath,'$lib' &&
 	 test \"\$('$dest/spawn_check' '$build/tests/kernels/libkplugin.so' | xargs realpath)\" = \"\$(realpath '$libexec/brigade-worker')\""
+pkg=$(find "$dest" -path '*/brigade/_kernels.py' | head -1)
+cat >"$dest/pykernel.py" <<'PY'
+import sys
+import brigade
+
+
+def squares(b, e):
+    return sum(i * i for i in range(b + 1, e + 1))
+
+
+if __name__ == "__main__":
+    lib = brigade.library_path()
+    for start in ("fork", "spawn"):
+        with brigade.Pool(workers=2, start=start) as pool:
+            assert pool.reduce_ranges(squares, 10**5) == 333338333350000, start
+    print(lib)
+PY
+check "the installed Python package runs Python kernels, forked and spawned" sh -c "
+	test -n '$pkg' && cd '$dest' &&
+	PYTHONPATH=\"\$(dirname \"\$(dirname '$pkg')\")\" BRIGADE_LIBRARY='$lib/libbrigade.so.1' \
+		/usr/bin/python3 pykernel.py"
 check "the manual is installed" test -f "$man/man3/brg_pool_create.3" -a \
 	-f "$man/man7/brigade.7" -a -f "$man/man1/brigade.1"
 if command -v man >/dev/null; then
