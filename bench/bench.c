@@ -40,7 +40,7 @@ const struct bench_kernel_info bench_kernels[BK_COUNT] = {
 const char *const bench_impl_names[BI_COUNT] = {
 	[BI_BRIGADE] = "brigade",	  [BI_PYBRIGADE] = "py-brigade", [BI_SERIAL] = "serial",     [BI_OPENMP] = "openmp",
 	[BI_OPENMP_LLVM] = "openmp-llvm", [BI_OPENBLAS] = "openblas", [BI_NUMPY] = "numpy",
-	[BI_PICKLE] = "py-pool-pickle",	  [BI_SHM] = "py-pool-shm",
+	[BI_PICKLE] = "py-pool-pickle",	  [BI_SHM] = "py-pool-shm",	 [BI_PYFN] = "py-brigade-fn",
 };
 
 int bench_kernel_find(const char *name)

@@ -71,6 +71,7 @@ enum bench_impl {
 	BI_NUMPY,
 	BI_PICKLE,
 	BI_SHM,
+	BI_PYFN, /* Python kernels in brigade's pool: Pool.for_ranges / reduce_ranges */
 	BI_COUNT
 };
 extern const char *const bench_impl_names[BI_COUNT];

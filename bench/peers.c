@@ -80,6 +80,8 @@ int bench_peer_supports(int impl, int kernel, const char **why)
 		return kernel <= BK_SUMSQ || kernel == BK_EMPTY || kernel == BK_START;
 	case BI_SHM:
 		return kernel <= BK_SUMSQ;
+	case BI_PYFN:
+		return kernel <= BK_SUMSQ || kernel == BK_EMPTY || kernel == BK_START;
 	}
 	return 0;
 }
@@ -788,7 +790,8 @@ int bench_peer_serves(int impl)
 
 static int impl_python(int impl)
 {
-	return impl == BI_NUMPY || impl == BI_PYBRIGADE || impl == BI_PICKLE || impl == BI_SHM;
+	return impl == BI_NUMPY || impl == BI_PYBRIGADE || impl == BI_PICKLE || impl == BI_SHM ||
+	       impl == BI_PYFN;
 }
 
 /* ---- py-brigade: the package and the library it loads ---- */
@@ -871,8 +874,9 @@ static int peer_path(int impl, struct bench_results *res, const char **path)
 			return -1;
 		}
 		*path = bench_peers_py_path();
-		if (impl == BI_PYBRIGADE && pyb_probe(*path, info, sizeof info) != 1) {
-			bench_note(res, "py-brigade skipped: %s", info);
+		if ((impl == BI_PYBRIGADE || impl == BI_PYFN) &&
+		    pyb_probe(*path, info, sizeof info) != 1) {
+			bench_note(res, "%s skipped: %s", bench_impl_names[impl], info);
 			return -1;
 		}
 		return 0;
@@ -926,17 +930,19 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 	pa->argv[ac++] = (char *)"--impl";
 	pa->argv[ac++] = (char *)bench_impl_names[impl];
 	OPT("--workers", "%d", workers);
-	OPT("--n", "%zu", impl == BI_PICKLE ? cfg->pickle_n : impl == BI_SHM ? cfg->shm_n : cfg->n);
+	OPT("--n", "%zu",
+	    impl == BI_PICKLE ? cfg->pickle_n : impl == BI_SHM || impl == BI_PYFN ? cfg->shm_n : cfg->n);
 	OPT("--gemm-n", "%zu", cfg->gemm_n);
 	/* A Python round trip costs some 100 us, an OpenMP region a few: similar batch times. */
 	OPT("--empty-batch", "%d",
 	    python ? (cfg->empty_batch / 10 ? cfg->empty_batch / 10 : 1) : cfg->empty_batch);
 	if (python) {
-		if (impl == BI_SHM || impl == BI_PYBRIGADE) {
+		if (impl == BI_SHM || impl == BI_PYBRIGADE || impl == BI_PYFN) {
 			/* its SharedMemory, or its brigade segments and pool, under the run's
 			 * names, which the guard removes */
 			snprintf(pa->shm_prefix, sizeof pa->shm_prefix, "%s%s",
-				 bench_segment_prefix(), impl == BI_SHM ? "py-" : "pyb-");
+				 bench_segment_prefix(),
+				 impl == BI_SHM ? "py-" : impl == BI_PYFN ? "pyf-" : "pyb-");
 			pa->argv[ac++] = (char *)"--shm-prefix";
 			pa->argv[ac++] = pa->shm_prefix;
 		}
@@ -973,8 +979,9 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 	 * long either runtime's idle threads spin, so it goes too. */
 	int threads = impl == BI_PICKLE || impl == BI_SHM ? 1 : workers;
 	/* py-brigade calls no BLAS, and its pool is forked from the process after numpy is
-	 * imported: with one OpenBLAS thread there is no thread of OpenBLAS's to fork beside. */
-	if (impl == BI_PYBRIGADE)
+	 * imported: with one OpenBLAS thread there is no thread of OpenBLAS's to fork beside.
+	 * py-brigade-fn's kernels call numpy's dot on one core each, as py-pool-shm's. */
+	if (impl == BI_PYBRIGADE || impl == BI_PYFN)
 		threads = 1;
 	int omp = impl == BI_OPENMP || impl == BI_OPENMP_LLVM;
 	snprintf(pa->e_omp, sizeof pa->e_omp, "OMP_NUM_THREADS=%d", threads);
@@ -996,7 +1003,7 @@ static void peer_args_build(struct peer_args *pa, const struct bench_config *cfg
 	 * libgomp spins (bench/README.md has the figures). */
 	pa->env_ours[7] = (char *)(impl == BI_OPENMP_LLVM ? "KMP_BLOCKTIME=10" : "KMP_BLOCKTIME");
 	pa->nenv = 8;
-	if (impl == BI_PYBRIGADE)
+	if (impl == BI_PYBRIGADE || impl == BI_PYFN)
 		pa->nenv += pyb_env(pa->env_ours + 8);
 }
 

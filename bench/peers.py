@@ -6,7 +6,7 @@ or share it through multiprocessing.shared_memory.
 usage: peers.py --probe [--impl py-brigade]
        peers.py --impl numpy --workers N [--n N] [--gemm-n N]
        peers.py --impl py-brigade --workers N [--n N] [--shm-prefix P]
-       peers.py --impl py-pool-pickle|py-pool-shm --workers N --kernels K1,K2...
+       peers.py --impl py-pool-pickle|py-pool-shm|py-brigade-fn --workers N --kernels K1,K2...
                 [--n N] [--repeat R] [--repeat-pool R] [--empty-batch B] [--shm-prefix P]
 
 numpy and py-brigade serve commands as brigade-bench-peer does: a line {"ready": true}, then for each line
@@ -325,6 +325,82 @@ def run_start(args):
     emit(dict(kernel="start", n=args.workers, samples=samples, value=0.0))
 
 
+# ---- py-brigade-fn: the same numpy on each range, as Python kernels in brigade's pool ----
+
+def fn_init(lo, hi, a, b, c):
+    a[lo:hi] = 0.0
+    fill_stream(b[lo:hi], c[lo:hi], lo, hi)
+
+
+def fn_triad(lo, hi, a, b, c):
+    x = a[lo:hi]
+    np.multiply(c[lo:hi], SCALAR, out=x)
+    x += b[lo:hi]
+
+
+def fn_dot(lo, hi, b, c):
+    return float(np.dot(b[lo:hi], c[lo:hi]))
+
+
+def fn_sumsq(lo, hi, b):
+    x = b[lo:hi]
+    return float(np.dot(x, x))
+
+
+def fn_noop(lo, hi):
+    return None
+
+
+def run_fn(args, kernels):
+    """Pool(N) of brigade, three brigade.create arrays under the bench's names, first touched
+    by the pool's participants over the ranges they compute on (static), then triad as
+    for_ranges (static: one range per participant, as py-pool-shm's map) and dot and sumsq
+    as reduce_ranges over 32 blocks (the same bits at any worker count)."""
+    import brigade
+    n, N = args.n, args.workers
+    prefix = args.shm_prefix or "brg-bench-pyf-%d-" % os.getpid()
+    if "start" in kernels:
+        samples = []
+        for k in range(args.repeat + 1):
+            t0 = time.perf_counter()
+            p = brigade.Pool(workers=N, bind="compact")
+            t = time.perf_counter() - t0
+            p.close()
+            if k:
+                samples.append(t)
+        emit(dict(kernel="start", n=N, samples=samples, value=0.0))
+    with brigade.Pool(workers=N, bind="compact", name=prefix + "pool") as pool:
+        if {"triad", "dot", "sumsq"} & kernels:
+            arrays = []
+            try:
+                for name in "abc":
+                    arrays.append(brigade.create(prefix + name, n, "f64"))
+                a, b, c = arrays
+                pool.for_ranges(fn_init, n, [a, b, c], schedule="static")
+                block = -(-n // 32)
+                run_stream(kernels,
+                           (("triad", lambda: pool.for_ranges(fn_triad, n, [a, b, c],
+                                                              schedule="static")),
+                            ("dot", lambda: pool.reduce_ranges(fn_dot, n, [b, c],
+                                                               block=block)),
+                            ("sumsq", lambda: pool.reduce_ranges(fn_sumsq, n, [b],
+                                                                 block=block))),
+                           args.repeat_pool, a, n)
+            finally:
+                for x in arrays:
+                    x.close()
+                    brigade.unlink(x.name)
+        if "empty" in kernels:
+            batch = args.empty_batch
+
+            def empty_batch():
+                for _ in range(batch):
+                    pool.for_ranges(fn_noop, N, schedule="static")
+
+            samples, _ = timed(empty_batch, args.repeat)
+            emit(dict(kernel="empty", n=N, samples=[t / batch for t in samples], value=0.0))
+
+
 # ---- py-pool-shm: arrays in SharedMemory, workers attach by name and compute in place ----
 
 SHM = {}
@@ -426,7 +502,8 @@ def probe():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--probe", action="store_true")
-    ap.add_argument("--impl", choices=["numpy", "py-brigade", "py-pool-pickle", "py-pool-shm"])
+    ap.add_argument("--impl", choices=["numpy", "py-brigade", "py-pool-pickle", "py-pool-shm",
+                                       "py-brigade-fn"])
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--kernels", default="triad,dot,sumsq")
     ap.add_argument("--n", type=int, default=1 << 22)
@@ -438,7 +515,7 @@ def main():
                     help="py-pool-shm, py-brigade: name its segments PREFIX + a, b, c")
     args = ap.parse_args()
     if args.probe:
-        return probe_brigade() if args.impl == "py-brigade" else probe()
+        return probe_brigade() if args.impl in ("py-brigade", "py-brigade-fn") else probe()
     if np is None or not args.impl:
         ap.error("--impl is required, and numpy must be installed")
     kernels = set(k for k in args.kernels.split(",") if k)
@@ -454,6 +531,8 @@ def main():
             if kernels - {"start"}:
                 with mp.Pool(args.workers) as pool:
                     run_pickle(args, kernels, pool)
+        elif args.impl == "py-brigade-fn":
+            run_fn(args, kernels)
         else:
             run_shm(args, kernels)
     except Exception as e:  # one record says what broke; the bench reports it

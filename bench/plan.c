@@ -200,7 +200,8 @@ void bench_need(const struct bench_config *cfg, size_t mem[BP_COUNT], size_t shm
 			 * computed and pickled (two): up to 14 arrays with one worker. */
 			size_t p = cfg->pickle_n * 8;
 			mem[BP_PICKLE] = 14 * p;
-			/* SharedMemory a, b, c (filled a chunk at a time) */
+			/* SharedMemory a, b, c (filled a chunk at a time); after it, alone,
+			 * py-brigade-fn's a, b, c segments of the same size */
 			size_t q = cfg->shm_n * 8;
 			shm[BP_SHM] = 3 * q;
 			mem[BP_SHM] = 3 * q;

@@ -609,7 +609,10 @@ static const char *const method[] = {
 	"py-pool-pickle: Pool.map over pickled slices, results\n"
 	"sent back (empty: Pool.apply of a no-op; start: Pool(N), which returns before its\n"
 	"workers are ready); py-pool-shm: Pool.map over index ranges of SharedMemory arrays\n"
-	"that the workers attach by name",
+	"that the workers attach by name; py-brigade-fn: the same numpy on each range as a\n"
+	"Python kernel in brigade's pool (for_ranges, static; reduce_ranges over 32 blocks;\n"
+	"empty: for_ranges of a no-op over one index per participant; start: brigade.Pool(N),\n"
+	"which returns with its workers ready)",
 	"pages: brigade's arrays are collapsed into 2 MiB pages when created (the share that\n"
 	"made it is noted below the tables); the C peers madvise(MADV_HUGEPAGE) their buffers\n"
 	"and numpy does the same for its arrays; py-pool-shm's SharedMemory stays on 4 KiB pages",

@@ -288,6 +288,7 @@ double bench_run_round(const struct bench_config *cfg, const struct bench_refs *
 		double t0 = bench_now();
 		bench_run_peer(cfg, refs, BI_PICKLE, workers, res);
 		bench_run_peer(cfg, refs, BI_SHM, workers, res);
+		bench_run_peer(cfg, refs, BI_PYFN, workers, res);
 		full_only += bench_now() - t0;
 	}
 	return full_only;

@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 
-IMPLS = {"brigade", "py-brigade", "openmp", "openmp-llvm", "openblas", "serial", "numpy", "py-pool-pickle",
-         "py-pool-shm"}
+IMPLS = {"brigade", "py-brigade", "openmp", "openmp-llvm", "openblas", "serial", "numpy",
+         "py-pool-pickle", "py-pool-shm", "py-brigade-fn"}
 UNITS = {"GB/s", "GFLOP/s", "us", "ns", "Gstep/s"}
 KERNELS = {"triad", "dot", "sumsq", "stencil3", "dgemm", "empty", "claim", "barrier", "pfor",
            "imb-dynamic", "imb-guided", "imb-auto", "imb-static", "start"}
@@ -60,7 +60,7 @@ by = {(r["kernel"], r["impl"]): r for r in recs if not r.get("first")}
 for (k, impl), r in sorted(by.items()):
     if r.get("status") != "ok" or k == "start":
         continue
-    pools = impl.startswith("py-pool")
+    pools = impl.startswith("py-pool") or impl == "py-brigade-fn"  # run once, after a round
     want = 2 if pools else 3
     check(len(r.get("round_rates", [])) == want,
           "%s/%s: one rate per round it ran in (%d)" % (k, impl, want))

@@ -452,7 +452,11 @@ class Pool:
 
     def _board_get(self) -> _kernels.Board:
         if self._board is None:
-            name = "brg-py-%d-%d" % (os.getpid(), next(_board_counter))
+            # Named after the pool, so that whatever removes the pool's segments by prefix
+            # (brigade gc, a bench's guard) finds it too.
+            name = self._name + "-py"
+            if len(name) > 200:
+                name = "brg-py-%d-%d" % (os.getpid(), next(_board_counter))
             arr = _create(name, (_kernels.board_bytes(self._size),), "u8")
             self._board = _kernels.Board(arr, self._size)
             self._board.array_name = name
