@@ -598,7 +598,9 @@ typedef struct brg_scalar {
 	size_t index;
 } brg_scalar;
 
-/** Sum: f32/f64 in double; integers in 64 bits, wrapping modulo 2^64 (defined, never UB). */
+/** Sum: f32/f64 in double; integers exactly (in 128 bits): -ERANGE when the sum does not fit
+ * in int64 (signed dtypes) or uint64 (unsigned), with out->f the sum rounded to double and
+ * out->i, out->u zero (since 1.1; 1.0 wrapped modulo 2^64). */
 BRG_EXPORT int brg_reduce_sum(brg_pool *pool, brg_scalar *out, const brg_array *x);
 /** Sum of squares (f32, f64). */
 BRG_EXPORT int brg_reduce_sumsq(brg_pool *pool, brg_scalar *out, const brg_array *x);

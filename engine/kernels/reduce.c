@@ -28,12 +28,15 @@
 #define BLUE_SSML 0x1p537
 #define BLUE_SBIG 0x1p-538
 
+/* 128-bit integers (GCC and clang on 64-bit targets), for exact integer sums. */
+__extension__ typedef __int128 brg__i128;
+
 /* The partials, one per block, each in a 64-byte slot. */
 struct p_fsum { /* float sum: hi + lo, a double-double */
 	double hi, lo;
 };
-struct p_usum { /* integer sum modulo 2^64 */
-	uint64_t s;
+struct p_usum { /* integer sum, exact */
+	brg__i128 s;
 };
 struct p_dsum { /* sumsq, dot */
 	double s;
@@ -120,10 +123,10 @@ static void dsum_finish(double *s, int n, void *partial)
 	p->s = v;
 }
 
-static void usum_finish(const uint64_t *s, void *partial)
+static void usum_finish128(const brg__i128 *s, void *partial)
 {
 	struct p_usum *p = partial;
-	uint64_t v = 0;
+	brg__i128 v = 0;
 	for (int j = 0; j < NACC; j++)
 		v += s[j];
 	memset(p, 0, BRG_SCRATCH_BYTES);
@@ -335,8 +338,15 @@ int brg_reduce_sum(brg_pool *pool, brg_scalar *out, const brg_array *x)
 			const struct p_fsum *f = (const void *)p;
 			o.f = isfinite(f->hi) ? f->hi + f->lo : f->hi;
 		} else {
-			uint64_t u = ((const struct p_usum *)(const void *)p)->s;
-			scalar_int(&o, s, (int64_t)u, u);
+			/* Exact in 128 bits (a block holds under 2^40 elements of at most 2^64);
+			 * what does not fit the dtype's 64-bit type is -ERANGE, never a wrap. */
+			brg__i128 v = ((const struct p_usum *)(const void *)p)->s;
+			if (s->is_signed ? v < INT64_MIN || v > INT64_MAX : v < 0 || v > UINT64_MAX) {
+				o.f = (double)v;
+				*out = o;
+				return -ERANGE;
+			}
+			scalar_int(&o, s, (int64_t)v, (uint64_t)v);
 		}
 	}
 	*out = o;

@@ -33,14 +33,29 @@ ISA_ATTR static void BFN(sum)(const void *xv, const void *yv, size_t n, size_t b
 	}
 	fsum_finish(s, c, partial);
 #else
-	uint64_t s[NACC] = {0}; /* wraps modulo 2^64, as the API says */
-	/* unrolled, this one vectorizes better (the widening is a shuffle either way) */
-	for (; i + NACC <= n; i += NACC)
+	/* Exact: 64-bit elements add up in 128 bits (add with carry, one pair per lane); the
+	 * narrower ones in 64-bit lanes, where a block of them cannot overflow (2^32 x 2^31 is
+	 * still under 2^63), vectorized (the widening is a shuffle either way). */
+	if (sizeof(T) == 8) {
+		brg__i128 s[NACC] = {0};
+		for (; i + NACC <= n; i += NACC)
+			for (int j = 0; j < NACC; j++)
+				s[j] += (IT)x[i + j];
+		for (int j = 0; i < n; i++, j++)
+			s[j] += (IT)x[i];
+		usum_finish128(s, partial);
+	} else {
+		IT s[NACC] = {0};
+		for (; i + NACC <= n; i += NACC)
+			for (int j = 0; j < NACC; j++)
+				s[j] += (IT)x[i + j];
+		for (int j = 0; i < n; i++, j++)
+			s[j] += (IT)x[i];
+		brg__i128 w[NACC];
 		for (int j = 0; j < NACC; j++)
-			s[j] += (uint64_t)(IT)x[i + j];
-	for (int j = 0; i < n; i++, j++)
-		s[j] += (uint64_t)(IT)x[i];
-	usum_finish(s, partial);
+			w[j] = s[j];
+		usum_finish128(w, partial);
+	}
 #endif
 }
 

@@ -138,6 +138,21 @@ static void check_value(int op, const brg_array *x, const brg_array *y, const br
 		CHECK_EQ(s->index, at);
 }
 
+__extension__ typedef __int128 i128;
+
+/* The exact sum of an integer array; 1 when it fits the dtype's 64-bit type. */
+static int isum_fits(const brg_array *x, i128 *sum)
+{
+	brg_dtype dt = brg_array_dtype(x);
+	i128 v = 0;
+	for (size_t i = 0; i < brg_array_count(x); i++) {
+		uint64_t e = ku_geti(x, i);
+		v += ku_is_signed(dt) ? (i128)(int64_t)e : (i128)e;
+	}
+	*sum = v;
+	return ku_is_signed(dt) ? v >= INT64_MIN && v <= INT64_MAX : v >= 0 && v <= UINT64_MAX;
+}
+
 static int same_scalar(const brg_scalar *a, const brg_scalar *b)
 {
 	return ku_same_bits(a->f, b->f) && a->i == b->i && a->u == b->u && a->index == b->index &&
@@ -166,6 +181,12 @@ static void check_all(brg_pool **pools)
 				if (!op_takes(op, dt))
 					continue;
 				brg_scalar first = {0};
+				/* Integer sums are exact: -ERANGE beyond the 64-bit type. */
+				i128 exact = 0;
+				int want = op == BRG__R_SUM && !ku_is_float(dt) &&
+						   !isum_fits(x, &exact)
+						   ? -ERANGE
+						   : 0;
 				for (int p = 0; p < NP; p++) {
 					brg_scalar r;
 					memset(&r, 0x5A, sizeof r);
@@ -174,7 +195,11 @@ static void check_all(brg_pool **pools)
 						CHECK_EQ(rc, BRG_ENODATA);
 						continue;
 					}
-					CHECK_EQ(rc, 0);
+					CHECK_EQ(rc, want);
+					if (rc == -ERANGE && rc == want) {
+						CHECK(r.f == (double)exact && r.i == 0 && r.u == 0);
+						continue;
+					}
 					if (rc)
 						continue;
 					if (p == 0) {
@@ -405,14 +430,55 @@ static void check_corners(brg_pool **pools)
 	test_array_drop(a);
 	test_array_drop(f);
 
-	/* integer sums wrap modulo 2^64, and narrow ones do not wrap at their own width */
+	/* Integer sums are exact: what fits the 64-bit type comes out whole, whatever the
+	 * partial sums on the way; what does not is -ERANGE with the sum in double, never a
+	 * wrap.  Narrow types do not wrap at their own width. */
 	brg_array *u = test_array_new("cu64", BRG_U64, 5), *i8 = test_array_new("ci8", BRG_I8, 4097);
-	for (size_t i = 0; i < 5; i++)
-		((uint64_t *)brg_array_data(u))[i] = (1ull << 63) + 5;
+	uint64_t *uv = brg_array_data(u);
+	size_t nb = 300000; /* many blocks */
+	brg_array *big = test_array_new("ci64", BRG_I64, nb);
+	int64_t *bv = brg_array_data(big);
 	memset(brg_array_data(i8), 0x80, 4097); /* -128 each */
 	for (int p = 0; p < NP; p++) {
+		for (size_t i = 0; i < 5; i++)
+			uv[i] = (1ull << 63) + 5;
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, u), -ERANGE); /* 5 x 2^63 + 25 */
+		CHECK(s.f == 5 * 9223372036854775808.0 && s.u == 0 && s.i == 0);
+		for (size_t i = 0; i < 5; i++)
+			uv[i] = i < 3 ? 3ull << 62 : 0; /* 9 x 2^62 > 2^64 */
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, u), -ERANGE);
+		uv[2] = 0; /* 6 x 2^62 = 1.5 x 2^64: still too much */
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, u), -ERANGE);
+		uv[1] = (1ull << 62) - 1; /* 3 x 2^62 + 2^62 - 1 = 2^64 - 1: fits, just */
 		CHECK_EQ(brg_reduce_sum(pools[p], &s, u), 0);
-		CHECK(s.u == (1ull << 63) + 25);
+		CHECK(s.u == UINT64_MAX);
+		/* i64: halves of +-INT64_MAX, so the sums on the way reach some 2^80 */
+		for (size_t i = 0; i < nb; i++)
+			bv[i] = i < nb / 2 ? INT64_MAX : -INT64_MAX;
+		bv[nb - 1] += 5;
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, big), 0);
+		CHECK_EQ(s.i, 5);
+		bv[nb - 1] = 0; /* one -INT64_MAX less: INT64_MAX, which fits */
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, big), 0);
+		CHECK_EQ(s.i, INT64_MAX);
+		bv[nb - 2] += 1; /* INT64_MAX + 1 */
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, big), -ERANGE);
+		CHECK(s.f == 9223372036854775808.0 && s.i == 0 && s.u == 0);
+		bv[nb - 2] = -INT64_MAX;
+		bv[nb - 1] = -INT64_MAX;
+		bv[0] = 0; /* -INT64_MAX */
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, big), 0);
+		CHECK_EQ(s.i, -INT64_MAX);
+		bv[1] -= 1; /* INT64_MIN, which fits */
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, big), 0);
+		CHECK(s.i == INT64_MIN);
+		bv[1] -= 1; /* one below */
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, big), -ERANGE);
+		CHECK(s.f == -9223372036854775808.0 && s.i == 0);
+		for (size_t i = 0; i < nb; i++)
+			bv[i] = 1ll << 62;
+		CHECK_EQ(brg_reduce_sum(pools[p], &s, big), -ERANGE);
+		CHECK(s.f == (double)nb * 4611686018427387904.0);
 		CHECK_EQ(brg_reduce_sum(pools[p], &s, i8), 0);
 		CHECK_EQ(s.i, -128 * 4097);
 		CHECK_EQ(brg_reduce_min(pools[p], &s, i8), 0);
@@ -420,6 +486,7 @@ static void check_corners(brg_pool **pools)
 	}
 	test_array_drop(u);
 	test_array_drop(i8);
+	test_array_drop(big);
 }
 
 int main(void)

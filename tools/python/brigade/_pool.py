@@ -242,11 +242,22 @@ class Pool:
         s = _lib.Scalar()
         pool = self._p()
         ptrs = [_ptr(a, "x" if i == 0 else "y") for i, a in enumerate(arrays)]
-        check(getattr(_lib.lib(), fn)(pool, ctypes.byref(s), *ptrs))
+        rc = getattr(_lib.lib(), fn)(pool, ctypes.byref(s), *ptrs)
+        if rc == -errno.ERANGE:
+            raise OverflowError("the sum does not fit in 64 bits (it is about %.17g): "
+                                "pool.reduce_ranges gives it exactly, as a Python int" % s.f)
+        check(rc)
         return s
 
     def sum(self, x: Array) -> float | int:
-        """Sum: floats accumulated in double; integers in 64 bits, wrapping."""
+        """Sum: floats accumulated in double; integers exactly.
+
+        Raises
+        ------
+        OverflowError
+            An integer sum that does not fit the 64-bit type (int64, or uint64 for unsigned
+            dtypes); the message gives it rounded to a float.
+        """
         return _value(self._reduce("brg_reduce_sum", x))
 
     def sumsq(self, x: Array) -> float:
