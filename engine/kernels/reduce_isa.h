@@ -33,17 +33,35 @@ ISA_ATTR static void BFN(sum)(const void *xv, const void *yv, size_t n, size_t b
 	}
 	fsum_finish(s, c, partial);
 #else
-	/* Exact: 64-bit elements add up in 128 bits (add with carry, one pair per lane); the
-	 * narrower ones in 64-bit lanes, where a block of them cannot overflow (2^32 x 2^31 is
-	 * still under 2^63), vectorized (the widening is a shuffle either way). */
+	/* Exact.  A 64-bit element is hi * 2^32 + lo (its bits as unsigned, less 2^64 when a
+	 * signed one is negative): the lo halves, the hi halves and the negatives add up in
+	 * 64-bit lanes, with shifts, masks and adds only, so it vectorizes, and the partial is
+	 * put together in 128 bits.  Narrower elements add up whole in 64-bit lanes (the
+	 * widening is a shuffle either way).  No lane overflows while it adds under 2^32
+	 * elements, each under 2^32 in magnitude: blocks of under NACC x 2^32 elements, which
+	 * at most 1024 blocks per job make arrays of under 2^46 elements. */
 	if (sizeof(T) == 8) {
-		brg__i128 s[NACC] = {0};
+		uint64_t lo[NACC] = {0}, hi[NACC] = {0}, neg[NACC] = {0};
 		for (; i + NACC <= n; i += NACC)
-			for (int j = 0; j < NACC; j++)
-				s[j] += (IT)x[i + j];
-		for (int j = 0; i < n; i++, j++)
-			s[j] += (IT)x[i];
-		usum_finish128(s, partial);
+			for (int j = 0; j < NACC; j++) {
+				uint64_t u = (uint64_t)x[i + j];
+				lo[j] += u & 0xffffffffu;
+				hi[j] += u >> 32;
+				neg[j] += u >> 63;
+			}
+		for (int j = 0; i < n; i++, j++) {
+			uint64_t u = (uint64_t)x[i];
+			lo[j] += u & 0xffffffffu;
+			hi[j] += u >> 32;
+			neg[j] += u >> 63;
+		}
+		brg__i128 w[NACC];
+		for (int j = 0; j < NACC; j++) {
+			w[j] = ((brg__i128)hi[j] << 32) + lo[j];
+			if (KIND == BRG__SIGNED)
+				w[j] -= (brg__i128)neg[j] << 64;
+		}
+		usum_finish128(w, partial);
 	} else {
 		IT s[NACC] = {0};
 		for (; i + NACC <= n; i += NACC)
