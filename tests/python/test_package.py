@@ -677,3 +677,18 @@ def test_cli(names: Any) -> None:
         r = _cli("info", n + "-missing")
         assert r.returncode == 1 and "No such file" in r.stderr
     brigade.unlink(n)
+    # gc: a segment whose creator exited goes; a live one's and a persistent one stay.
+    dead = names()
+    subprocess.run([sys.executable, "-c", "import brigade; brigade.create(%r, 4, 'f32')" % dead],
+                   check=True, timeout=30)
+    live = names()
+    with brigade.create(live, 4, "f32"):
+        r = _cli("gc", "--dry-run")
+        assert r.returncode == 0 and [x["name"] for x in json.loads(r.stdout)
+                                      if x["name"].startswith(PREFIX)] == [dead]
+        assert os.path.exists("/dev/shm/" + dead)
+        r = _cli("gc")
+        assert r.returncode == 0 and dead in [x["name"] for x in json.loads(r.stdout)]
+        assert not os.path.exists("/dev/shm/" + dead) and os.path.exists("/dev/shm/" + live)
+        assert brigade.gc() == [] or dead not in [x["name"] for x in brigade.gc()]
+    brigade.unlink(live)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""python3 -m brigade ls | info NAME | status POOL: what ``brigade ... --json`` prints."""
+"""python3 -m brigade ls | info NAME | status POOL | gc [--dry-run]: what ``brigade ... --json``
+prints."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import json
 import sys
 
-from . import info, ls, status
+from . import gc, info, ls, status
 from ._lib import BrigadeError
 
 
@@ -19,10 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("ls", help="the caller's brigade segments")
     sub.add_parser("info", help="one segment").add_argument("name")
     sub.add_parser("status", help="a pool's participants").add_argument("pool")
+    sub.add_parser("gc", help="remove the segments of exited creators").add_argument(
+        "--dry-run", action="store_true")
     args = ap.parse_args(argv)
     try:
-        if args.command == "ls":
-            rows = ls()
+        if args.command in ("ls", "gc"):
+            rows = ls() if args.command == "ls" else gc(args.dry_run)
             print("[" + ",".join("\n " + json.dumps(r) for r in rows) + ("\n]" if rows else "]"))
         elif args.command == "info":
             print(json.dumps(info(args.name)))

@@ -13,7 +13,7 @@ import numpy.typing as npt
 from . import _lib
 from ._lib import check
 
-__all__ = ["Array", "create", "open", "unlink", "ls", "info", "dtype_code"]
+__all__ = ["Array", "create", "open", "unlink", "ls", "info", "gc", "dtype_code"]
 
 _OPEN_WRITE = 0x1
 _CREATE_PERSISTENT = 0x1
@@ -313,3 +313,30 @@ def ls() -> list[dict[str, Any]]:
         raise failure[0]
     check(rc, "/dev/shm")
     return found
+
+
+def gc(dry_run: bool = False) -> list[dict[str, Any]]:
+    """Removes the caller's segments whose creating process has exited, unless they were
+    created persistent, as ``brigade gc --json`` does; returns what it removed (or, with
+    dry_run, would remove), each as `ls` describes it.
+
+    A name made again since the listing (another creator, another time) is left alone.
+    """
+    removed = []
+    for seg in ls():
+        if seg["alive"] or seg["persistent"]:
+            continue
+        if not dry_run:
+            try:
+                now = info(seg["name"])
+            except (OSError, _lib.BrigadeError):
+                continue  # gone, or no longer a brigade segment
+            if now["creator_pid"] != seg["creator_pid"] or \
+                    now["created_ns"] != seg["created_ns"]:
+                continue
+            try:
+                unlink(seg["name"])
+            except FileNotFoundError:
+                continue  # someone else collected it
+        removed.append(seg)
+    return removed
