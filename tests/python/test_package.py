@@ -454,6 +454,10 @@ def test_for_ranges_against_numpy(pypool: brigade.Pool, names: Any) -> None:
             assert np.all(hits == 1), sched
         pypool.for_ranges(pk.axpb, n, [x, out], args=(2.5, -1.0))
         assert np.array_equal(out, 2.5 * x0 - 1.0)
+        # The built-in kernels run on the same pool (spawned workers find them by name).
+        pypool.triad(out, x, 0.5, x)
+        assert np.array_equal(out, x0 + 0.5 * x0) and pypool.sum(x) == pytest.approx(
+            float(np.sum(x0)), rel=1e-12)
         pypool.for_ranges(pk.square, 0, [x, out])  # nothing to do
         # The arrays are the segments themselves: a worker's writes are the caller's data.
         with brigade.create(names(), 4 * pypool.size, "i64") as pids:
