@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import ctypes
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
+
+if TYPE_CHECKING:  # annotations only: numpy.typing takes a while to import
+    import numpy.typing as npt
 
 from . import _lib
 from ._lib import check

@@ -10,7 +10,6 @@ prototypes of include/brigade.h.  The library is loaded on first use, so ``impor
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import threading
 from typing import Any
@@ -266,6 +265,7 @@ def _candidates() -> list[str]:
     env = os.environ.get("BRIGADE_LIBRARY")
     if env:
         return [env]  # an explicit choice is not second-guessed
+    import ctypes.util  # here: it takes a while to import, and a path needs none of it
     found = ctypes.util.find_library("brigade")
     return ([found] if found else []) + ["libbrigade.so.1"]
 

@@ -11,10 +11,12 @@ import math
 import operator
 import os
 import sys
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
-import numpy.typing as npt
+
+if TYPE_CHECKING:  # annotations only: numpy.typing takes a while to import
+    import numpy.typing as npt
 
 from . import _kernels, _lib
 from ._array import Array
