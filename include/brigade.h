@@ -362,9 +362,10 @@ typedef struct brg_pool_opts {
 					   * (a JIT's, an interpreter's callbacks), which
 					   * workers then accept by address; copied at create */
 	size_t nkernels;		   /* entries in kernels; at most 4096 */
-	const char *const *worker_args; /* spawn: arguments put before the worker's three, NULL
-					 * terminated (at most 16): {"-m", "mod", NULL} for a
-					 * worker_path that is an interpreter */
+	const char *const *worker_args; /* spawn: a program of one's own (worker_path, which
+					 * must be set), with these arguments before the
+					 * worker's three: NULL terminated, at most 16 ({NULL}:
+					 * none; {"-m", "mod", NULL} for an interpreter) */
 } brg_pool_opts;
 
 /** Options with every field at its default; writes sizeof(*opts) as the caller knows it. */

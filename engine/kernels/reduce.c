@@ -338,7 +338,7 @@ int brg_reduce_sum(brg_pool *pool, brg_scalar *out, const brg_array *x)
 			const struct p_fsum *f = (const void *)p;
 			o.f = isfinite(f->hi) ? f->hi + f->lo : f->hi;
 		} else {
-			/* Exact in 128 bits (a block holds under 2^40 elements of at most 2^64);
+			/* Exact in 128 bits (blocks of under 2^36 elements: reduce_isa.h);
 			 * what does not fit the dtype's 64-bit type is -ERANGE, never a wrap. */
 			brg__i128 v = ((const struct p_usum *)(const void *)p)->s;
 			if (s->is_signed ? v < INT64_MIN || v > INT64_MAX : v < 0 || v > UINT64_MAX) {

@@ -104,8 +104,11 @@ static int resolve_opts(const brg_pool_opts *in, brg_pool_opts *o)
 		return -EINVAL;
 	if (o->plugin && strlen(o->plugin) >= sizeof(((struct brg__ctl *)0)->plugin))
 		return -EINVAL;
-	/* brigade-worker runs a plugin's kernels; a program of one's own brings its own. */
+	/* brigade-worker runs a plugin's kernels; a program of one's own (named by worker_path,
+	 * marked by worker_args, an empty list when it takes none) brings its own. */
 	if (o->start == BRG_START_SPAWN && !o->plugin && !o->worker_args)
+		return -EINVAL;
+	if (o->worker_args && !o->worker_path)
 		return -EINVAL;
 	if (o->nkernels > BRG__POOL_KERNELS_MAX || (o->nkernels && !o->kernels))
 		return -EINVAL;

@@ -578,9 +578,13 @@ static void test_pool_kernels(void)
 		args[i] = "-x";
 	args[17] = NULL;
 	o.worker_args = args;
+	o.worker_path = "/nonexistent/worker"; /* a fork pool uses neither */
 	CHECK_EQ(brg_pool_create(&p, &o), -EINVAL);
 	CHECK(p == NULL);
-	args[16] = NULL; /* sixteen: fine (a fork pool does not use them) */
+	args[16] = NULL; /* sixteen: fine */
+	o.worker_path = NULL; /* but arguments for no program of one's own are not */
+	CHECK_EQ(brg_pool_create(&p, &o), -EINVAL);
+	o.worker_path = "/nonexistent/worker";
 	REQUIRE_EQ(brg_pool_create(&p, &o), 0);
 	brg_pool_destroy(p);
 	munmap(page, 4096);

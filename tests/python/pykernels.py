@@ -56,8 +56,11 @@ def pid_of(b: int, e: int, pids: np.ndarray) -> None:
 
 
 def die_once(b: int, e: int, hits: np.ndarray, flag: np.ndarray, caller: int) -> None:
-    """Counts its range; the first worker (never the caller) to get here kills itself."""
-    if os.getpid() != caller and flag[0] == 0:
+    """Counts its range; the first worker (never the caller) to get here kills itself.  The
+    caller is slowed down, so the workers surely get ranges."""
+    if os.getpid() == caller:
+        time.sleep(0.002)
+    elif flag[0] == 0:
         flag[0] = 1
         os.kill(os.getpid(), signal.SIGKILL)
     hits[b:e] += 1
@@ -70,3 +73,27 @@ def slow_square(b: int, e: int, x: np.ndarray, out: np.ndarray, delay: float) ->
 
 def nothing(b: int, e: int) -> None:
     pass
+
+
+def first_random(b: int, e: int, out: np.ndarray, pids: np.ndarray) -> None:
+    import random
+    for i in range(b, e):
+        pids[i] = os.getpid()
+        out[i] = random.random()
+
+
+def show_arg(b: int, e: int, out: np.ndarray, v: object) -> None:
+    """out[b:e] = 1 when v is a float, 2 when an int; v["n"] += 1 for a dict (per range)."""
+    if isinstance(v, dict):
+        v["n"] += 1
+        out[b:e] = v["n"]
+    else:
+        out[b:e] = 1 if isinstance(v, float) else 2
+
+
+def length(b: int, e: int) -> int:
+    return e - b
+
+
+def bad_combine(p: object, q: object) -> object:
+    raise RuntimeError("combine refuses")

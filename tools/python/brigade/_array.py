@@ -218,14 +218,21 @@ def create(name: str, shape: int | tuple[int, ...], dtype: npt.DTypeLike | str,
                           flags=(_CREATE_PERSISTENT if persistent else 0)
                           | (_CREATE_SHARED if shared else 0))
     out = ctypes.c_void_p()
-    check(L.brg_array_create(ctypes.byref(out), name.encode(), code, len(dims), cshape,
-                             ctypes.byref(opts)), name)
+    handed = False  # the handle is _wrap's, which releases it on failure
+    # From the call on: a KeyboardInterrupt between it and the next line would leave the
+    # segment; out is set once it exists.
     try:
+        check(L.brg_array_create(ctypes.byref(out), name.encode(), code, len(dims), cshape,
+                                 ctypes.byref(opts)), name)
+        handed = True
         arr = _wrap(out.value, name)
         if fill is not None:
             arr[...] = fill
     except BaseException:
-        L.brg_segment_unlink(name.encode())
+        if out.value:
+            if not handed:
+                L.brg_array_close(out.value)
+            L.brg_segment_unlink(name.encode())
         raise
     return arr
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
 import pickle
 import struct
 import sys
@@ -27,8 +28,9 @@ from . import _lib
 __all__ = ["TABLE", "Board", "pack", "kernel_for", "BLOCKS_DEFAULT", "BLOCKS_MAX"]
 
 MAGIC = b"BRPY"
-#: magic, kind, arrays, participants, pickle bytes, n, block, blocks
-HEAD = struct.Struct("<4sBBHIQQQ")
+#: magic, kind, arrays, participants, pickle bytes, n, block, blocks, job serial
+HEAD = struct.Struct("<4sBBHIQQQQ")
+SERIAL_AT = HEAD.size - 8
 KIND_FOR, KIND_REDUCE = 0, 1
 ARGS_MAX = 1024  # BRG_ARGS_MAX
 ERR_BYTES = 8192  # a participant's traceback: u32 length, then UTF-8
@@ -87,9 +89,11 @@ def _load_main(path: str) -> None:
 
 
 def _job(body: bytes) -> tuple[Callable[..., Any], tuple[Any, ...], list[Any]]:
+    """fn, its extra arguments and the arrays' layouts of a job, unpickled once per job in
+    each process (body starts with the job's serial, so no job sees another's arguments)."""
     job = _jobs.get(body)
     if job is None:
-        main_path, payload = pickle.loads(body)
+        main_path, payload = pickle.loads(body[8:])
         if main_path and sys.modules.get("__main__") is not None and \
                 getattr(sys.modules["__main__"], "__file__", None) != main_path:
             _load_main(main_path)
@@ -117,12 +121,14 @@ def _run(tp: Any) -> int:
         t = tp.contents
         worker = t.worker
         raw = ctypes.string_at(t.args, ARGS_MAX)
-        magic, kind, narrays, participants, plen, n, block, nblocks = HEAD.unpack_from(raw)
+        magic, kind, narrays, participants, plen, n, block, nblocks, _ = HEAD.unpack_from(raw)
         if magic != MAGIC:
             return -22  # -EINVAL: not a job of this package
+        if _pid != os.getpid():
+            _after_fork()
         handles = t.arrays
         board = _view(handles[0], ("u1", (board_bytes(participants),), True))
-        fn, extra, layouts = _job(raw[HEAD.size:HEAD.size + plen])
+        fn, extra, layouts = _job(raw[SERIAL_AT:HEAD.size + plen])
         views = [_view(handles[i + 1], layouts[i]) for i in range(narrays)]
         if kind == KIND_FOR:
             fn(t.begin, t.end, *views, *extra)
@@ -150,6 +156,29 @@ def _run(tp: Any) -> int:
         except BaseException:  # noqa: B036
             pass
         return 1
+
+
+# ---- fork ----
+# The library forks workers with fork(2), not os.fork(): the interpreter's own after-fork
+# steps (new locks for the GIL, threading and imports, the at-fork hooks: random's reseed,
+# logging's locks...) have not run in a fork worker when it first enters Python, here.
+_pid = os.getpid()
+
+
+def _forked_by_python() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked_by_python)
+
+
+def _after_fork() -> None:
+    """In a worker forked by the library, on its first Python kernel: what os.fork() does
+    in a child (PyOS_AfterFork_Child), once.  It runs with the GIL held, as os.fork's."""
+    global _pid
+    _pid = os.getpid()
+    ctypes.pythonapi.PyOS_AfterFork_Child()
 
 
 _DISPATCH = _lib.KERNEL_FN(_run)
@@ -183,7 +212,7 @@ def pack(kind: int, fn: Callable[..., Any], extra: tuple[Any, ...], arrays: list
     if HEAD.size + len(body) > ARGS_MAX:
         raise ValueError("fn and args pickle into %d bytes; a job carries at most %d: pass "
                          "data in arrays" % (len(body), ARGS_MAX - HEAD.size))
-    return HEAD.pack(MAGIC, kind, len(arrays), participants, len(body), n, block, nblocks) + body
+    return HEAD.pack(MAGIC, kind, len(arrays), participants, len(body), n, block, nblocks, 0) + body
 
 
 class Board:

@@ -306,22 +306,23 @@ def lib() -> ctypes.CDLL:
                       + "; ".join(errors))
 
 
-#: Called with the GIL held (through ``ctypes.PyDLL``): they fork workers, or run the
-#: caller's share of a job, whose Python kernels need the interpreter.  A fork made while
-#: another thread holds the GIL would leave the child unable to ever take it.
-HOLD_GIL = ("brg_pool_create", "brg_pool_destroy", "brg_pool_submit", "brg_job_wait",
-            "brg_pool_run")
 _pylib: ctypes.PyDLL | None = None
 
 
 def pylib() -> ctypes.PyDLL:
-    """libbrigade again, for the functions of `HOLD_GIL`, which keep the GIL while they run."""
+    """libbrigade again, its functions called with the GIL held (``ctypes.PyDLL``).
+
+    Every call that takes a pool goes through it: any of them may fork (a pool's workers at
+    create, a dead worker's replacement in any job), and a child forked while another thread
+    holds the GIL could never take it; and a job's share in the caller may run Python
+    kernels.
+    """
     global _pylib
     if _pylib is None:
         handle = ctypes.PyDLL(library_path())
-        for name in HOLD_GIL:
+        for name, (restype, argtypes) in SIGNATURES.items():
             fn = getattr(handle, name)
-            fn.restype, fn.argtypes = SIGNATURES[name]
+            fn.restype, fn.argtypes = restype, argtypes
         _pylib = handle
     return _pylib
 

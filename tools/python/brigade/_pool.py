@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import errno
 import functools
 import itertools
-import math
 import operator
 import os
+import pickle
+import struct
 import sys
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -28,6 +31,27 @@ __all__ = ["Job", "Pool", "status"]
 
 _EKERNEL = -4034
 _board_counter = itertools.count()
+_serial = itertools.count(1)
+_live: weakref.WeakSet[Pool] = weakref.WeakSet()
+
+
+class _Anchor:
+    pass
+
+
+def _close_live_pools() -> None:
+    """At exit, before the arrays' handles go: a pool's destroy waits for a job still in
+    flight, whose kernels (the caller's share among them) may still use them."""
+    for pool in list(_live):
+        pool.close()
+
+
+# Arrays release their handles from weakref.finalize's exit hook, registered with atexit at
+# the first finalize; atexit runs the last registered first, so this one is registered after
+# it (the anchor makes sure that one exists).
+_anchor = _Anchor()
+weakref.finalize(_anchor, int)
+atexit.register(_close_live_pools)
 
 _BIND = {"default": 0, "compact": 1, "scatter": 2, "none": 3}
 _START = {"default": 0, "fork": 1, "spawn": 2}
@@ -83,8 +107,8 @@ class Pool:
     takes `Array` arguments (outputs first, as in C), checks them before any work starts, and
     raises `BrigadeError` (``BRG_EDTYPE``, ``BRG_ESHAPE``, ``BRG_EREADONLY``, ``BRG_EALIAS``)
     when they are wrong.  Reductions give the same bits for any worker count.  Python kernels
-    (`for_ranges`, `reduce_ranges`, `submit`) run in the workers and in the caller, which
-    keeps the GIL while it waits for them.
+    (`for_ranges`, `reduce_ranges`, `submit`) run in the workers and in the caller.  Every
+    call keeps the GIL while it runs: any job may fork a worker to replace a dead one.
     """
 
     _ptr: int | None = None  # set once brg_pool_create succeeded
@@ -120,8 +144,9 @@ class Pool:
         out = ctypes.c_void_p()
         check(_lib.pylib().brg_pool_create(ctypes.byref(out), ctypes.byref(opts)), name)
         self._ptr = out.value
-        self._size = _lib.lib().brg_pool_size(self._ptr)
-        self._name = _lib.lib().brg_pool_name(self._ptr).decode()
+        _live.add(self)
+        self._size = _lib.pylib().brg_pool_size(self._ptr)
+        self._name = _lib.pylib().brg_pool_name(self._ptr).decode()
 
     # ---- lifetime ----
     def close(self) -> None:
@@ -167,7 +192,7 @@ class Pool:
     @property
     def replaced(self) -> int:
         """Workers started to replace dead ones since the pool was created."""
-        return _lib.lib().brg_pool_replaced(self._p())
+        return _lib.pylib().brg_pool_replaced(self._p())
 
     @property
     def start(self) -> str:
@@ -176,7 +201,7 @@ class Pool:
 
     def worker_pids(self) -> list[int]:
         """The pids of the workers (participants 1 .. size-1), as they are now."""
-        return [_lib.lib().brg_pool_worker_pid(self._p(), i) for i in range(1, self._size)]
+        return [_lib.pylib().brg_pool_worker_pid(self._p(), i) for i in range(1, self._size)]
 
     def status(self) -> dict[str, Any]:
         """This pool's `status`."""
@@ -194,23 +219,23 @@ class Pool:
     # ---- elementwise ----
     def fill(self, out: Array, value: float) -> None:
         """``out[...] = value`` (integers: value must be representable)."""
-        check(_lib.lib().brg_vec_fill(self._p(), _ptr(out, "out"), float(value)))
+        check(_lib.pylib().brg_vec_fill(self._p(), _ptr(out, "out"), float(value)))
 
     def copy(self, dst: Array, src: Array) -> None:
         """``dst[...] = src``: same dtype and size; dst must not be src."""
-        check(_lib.lib().brg_vec_copy(self._p(), _ptr(dst, "dst"), _ptr(src, "src")))
+        check(_lib.pylib().brg_vec_copy(self._p(), _ptr(dst, "dst"), _ptr(src, "src")))
 
     def scale(self, x: Array, a: float) -> None:
         """``x *= a`` (f32, f64)."""
-        check(_lib.lib().brg_vec_scale(self._p(), _ptr(x, "x"), float(a)))
+        check(_lib.pylib().brg_vec_scale(self._p(), _ptr(x, "x"), float(a)))
 
     def axpy(self, y: Array, a: float, x: Array) -> None:
         """``y += a * x`` (f32, f64); y must not be x."""
-        check(_lib.lib().brg_vec_axpy(self._p(), _ptr(y, "y"), float(a), _ptr(x, "x")))
+        check(_lib.pylib().brg_vec_axpy(self._p(), _ptr(y, "y"), float(a), _ptr(x, "x")))
 
     def triad(self, a: Array, b: Array, s: float, c: Array) -> None:
         """``a[...] = b + s * c`` (f32, f64), the STREAM triad; a must not be b or c."""
-        check(_lib.lib().brg_vec_triad(self._p(), _ptr(a, "a"), _ptr(b, "b"), float(s),
+        check(_lib.pylib().brg_vec_triad(self._p(), _ptr(a, "a"), _ptr(b, "b"), float(s),
                                        _ptr(c, "c")))
 
     def binop(self, out: Array, x: Array, op: str, y: Array) -> None:
@@ -220,7 +245,7 @@ class Pool:
         """
         if op not in _OPS:
             raise ValueError("op must be one of %s, not %r" % (", ".join(_OPS), op))
-        check(_lib.lib().brg_vec_binop(self._p(), _ptr(out, "out"), _ptr(x, "x"), _OPS[op],
+        check(_lib.pylib().brg_vec_binop(self._p(), _ptr(out, "out"), _ptr(x, "x"), _OPS[op],
                                        _ptr(y, "y")))
 
     def add(self, out: Array, x: Array, y: Array) -> None:
@@ -244,7 +269,7 @@ class Pool:
         s = _lib.Scalar()
         pool = self._p()
         ptrs = [_ptr(a, "x" if i == 0 else "y") for i, a in enumerate(arrays)]
-        rc = getattr(_lib.lib(), fn)(pool, ctypes.byref(s), *ptrs)
+        rc = getattr(_lib.pylib(), fn)(pool, ctypes.byref(s), *ptrs)
         if rc == -errno.ERANGE:
             raise OverflowError("the sum does not fit in 64 bits (it is about %.17g): "
                                 "pool.reduce_ranges gives it exactly, as a Python int" % s.f)
@@ -293,7 +318,7 @@ class Pool:
     # ---- stencils ----
     def stencil_box(self, out: Array, inp: Array, r: int, border: str = "clamp") -> None:
         """Box blur of a 2-D image (u8, f32): mean over the (2r+1)^2 window, r = 1 or 2."""
-        check(_lib.lib().brg_stencil_box(self._p(), _ptr(out, "out"), _ptr(inp, "inp"), int(r),
+        check(_lib.pylib().brg_stencil_box(self._p(), _ptr(out, "out"), _ptr(inp, "inp"), int(r),
                                          _border(border)))
 
     def stencil_conv(self, out: Array, inp: Array, weights: npt.ArrayLike,
@@ -305,7 +330,7 @@ class Pool:
         w = np.ascontiguousarray(weights, dtype=np.float32)
         if w.ndim != 2 or w.shape[0] != w.shape[1]:
             raise ValueError("weights must be k x k, not of shape %r" % (w.shape,))
-        check(_lib.lib().brg_stencil_conv(self._p(), _ptr(out, "out"), _ptr(inp, "inp"),
+        check(_lib.pylib().brg_stencil_conv(self._p(), _ptr(out, "out"), _ptr(inp, "inp"),
                                           w.shape[0],
                                           w.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
                                           _border(border)))
@@ -314,13 +339,13 @@ class Pool:
     def gemm(self, c: Array, a: Array, b: Array, alpha: float = 1.0, beta: float = 0.0,
              trans_a: bool = False, trans_b: bool = False) -> None:
         """``c[...] = alpha op(a) @ op(b) + beta c`` (2-D, one dtype: f32, f64)."""
-        check(_lib.lib().brg_blas_gemm(self._p(), _ptr(c, "c"), float(alpha), int(trans_a),
+        check(_lib.pylib().brg_blas_gemm(self._p(), _ptr(c, "c"), float(alpha), int(trans_a),
                                        _ptr(a, "a"), int(trans_b), _ptr(b, "b"), float(beta)))
 
     def gemv(self, y: Array, a: Array, x: Array, alpha: float = 1.0, beta: float = 0.0,
              trans: bool = False) -> None:
         """``y[...] = alpha op(a) @ x + beta y`` (a 2-D, x and y 1-D)."""
-        check(_lib.lib().brg_blas_gemv(self._p(), _ptr(y, "y"), float(alpha), int(trans),
+        check(_lib.pylib().brg_blas_gemv(self._p(), _ptr(y, "y"), float(alpha), int(trans),
                                        _ptr(a, "a"), _ptr(x, "x"), float(beta)))
 
 
@@ -366,7 +391,7 @@ class Pool:
 
         [0, n) is cut into blocks of ``block`` indices (None: n / 256, so the blocks depend
         on n alone); fn returns each block's partial (a number or any object that pickles
-        into 124 bytes: an int of any size, a float, a small tuple), and the caller folds
+        into 124 bytes: an int below some 2^900, a float, a small tuple), and the caller folds
         the partials with combine in block order.  So the result has the same bits for any
         worker count and schedule.  Returns initial when n is 0.  Raises as `for_ranges`.
         """
@@ -397,22 +422,26 @@ class Pool:
         if self._job is not None and not self._job._done:
             check(-4028, "a submitted job was not waited for")  # BRG_EBUSY
         args = tuple(args)
-        key = (fn, args, tuple(map(id, arrays)), n, schedule, chunk, bool(idempotent),
+        try:  # the arguments' bytes, not their values: 2 and 2.0, a changed object differ
+            akey: bytes | None = pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # _make_plan says what does not pickle
+            akey = None
+        key = (fn, akey, tuple(map(id, arrays)), n, schedule, chunk, bool(idempotent),
                bool(reduce), block)
-        try:
-            plan = self._plan if self._plan is not None and self._plan[0] == key else None
-        except Exception:  # an argument that cannot be compared: no reuse
-            plan, key = None, None
+        plan = None
+        if akey is not None and self._plan is not None:
+            try:
+                plan = self._plan if self._plan[0] == key else None
+            except Exception:  # a function that cannot be compared: no reuse
+                plan = None
         if plan is None:
             plan = self._make_plan(key, fn, n, arrays, ptrs, args, schedule, chunk,
                                    idempotent, reduce, block)
-            try:
-                hash(key)
-                self._plan = plan
-            except TypeError:
-                self._plan = None
+            self._plan = plan if akey is not None else None
         _, desc, keep, bsize, nblocks = plan
         board = keep[-1]
+        # A serial of its own: workers unpickle each job's arguments afresh.
+        struct.pack_into("<Q", keep[2], _kernels.SERIAL_AT, next(_serial))
         if board.dirty:
             board.clear_errors()
         out = ctypes.c_void_p()
@@ -433,11 +462,11 @@ class Pool:
         units = n
         if reduce:
             kind = _kernels.KIND_REDUCE
-            bsize = block if block is not None else max(1, math.ceil(n / _kernels.BLOCKS_DEFAULT))
+            bsize = block if block is not None else max(1, -(-n // _kernels.BLOCKS_DEFAULT))
             bsize = operator.index(bsize)
             if bsize < 1:
                 raise ValueError("block must be at least 1, not %d" % bsize)
-            nblocks = math.ceil(n / bsize)
+            nblocks = -(-n // bsize)
             if nblocks > _kernels.BLOCKS_MAX:
                 raise ValueError("block %d cuts [0, %d) into %d blocks; at most %d"
                                  % (bsize, n, nblocks, _kernels.BLOCKS_MAX))
@@ -446,8 +475,7 @@ class Pool:
         board = self._board_get()
         sched = _lib.Schedule(_SCHED.index(schedule), chunk)
         if schedule == "auto":
-            sched = _lib.Schedule(_SCHED.index("dynamic"),
-                                  max(1, math.ceil(units / (4 * self._size))))
+            sched = _lib.Schedule(_SCHED.index("dynamic"), max(1, -(-units // (4 * self._size))))
         kkey = (getattr(fn, "__module__", None), getattr(fn, "__qualname__", None),
                 bool(idempotent or reduce))
         kernel = self._kernels.get(kkey)
@@ -505,7 +533,11 @@ class Job:
         if rc == -errno.ETIMEDOUT:
             return False
         self._done = True
-        self._finish(rc, res)
+        try:
+            self._finish(rc, res)
+        except BaseException as err:  # noqa: B036 - combine or a partial's unpickling
+            self._error = err
+            self._value = None
         return True
 
     def result(self, timeout: float | None = None) -> Any:
@@ -540,6 +572,9 @@ class Job:
         board.dirty = True
         b, e = self._range(res.err_begin, res.err_end)
         text = board.error(res.err_worker) if rc == _EKERNEL else ""
+        if text.rstrip().endswith("KeyboardInterrupt"):
+            self._error = KeyboardInterrupt()  # Ctrl-C reached the process running it
+            return
         if text:
             self._error = _lib.KernelError(rc, b, e, res.err_worker, text, self._name)
             return
