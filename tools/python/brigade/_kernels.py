@@ -28,9 +28,11 @@ from . import _lib
 __all__ = ["TABLE", "Board", "pack", "kernel_for", "BLOCKS_DEFAULT", "BLOCKS_MAX"]
 
 MAGIC = b"BRPY"
-#: magic, kind, arrays, participants, pickle bytes, n, block, blocks, job serial
-HEAD = struct.Struct("<4sBBHIQQQQ")
+#: magic, kind, arrays, participants, bytes of fn's pickle, of args', n, block, blocks,
+#: job serial
+HEAD = struct.Struct("<4sBBHIIQQQQ")
 SERIAL_AT = HEAD.size - 8
+NO_ARGS = pickle.dumps((), protocol=pickle.HIGHEST_PROTOCOL)
 KIND_FOR, KIND_REDUCE = 0, 1
 ARGS_MAX = 1024  # BRG_ARGS_MAX
 ERR_BYTES = 8192  # a participant's traceback: u32 length, then UTF-8
@@ -50,7 +52,8 @@ def slot_offset(participants: int, block: int) -> int:
 
 # ---- in the workers (and the caller's own share) ----
 _views: dict[tuple[Any, ...], np.ndarray] = {}
-_jobs: dict[bytes, tuple[Callable[..., Any], tuple[Any, ...], list[Any]]] = {}
+_fns: dict[bytes, tuple[Callable[..., Any], list[Any]]] = {}
+_args: tuple[int, tuple[Any, ...]] = (0, ())  # the job serial, and its arguments
 _main_path: str | None = None
 
 
@@ -88,20 +91,28 @@ def _load_main(path: str) -> None:
     _main_path = path
 
 
-def _job(body: bytes) -> tuple[Callable[..., Any], tuple[Any, ...], list[Any]]:
-    """fn, its extra arguments and the arrays' layouts of a job, unpickled once per job in
-    each process (body starts with the job's serial, so no job sees another's arguments)."""
-    job = _jobs.get(body)
+def _fn(body: bytes) -> tuple[Callable[..., Any], list[Any]]:
+    """fn and the arrays' layouts of a job, unpickled once in each process."""
+    job = _fns.get(body)
     if job is None:
-        main_path, payload = pickle.loads(body[8:])
+        main_path, payload = pickle.loads(body)
         if main_path and sys.modules.get("__main__") is not None and \
                 getattr(sys.modules["__main__"], "__file__", None) != main_path:
             _load_main(main_path)
         job = pickle.loads(payload)
-        if len(_jobs) >= 16:
-            _jobs.clear()
-        _jobs[body] = job
+        if len(_fns) >= 16:
+            _fns.clear()
+        _fns[body] = job
     return job
+
+
+def _extra(serial: int, body: bytes) -> tuple[Any, ...]:
+    """A job's extra arguments, unpickled once per job in each process: no job sees what
+    another did to them."""
+    global _args
+    if _args[0] != serial:
+        _args = (serial, () if body == NO_ARGS else pickle.loads(body))
+    return _args[1]
 
 
 def _write_error(board: np.ndarray, worker: int, text: str) -> None:
@@ -115,24 +126,27 @@ def _run(tp: Any) -> int:
     """The C kernel behind every Python kernel: 0, or 1 (BRG_EKERNEL) after writing the
     traceback to the board.  Never lets an exception through (ctypes would print and
     return 0)."""
-    board = None
-    worker = -1
+    board = board_at = None
+    worker = participants = -1
     try:
         t = tp.contents
         worker = t.worker
         raw = ctypes.string_at(t.args, ARGS_MAX)
-        magic, kind, narrays, participants, plen, n, block, nblocks, _ = HEAD.unpack_from(raw)
+        magic, kind, narrays, participants, plen, elen, n, block, nblocks, serial = \
+            HEAD.unpack_from(raw)
         if magic != MAGIC:
             return -22  # -EINVAL: not a job of this package
         if _pid != os.getpid():
             _after_fork()
         handles = t.arrays
-        board = _view(handles[0], ("u1", (board_bytes(participants),), True))
-        fn, extra, layouts = _job(raw[SERIAL_AT:HEAD.size + plen])
+        board_at = handles[0]
+        fn, layouts = _fn(raw[HEAD.size:HEAD.size + plen])
+        extra = _extra(serial, raw[HEAD.size + plen:HEAD.size + plen + elen])
         views = [_view(handles[i + 1], layouts[i]) for i in range(narrays)]
         if kind == KIND_FOR:
             fn(t.begin, t.end, *views, *extra)
             return 0
+        board = _view(board_at, ("u1", (board_bytes(participants),), True))
         for b in range(t.begin, t.end):
             lo = b * block
             v = fn(lo, min(n, lo + block), *views, *extra)
@@ -148,6 +162,8 @@ def _run(tp: Any) -> int:
         return 0
     except BaseException as e:  # noqa: B036 - everything goes back to the caller
         try:
+            if board is None and board_at is not None:
+                board = _view(board_at, ("u1", (board_bytes(participants),), True))
             if board is not None and worker >= 0:
                 tb = e.__traceback__
                 if tb is not None and tb.tb_next is not None:
@@ -198,9 +214,9 @@ def pack(kind: int, fn: Callable[..., Any], extra: tuple[Any, ...], arrays: list
          block: int, nblocks: int, participants: int) -> bytes:
     """The argument block of a Python kernel's job."""
     try:
-        payload = pickle.dumps((fn, tuple(extra), [(a.dtype.str, tuple(a.shape),
-                                                    bool(a.flags.writeable)) for a in arrays]),
-                               protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((fn, [(a.dtype.str, tuple(a.shape), bool(a.flags.writeable))
+                                     for a in arrays]), protocol=pickle.HIGHEST_PROTOCOL)
+        args = pickle.dumps(tuple(extra), protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, AttributeError, TypeError) as e:
         raise TypeError("fn and args must pickle, fn by reference (a function defined at the "
                         "top level of a module; not a lambda, a nested function or a bound "
@@ -209,10 +225,11 @@ def pack(kind: int, fn: Callable[..., Any], extra: tuple[Any, ...], arrays: list
     main_path = getattr(main, "__file__", None) if getattr(fn, "__module__", None) == \
         "__main__" else None
     body = pickle.dumps((main_path, payload), protocol=pickle.HIGHEST_PROTOCOL)
-    if HEAD.size + len(body) > ARGS_MAX:
+    if HEAD.size + len(body) + len(args) > ARGS_MAX:
         raise ValueError("fn and args pickle into %d bytes; a job carries at most %d: pass "
-                         "data in arrays" % (len(body), ARGS_MAX - HEAD.size))
-    return HEAD.pack(MAGIC, kind, len(arrays), participants, len(body), n, block, nblocks, 0) + body
+                         "data in arrays" % (len(body) + len(args), ARGS_MAX - HEAD.size))
+    return HEAD.pack(MAGIC, kind, len(arrays), participants, len(body), len(args), n, block,
+                     nblocks, 0) + body + args
 
 
 class Board:
