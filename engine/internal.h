@@ -99,6 +99,8 @@ struct brg_array {
 	struct brg__trailer meta; /* validated copy; never re-read from shared memory */
 	bool writable;
 	bool any_owner; /* opened with BRG_OPEN_ANY_OWNER: workers open it the same way */
+	bool no_fork;	/* an array's mapping: a forked child does not inherit it */
+	pid_t map_pid;	/* the process that mapped it */
 	char name[BRG_NAME_MAX + 1];
 };
 /* Creates a segment of the given kind (arrays and pool control blocks share the format). */

@@ -386,7 +386,8 @@ static inline void brg_pool_opts_init(brg_pool_opts *opts)
 BRG_EXPORT int brg_pool_create(brg_pool **out, const brg_pool_opts *opts);
 
 /** Stops and reaps every worker, unlinks the control block, restores the caller's binding,
- * frees the pool.  A job still in flight is waited for first.  NULL is accepted. */
+ * frees the pool.  A job still in flight is waited for first.  NULL is accepted; so is a
+ * copy of the handle in a forked child, where it does nothing. */
 BRG_EXPORT void brg_pool_destroy(brg_pool *pool);
 
 /** Participants (caller included); -EINVAL for NULL. */

@@ -533,6 +533,12 @@ void brg_pool_destroy(brg_pool *pool)
 {
 	if (!pool)
 		return;
+	/* A copy of the handle in a forked child (a language runtime's object freed there):
+	 * the workers and the control block are the creator's, and a worker of this very pool
+	 * may be the child, running on that mapping.  Nothing is touched; the copy's memory
+	 * goes with the child. */
+	if ((pid_t)pool->ctl->parent_pid != getpid())
+		return;
 	if (pool->job_live)
 		brg_job_wait(&pool->job, -1, NULL);
 	stop_workers(pool);

@@ -237,6 +237,8 @@ int brg__segment_create_ex(brg_array **out, const char *name, brg_dtype dtype, i
 	close(fd);
 	map_advise(a->base, t.lay.file_bytes, kind, flags & BRG_CREATE_SMALL_PAGES);
 	a->map_bytes = t.lay.file_bytes;
+	a->map_pid = getpid();
+	a->no_fork = kind == BRG_KIND_ARRAY;
 	a->data = (unsigned char *)a->base + BRG_DATA_OFFSET;
 	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;
 	a->meta = t;
@@ -326,6 +328,8 @@ int brg__segment_open(brg_array **out, const char *name, unsigned flags, int kin
 	close(fd);
 	map_advise(a->base, t.lay.file_bytes, t.kind, false);
 	a->map_bytes = t.lay.file_bytes;
+	a->map_pid = getpid();
+	a->no_fork = t.kind == BRG_KIND_ARRAY;
 	a->data = (unsigned char *)a->base + BRG_DATA_OFFSET;
 	a->trailer = (unsigned char *)a->base + t.lay.trailer_offset;
 	a->meta = t;
@@ -349,7 +353,11 @@ void brg_array_close(brg_array *a)
 {
 	if (!a)
 		return;
-	munmap(a->base, a->map_bytes);
+	/* A handle copied into a forked child (a Python object freed there, say) names an
+	 * array mapping the child never got (MADV_DONTFORK): what lies at that address in the
+	 * child now is someone else's, so only the handle goes. */
+	if (!a->no_fork || a->map_pid == getpid())
+		munmap(a->base, a->map_bytes);
 	free(a);
 }
 

@@ -554,7 +554,7 @@ def test_python_kernel_refusals(names: Any) -> None:
             p.for_ranges(pk.nothing, 10, [x2])
         # A function the workers cannot find: a clear error from the worker, not a hang.
         with pytest.raises(brigade.KernelError, match="defined_later|AttributeError"):
-            p.for_ranges(_defined_after_the_pool(), 100, schedule="static")
+            p.for_ranges(_defined_after_the_pool(), 100, schedule="dynamic", chunk=1)
     with brigade.Pool(workers=2, start="spawn") as p:
         with pytest.raises(TypeError, match="pickle"):
             p.for_ranges(lambda b, e: None, 10)
@@ -569,7 +569,8 @@ def threading_lock() -> Any:
 def _defined_after_the_pool() -> Any:
     """A module function made after the workers were forked: they do not have it."""
     ns: dict[str, Any] = {}
-    exec("def defined_later(b, e):\n    pass\n", ns)
+    # slow enough (1 ms an index) that the workers surely take some of it
+    exec("def defined_later(b, e):\n    import time\n    time.sleep(0.001)\n", ns)
     fn = ns["defined_later"]
     fn.__module__ = "pykernels"
     fn.__qualname__ = "defined_later"

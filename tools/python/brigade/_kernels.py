@@ -91,10 +91,20 @@ def _load_main(path: str) -> None:
     _main_path = path
 
 
+def _current(fn: Any) -> bool:
+    """Whether fn is still what its module and name say (a function defined again, in a
+    notebook or a reloaded module, is looked up again)."""
+    obj = sys.modules.get(getattr(fn, "__module__", None) or "")
+    for part in getattr(fn, "__qualname__", "<>").split("."):
+        obj = getattr(obj, part, None)
+    return obj is fn
+
+
 def _fn(body: bytes) -> tuple[Callable[..., Any], list[Any]]:
-    """fn and the arrays' layouts of a job, unpickled once in each process."""
+    """fn and the arrays' layouts of a job, unpickled once in each process while its module
+    still has it under its name (a fork worker inherits the caller's entries)."""
     job = _fns.get(body)
-    if job is None:
+    if job is None or not _current(job[0]):
         main_path, payload = pickle.loads(body)
         if main_path and sys.modules.get("__main__") is not None and \
                 getattr(sys.modules["__main__"], "__file__", None) != main_path:

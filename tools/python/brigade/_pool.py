@@ -123,6 +123,7 @@ class Pool:
             raise ValueError("workers must be at least 1 (the caller), not %r" % (workers,))
         self._name_bytes = None if name is None else name.encode()
         self._start = "spawn" if start == "spawn" else "fork"
+        self._pid = os.getpid()  # a copy of this object in a forked child closes nothing
         self._board: _kernels.Board | None = None
         self._job: Job | None = None
         self._kernels: dict[Any, Any] = {}
@@ -152,6 +153,9 @@ class Pool:
     def close(self) -> None:
         """Stops the workers and removes the control block (``brg_pool_destroy``); idempotent."""
         ptr, self._ptr = self._ptr, None
+        if getattr(self, "_pid", None) != os.getpid():
+            self._board = self._plan = self._job = None  # a copy in a forked child: not ours
+            return
         if ptr is not None:
             _lib.pylib().brg_pool_destroy(ptr)  # waits for a job in flight first
             if self._job is not None:
