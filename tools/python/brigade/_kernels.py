@@ -94,8 +94,12 @@ def _load_main(path: str) -> None:
 def _current(fn: Any) -> bool:
     """Whether fn is still what its module and name say (a function defined again, in a
     notebook or a reloaded module, is looked up again)."""
-    obj = sys.modules.get(getattr(fn, "__module__", None) or "")
-    for part in getattr(fn, "__qualname__", "<>").split("."):
+    mod = sys.modules.get(getattr(fn, "__module__", None) or "")
+    name = getattr(fn, "__qualname__", "<>")
+    if "." not in name:  # the common case, a dict lookup
+        return mod is not None and mod.__dict__.get(name) is fn
+    obj: Any = mod
+    for part in name.split("."):
         obj = getattr(obj, part, None)
     return obj is fn
 

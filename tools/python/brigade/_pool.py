@@ -427,7 +427,8 @@ class Pool:
             check(-4028, "a submitted job was not waited for")  # BRG_EBUSY
         args = tuple(args)
         try:  # the arguments' bytes, not their values: 2 and 2.0, a changed object differ
-            akey: bytes | None = pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
+            akey: bytes | None = pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL) \
+                if args else _kernels.NO_ARGS
         except Exception:  # _make_plan says what does not pickle
             akey = None
         key = (fn, akey, tuple(map(id, arrays)), n, schedule, chunk, bool(idempotent),
@@ -443,7 +444,7 @@ class Pool:
                                    idempotent, reduce, block)
             self._plan = plan if akey is not None else None
         _, desc, keep, bsize, nblocks = plan
-        board = keep[-1]
+        board = keep[4]
         # A serial of its own: workers unpickle each job's arguments afresh.
         struct.pack_into("<Q", keep[2], _kernels.SERIAL_AT, next(_serial))
         if board.dirty:
@@ -493,7 +494,8 @@ class Pool:
                             n=units, sched=sched,
                             args=ctypes.cast(argbuf, ctypes.c_void_p), args_size=len(head),
                             arrays=handles, narrays=len(handles))
-        return (key, desc, (kernel, handles, argbuf, arrays, board), bsize, nblocks)
+        res = _lib.JobResult(size=ctypes.sizeof(_lib.JobResult))
+        return (key, desc, (kernel, handles, argbuf, arrays, board, res), bsize, nblocks)
 
     def _board_get(self) -> _kernels.Board:
         if self._board is None:
@@ -518,6 +520,7 @@ class Job:
         self._name, self._n, self._block, self._nblocks = name, n, block, nblocks
         self._combine, self._initial, self._reduce = combine, initial, reduce
         self._done = False
+        self._res = keep[5]  # the plan's: one job at a time per pool
         self._error: BaseException | None = None
         self._value: Any = None
 
@@ -532,7 +535,7 @@ class Job:
         if self._done:
             return True
         ms = -1 if timeout is None else max(0, int(timeout * 1000))
-        res = _lib.JobResult(size=ctypes.sizeof(_lib.JobResult))
+        res = self._res
         rc = _lib.pylib().brg_job_wait(self._h, ms, ctypes.byref(res))
         if rc == -errno.ETIMEDOUT:
             return False
