@@ -248,6 +248,26 @@ BRG_EXPORT uint64_t brg_array_generation(const brg_array *array);
  * returns the new value, or BRG_EREADONLY. */
 BRG_EXPORT int64_t brg_array_generation_bump(brg_array *array);
 
+/*
+ * Atomic counters (since 1.1): any element of an array of i32, u32, i64 or u64, shared by
+ * every process that maps it, updated with sequentially consistent atomics (no lock: a
+ * process killed in the middle leaves the element either before or after its update).
+ * Values travel as int64_t: a u64 element's bits, a 32-bit element sign- or zero-extended;
+ * arithmetic wraps at the element's width.  Each returns 0 (brg_atomic_cas: 1 or 0), or
+ * -EINVAL (NULL), BRG_EDTYPE (another dtype), -ERANGE (index >= count) or BRG_EREADONLY (a
+ * write to an array mapped read-only).
+ */
+/** *old = x[index]; x[index] += delta.  old may be NULL. */
+BRG_EXPORT int brg_atomic_fetch_add(brg_array *x, size_t index, int64_t delta, int64_t *old);
+/** When x[index] == expected, stores desired and returns 1; else returns 0.  Either way
+ * *seen (may be NULL) gets the value found. */
+BRG_EXPORT int brg_atomic_cas(brg_array *x, size_t index, int64_t expected, int64_t desired,
+			      int64_t *seen);
+/** *value = x[index]. */
+BRG_EXPORT int brg_atomic_load(const brg_array *x, size_t index, int64_t *value);
+/** x[index] = value. */
+BRG_EXPORT int brg_atomic_store(brg_array *x, size_t index, int64_t value);
+
 /**
  * Removes a brigade segment by name (array or pool control block) after checking that it is
  * one (its identity: header, trailer and checksum; a segment whose padding or generation is

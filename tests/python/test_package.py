@@ -754,6 +754,51 @@ def test_replacement_with_another_thread_running(names: Any) -> None:
             t.join()
 
 
+# ---- atomic counters ----
+ADDER = r"""
+import sys
+import brigade
+a = brigade.open(sys.argv[1], write=True)
+for _ in range(int(sys.argv[2])):
+    brigade.atomic_add(a, 0)
+    ok, seen = False, brigade.atomic_load(a, 1)
+    while not ok:
+        ok, seen = brigade.atomic_cas(a, 1, seen, seen + 3)
+"""
+
+
+def test_atomic_counters(names: Any) -> None:
+    with brigade.create(names(), (2, 3), "u64") as u, brigade.create(names(), 4, "i32") as i:
+        assert brigade.atomic_add(u, (1, 2), 5) == 0 and u[1, 2] == 5
+        assert brigade.atomic_add(u, 5, -6) == 5 and u[1, 2] == 2**64 - 1  # flat index
+        assert brigade.atomic_load(u, (1, 2)) == 2**64 - 1
+        brigade.atomic_store(u, 0, 2**63 + 1)
+        assert u[0, 0] == 2**63 + 1 and brigade.atomic_cas(u, 0, 2**63 + 1, 7) == (True, 2**63 + 1)
+        assert brigade.atomic_cas(u, 0, 8, 9) == (False, 7)
+        brigade.atomic_store(i, 3, 2**31 - 1)
+        assert brigade.atomic_add(i, 3) == 2**31 - 1 and i[3] == -2**31  # wraps at 32 bits
+        with pytest.raises(IndexError):
+            brigade.atomic_add(i, 4)
+        with pytest.raises(OverflowError):
+            brigade.atomic_add(i, 0, 2**64)
+        r = brigade.open(i.name)
+        with pytest.raises(brigade.BrigadeError, match="BRG_EREADONLY"):
+            brigade.atomic_add(r, 0)
+        assert brigade.atomic_load(r, 3) == -2**31
+        r.close()
+    with brigade.create(names(), 4, "f64") as f:
+        with pytest.raises(brigade.BrigadeError, match="BRG_EDTYPE"):
+            brigade.atomic_add(f, 0)
+    with pytest.raises(TypeError, match="brigade.Array"):
+        brigade.atomic_add(np.zeros(3, np.int64), 0)
+    # Processes at once, each attached by name: exact.
+    with brigade.create(names(), 2, "i64") as c:
+        procs = [subprocess.Popen([sys.executable, "-c", ADDER, c.name, "3000"])
+                 for _ in range(3)]
+        assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+        assert c[0] == 9000 and c[1] == 27000
+
+
 # ---- python3 -m brigade ----
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "brigade", *args], capture_output=True,

@@ -14,10 +14,12 @@ processes.  `brigade.shm` reads and writes the same segments without libbrigade.
 """
 
 from . import shm
-from ._array import Array, create, dtype_code, gc, info, ls, open, unlink
+from ._array import (Array, atomic_add, atomic_cas, atomic_load, atomic_store, create, dtype_code,
+                     gc, info, ls, open, unlink)
 from ._lib import BrigadeError, KernelError, library_path
 from ._pool import Job, Pool, status
 
-__all__ = ["Array", "BrigadeError", "Job", "KernelError", "Pool", "create", "dtype_code", "gc",
-           "info", "library_path", "ls", "open", "shm", "status", "unlink"]
+__all__ = ["Array", "BrigadeError", "Job", "KernelError", "Pool", "atomic_add", "atomic_cas",
+           "atomic_load", "atomic_store", "create", "dtype_code", "gc", "info", "library_path",
+           "ls", "open", "shm", "status", "unlink"]
 __version__ = "1.1.0"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ctypes
+import operator
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,8 @@ if TYPE_CHECKING:  # annotations only: numpy.typing takes a while to import
 from . import _lib
 from ._lib import check
 
-__all__ = ["Array", "create", "open", "unlink", "ls", "info", "gc", "dtype_code"]
+__all__ = ["Array", "create", "open", "unlink", "ls", "info", "gc", "dtype_code", "atomic_add",
+           "atomic_cas", "atomic_load", "atomic_store"]
 
 _OPEN_WRITE = 0x1
 _CREATE_PERSISTENT = 0x1
@@ -349,3 +351,84 @@ def gc(dry_run: bool = False) -> list[dict[str, Any]]:
                 continue  # someone else collected it
         removed.append(seg)
     return removed
+
+
+# ---- atomic counters ----
+def _flat(a: Array, index: Any) -> tuple[int, int]:
+    """The handle and the flat C-order index of a[index] (an int, or a tuple of ints)."""
+    ptr = a._ptr() if isinstance(a, Array) else None
+    if ptr is None:
+        raise TypeError("a must be a brigade.Array, not %s" % type(a).__name__)
+    idx = index if isinstance(index, tuple) else (index,)
+    if len(idx) == 1:
+        flat = operator.index(idx[0])
+    else:
+        try:
+            flat = int(np.ravel_multi_index(tuple(operator.index(i) for i in idx), a.shape))
+        except ValueError:
+            raise IndexError("index %r is out of range for shape %r" % (index, a.shape)) \
+                from None
+    if flat < 0:
+        raise IndexError("index %r is negative" % (index,))
+    return ptr, flat
+
+
+def _u64(a: Array, v: int) -> int:
+    """A value as the C call returns it (int64 bits), in the array's own terms."""
+    return v & 0xFFFFFFFFFFFFFFFF if a.dtype == np.uint64 else v
+
+
+def atomic_add(a: Array, index: Any, delta: int = 1) -> int:
+    """a[index] += delta atomically across processes (i32, u32, i64, u64; wraps at the
+    element's width); returns the value before.  index is flat or a tuple.
+
+    Raises
+    ------
+    BrigadeError
+        ``BRG_EDTYPE`` for another dtype, ``BRG_EREADONLY`` for an array opened read-only.
+    IndexError
+        An index out of range.
+    """
+    ptr, i = _flat(a, index)
+    old = ctypes.c_int64()
+    _check_index(_lib.lib().brg_atomic_fetch_add(ptr, i, _wrap64(delta), ctypes.byref(old)),
+                 index)
+    return _u64(a, old.value)
+
+
+def atomic_cas(a: Array, index: Any, expected: int, desired: int) -> tuple[bool, int]:
+    """Compare-exchange: when a[index] == expected, stores desired.  Returns (whether it
+    did, the value found)."""
+    ptr, i = _flat(a, index)
+    seen = ctypes.c_int64()
+    done = _check_index(_lib.lib().brg_atomic_cas(ptr, i, _wrap64(expected), _wrap64(desired),
+                                                  ctypes.byref(seen)), index)
+    return bool(done), _u64(a, seen.value)
+
+
+def atomic_load(a: Array, index: Any) -> int:
+    """a[index], read atomically."""
+    ptr, i = _flat(a, index)
+    v = ctypes.c_int64()
+    _check_index(_lib.lib().brg_atomic_load(ptr, i, ctypes.byref(v)), index)
+    return _u64(a, v.value)
+
+
+def atomic_store(a: Array, index: Any, value: int) -> None:
+    """a[index] = value, written atomically."""
+    ptr, i = _flat(a, index)
+    _check_index(_lib.lib().brg_atomic_store(ptr, i, _wrap64(value)), index)
+
+
+def _wrap64(v: int) -> int:
+    """An int as int64 bits (so u64 values past 2^63 travel too)."""
+    v = operator.index(v)
+    if not -(1 << 63) <= v < (1 << 64):
+        raise OverflowError("%d does not fit in 64 bits" % v)
+    return v - (1 << 64) if v >= (1 << 63) else v
+
+
+def _check_index(rc: int, index: Any) -> int:
+    if rc == -34:  # -ERANGE: the index is past the end
+        raise IndexError("index %r is out of range" % (index,))
+    return check(rc)
