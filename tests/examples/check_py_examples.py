@@ -97,6 +97,17 @@ def main():
 
     run("sum_squares --n 0 is refused", [sumsq, "--n", "0"], status=2)
 
+    out = run("shared_counter", [os.path.join(where, "shared_counter.py"), "--procs", "3",
+                                 "--adds", "2000", "--json"])
+    try:
+        res = json.loads(out)["results"]
+        check("shared_counter: brigade's atomic add is exact",
+              res["brigade atomic_add"]["count"] == 6000, res["brigade atomic_add"])
+        check("shared_counter: the locked Value is exact",
+              res["multiprocessing Value, locked"]["count"] == 6000)
+    except (ValueError, KeyError) as e:
+        check("shared_counter: one JSON object with each side", False, e)
+
     try:
         import PIL  # noqa: F401
     except ImportError as e:

@@ -53,6 +53,7 @@ class _Handle:
         self.ptr: int | None = ptr
         self.name = name
         self.closed = False
+        self.unsigned = _lib.lib().brg_array_dtype(ptr) == 10  # BRG_U64: atomics' bits
 
     def release(self) -> None:
         ptr, self.ptr = self.ptr, None
@@ -389,6 +390,14 @@ def atomic_add(a: Array, index: Any, delta: int = 1) -> int:
     IndexError
         An index out of range.
     """
+    h = a._handle if type(a) is Array else None
+    if h is not None and h.ptr is not None and not h.closed and type(index) is int and \
+            index >= 0 and type(delta) is int and -(1 << 63) <= delta < (1 << 63):
+        # the common case, without the checks' calls (a counter is hit in tight loops)
+        old = ctypes.c_int64()
+        rc = _lib.lib().brg_atomic_fetch_add(h.ptr, index, delta, ctypes.byref(old))
+        if rc == 0:
+            return old.value if old.value >= 0 or not h.unsigned else old.value + (1 << 64)
     ptr, i = _flat(a, index)
     old = ctypes.c_int64()
     _check_index(_lib.lib().brg_atomic_fetch_add(ptr, i, _wrap64(delta), ctypes.byref(old)),

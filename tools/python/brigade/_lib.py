@@ -197,6 +197,9 @@ _D = ctypes.c_double
 _S = ctypes.c_char_p
 _SC = ctypes.POINTER(Scalar)
 
+#: The oldest libbrigade with every function of SIGNATURES.
+NEEDS = "1.1"
+
 #: Every C function the package calls: name -> (restype, argtypes).
 SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "brg_version": (_S, ()),
@@ -301,6 +304,11 @@ def lib() -> ctypes.CDLL:
             except OSError as e:
                 errors.append(str(e))
                 continue
+            missing = [name for name in SIGNATURES if not hasattr(handle, name)]
+            if missing:  # an older library than this package
+                errors.append("%s lacks %s: this package needs libbrigade %s or later"
+                              % (cand, ", ".join(missing), NEEDS))
+                continue
             for name, (restype, argtypes) in SIGNATURES.items():
                 fn = getattr(handle, name)
                 fn.restype = restype
@@ -308,7 +316,7 @@ def lib() -> ctypes.CDLL:
             _path = cand
             _lib = handle
             return handle
-        raise OSError("libbrigade.so.1 not found (set BRIGADE_LIBRARY to its path): "
+        raise OSError("no usable libbrigade.so.1 (set BRIGADE_LIBRARY to its path): "
                       + "; ".join(errors))
 
 
