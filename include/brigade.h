@@ -360,7 +360,7 @@ typedef enum brg_start {
 #define BRG_SPIN_NONE (-1L)
 
 #define BRG_POOL_OPTS_SIZE_VER0 56
-#define BRG_POOL_OPTS_SIZE_VER1 80 /* 1.1: kernels, nkernels, worker_args */
+#define BRG_POOL_OPTS_SIZE_VER1 88 /* 1.1: kernels, nkernels, worker_args, after_fork */
 
 /* Every field left zero means its default; for workers, bind and spin_us the default is the
  * environment's BRG_WORKERS, BRG_BIND and BRG_WAIT when set (as OMP_NUM_THREADS is for
@@ -386,6 +386,9 @@ typedef struct brg_pool_opts {
 					 * must be set), with these arguments before the
 					 * worker's three: NULL terminated, at most 16 ({NULL}:
 					 * none; {"-m", "mod", NULL} for an interpreter) */
+	void (*after_fork)(void); /* fork: run first in each new worker, on the thread that
+				   * forked it, before any kernel (an interpreter's own
+				   * after-fork step, e.g. PyOS_AfterFork_Child); NULL: none */
 } brg_pool_opts;
 
 /** Options with every field at its default; writes sizeof(*opts) as the caller knows it. */

@@ -170,6 +170,8 @@ static void fork_child(struct brg_pool *pool, int i, pid_t parent)
 	if (pool->bind != BRG_BIND_NONE)
 		hwloc_set_cpubind(pool->topo, pool->sets[i], HWLOC_CPUBIND_PROCESS);
 	brg__blas_single_thread();
+	if (pool->after_fork)
+		pool->after_fork();
 	if (brg__ctl_lock(ctl, (uint32_t)i) == 0) {
 		ctl->w[i].state = BRG__W_IDLE;
 		brg__ctl_unlock(ctl);
@@ -411,6 +413,7 @@ int brg_pool_create(brg_pool **out, const brg_pool_opts *in)
 		return -ENOMEM;
 	pool->bind = o.bind;
 	pool->start = o.start;
+	pool->after_fork = o.after_fork;
 	pool->spin_us = o.spin_us;
 	if ((r = copy_tables(pool, &o)))
 		goto err_free;

@@ -274,6 +274,7 @@ struct brg_pool {
 	char **worker_args;  /* spawn: NULL-terminated, put before the worker's own */
 	brg_kernel *kernels; /* opts.kernels, copied (names too): fork workers accept these */
 	size_t nkernels;
+	void (*after_fork)(void); /* opts.after_fork */
 	int replaced;
 	int *start_failures; /* per slot: deaths in a row before the worker was running */
 	uint64_t *start_mono; /* per slot: CLOCK_MONOTONIC when it was last started */

@@ -157,13 +157,13 @@ static void test_pool(brg_array *a, size_t n, const char *pname)
 	brg_pool *pool = NULL;
 	struct {
 		abi01_pool_opts o;
-		uint64_t later[4]; /* 1.1's three fields, then one this library does not know */
-	} fut = {{.size = sizeof fut, .workers = 2, .name = pname}, {0, 0, 0, 7}};
+		uint64_t later[5]; /* 1.1's four fields, then one this library does not know */
+	} fut = {{.size = sizeof fut, .workers = 2, .name = pname}, {0, 0, 0, 0, 7}};
 	CHECK_EQ(brg_pool_create(&pool, (const brg_pool_opts *)&fut), -E2BIG);
 	CHECK(pool == NULL);
 	po.size = BRG_POOL_OPTS_SIZE_VER0 - 8;
 	CHECK_EQ(brg_pool_create(&pool, (const brg_pool_opts *)&po), -EINVAL);
-	fut.later[3] = 0;
+	fut.later[4] = 0;
 	REQUIRE_EQ(brg_pool_create(&pool, (const brg_pool_opts *)&fut), 0);
 	CHECK_EQ(brg_pool_size(pool), 2);
 	brg_pool_destroy(pool);

@@ -591,6 +591,74 @@ static void test_pool_kernels(void)
 	check_no_children("after the kernel tables");
 }
 
+/* opts.after_fork: each fork worker runs it before its first kernel, a replacement too; the
+ * caller never does. */
+static pid_t hook_pid;
+static void hook(void) { hook_pid = getpid(); }
+
+static int hook_kernel(const brg_task *t)
+{
+	int32_t *v = brg_array_data(t->arrays[0]);
+	for (size_t i = t->begin; i < t->end; i++)
+		v[i] = t->worker << 1 | (hook_pid == getpid());
+	return 0;
+}
+
+static const brg_kernel hookk = {"hook", hook_kernel, BRG_KERNEL_IDEMPOTENT};
+
+/* Runs hook_kernel; what the caller ran, and what workers ran with and without the hook. */
+static void hook_counts(brg_pool *pool, brg_array *a, size_t c[3])
+{
+	int32_t *v = brg_array_data(a);
+	size_t n = brg_array_count(a);
+	memset(v, 0xff, n * sizeof *v);
+	brg_array *arrays[1] = {a};
+	brg_schedule st = {BRG_SCHED_STATIC, 0};
+	CHECK_EQ(brg_pool_for(pool, &hookk, n, st, arrays, 1, NULL, 0), 0);
+	c[0] = c[1] = c[2] = 0;
+	for (size_t i = 0; i < n; i++) /* participant << 1 | hooked */
+		if (v[i] == 0 || v[i] == 3 || v[i] == 2)
+			c[v[i] == 0 ? 0 : v[i] == 3 ? 1 : 2]++;
+	CHECK_EQ(c[0] + c[1] + c[2], n); /* and nothing else */
+}
+
+static void test_after_fork(void)
+{
+	brg_array *a = test_array_new("misc-hook-a", BRG_I32, 1 << 12);
+	size_t n = brg_array_count(a), c[3];
+	brg_pool_opts o;
+	brg_pool_opts_init(&o);
+	o.workers = 2;
+	o.after_fork = hook;
+	brg_pool *pool;
+	REQUIRE_EQ(brg_pool_create(&pool, &o), 0);
+	hook_counts(pool, a, c);
+	CHECK(c[0] > 0 && c[0] < n);
+	CHECK_EQ(c[1], n - c[0]);
+	CHECK_EQ(hook_pid, 0);
+	pid_t old = brg_pool_worker_pid(pool, 1);
+	REQUIRE(old > 0);
+	kill(old, SIGKILL);
+	while (brg_pool_replaced(pool) < 1)
+		CHECK_EQ(brg_pool_for(pool, &noop, 100, (brg_schedule){BRG_SCHED_STATIC, 0}, NULL,
+				      0, NULL, 0), 0);
+	CHECK(brg_pool_worker_pid(pool, 1) != old);
+	hook_counts(pool, a, c);
+	CHECK(c[0] > 0 && c[0] < n);
+	CHECK_EQ(c[1], n - c[0]);
+	brg_pool_destroy(pool);
+
+	/* Without the hook the same kernel sees none. */
+	o.after_fork = NULL;
+	REQUIRE_EQ(brg_pool_create(&pool, &o), 0);
+	hook_counts(pool, a, c);
+	CHECK(c[0] > 0 && c[0] < n);
+	CHECK_EQ(c[2], n - c[0]);
+	brg_pool_destroy(pool);
+	test_array_drop(a);
+	check_no_children("after the after_fork hook");
+}
+
 /* Handles copied into a forked child (a runtime's objects freed there): closing an array
  * handle leaves what the child mapped at that address alone (the array's own mapping was
  * not inherited), and destroying a pool handle touches neither the workers nor the control
@@ -631,6 +699,7 @@ int main(void)
 	test_init_pools();
 	test_handles_in_a_child();
 	test_pool_kernels();
+	test_after_fork();
 	test_other_owner();
 	test_bad_options();
 	test_env();

@@ -163,7 +163,7 @@ def test_struct_sizes() -> None:
         assert ctypes.sizeof(cls) >= ver0, cname
     assert ctypes.sizeof(_lib.ArrayOpts) == 16
     assert ctypes.sizeof(_lib.SegmentInfo) == 344
-    assert ctypes.sizeof(_lib.PoolOpts) == 80  # VER1
+    assert ctypes.sizeof(_lib.PoolOpts) == 88  # VER1
     assert ctypes.sizeof(_lib.Kernel) == 24 and ctypes.sizeof(_lib.Task) == 48
     assert ctypes.sizeof(_lib.JobDesc) == 80 and ctypes.sizeof(_lib.JobResult) == 104
     assert ctypes.sizeof(_lib.PoolInfo) == 64  # VER0 56 + the 1.0 spin_us
@@ -729,9 +729,13 @@ def test_reduce_ranges_large_n() -> None:
 
 def test_replacement_with_another_thread_running(names: Any) -> None:
     """A dead worker replaced while another Python thread runs: the new worker can still
-    run Python kernels (the fork happened with the GIL held by the forking thread)."""
+    run Python kernels: the fork happened with the GIL held by the forking thread, and the
+    other thread's request for it (made within a switch interval) must not follow the worker
+    into its first bytecode, where it would wait forever for a thread that is not there."""
     import threading
     stop = threading.Event()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # the request is then pending at nearly every fork
 
     def spin() -> None:
         while not stop.is_set():
@@ -746,12 +750,16 @@ def test_replacement_with_another_thread_running(names: Any) -> None:
             for _ in range(20):
                 p.triad(y, x, 1.0, x)  # replaces it
             job = p.submit(pk.nothing, 100, schedule="static")
-            assert job.wait(30), "the replaced worker hangs"
+            if not job.wait(30):
+                for pid in p.worker_pids():  # so that closing the pool ends
+                    os.kill(pid, signal.SIGKILL)
+                pytest.fail("the replaced worker hangs")
             job.result()
             assert p.replaced >= 1
         finally:
             stop.set()
             t.join()
+            sys.setswitchinterval(interval)
 
 
 # ---- atomic counters ----

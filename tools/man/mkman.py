@@ -203,7 +203,7 @@ def parse_header(path):
         elif text.startswith("static inline"):
             name, kind = re.search(r"\b(brg_\w+)\s*\(", text).group(1), "function"
             text = text[:text.index("{")].strip() + ";"  # the prototype; the body is the header's
-        elif "(*" in text.replace(" ", ""):
+        elif "(*" in text.replace(" ", "") and "{" not in text:  # a function type, no struct
             name, kind = re.search(r"\(\s*\*\s*(\w+)\s*\)", text).group(1), "type"
         else:
             name, kind = re.search(r"(\w+)\s*;\s*$", text).group(1), "type"

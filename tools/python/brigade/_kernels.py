@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ctypes
 import math
-import os
 import pickle
 import struct
 import sys
@@ -150,8 +149,6 @@ def _run(tp: Any) -> int:
             HEAD.unpack_from(raw)
         if magic != MAGIC:
             return -22  # -EINVAL: not a job of this package
-        if _pid != os.getpid():
-            _after_fork()
         handles = t.arrays
         board_at = handles[0]
         fn, layouts = _fn(raw[HEAD.size:HEAD.size + plen])
@@ -189,26 +186,14 @@ def _run(tp: Any) -> int:
 
 
 # ---- fork ----
-# The library forks workers with fork(2), not os.fork(): the interpreter's own after-fork
-# steps (new locks for the GIL, threading and imports, the at-fork hooks: random's reseed,
-# logging's locks...) have not run in a fork worker when it first enters Python, here.
-_pid = os.getpid()
-
-
-def _forked_by_python() -> None:
-    global _pid
-    _pid = os.getpid()
-
-
-os.register_at_fork(after_in_child=_forked_by_python)
-
-
-def _after_fork() -> None:
-    """In a worker forked by the library, on its first Python kernel: what os.fork() does
-    in a child (PyOS_AfterFork_Child), once.  It runs with the GIL held, as os.fork's."""
-    global _pid
-    _pid = os.getpid()
-    ctypes.pythonapi.PyOS_AfterFork_Child()
+#: What every pool's fork workers run first (brg_pool_opts.after_fork): the library forks
+#: with fork(2), not os.fork(), so the interpreter's own after-fork steps (a new GIL that
+#: this thread holds, threading's and the imports' locks, the at-fork hooks: random's reseed,
+#: logging's locks...) are this C function's to run, before any Python code: the first
+#: bytecode a worker ran without it could wait forever for a GIL another thread of the
+#: parent had asked for.  The library forks only inside calls made with the GIL held
+#: (``_lib.pylib()``), as PyOS_AfterFork_Child requires.
+AFTER_FORK = ctypes.cast(ctypes.pythonapi.PyOS_AfterFork_Child, ctypes.c_void_p)
 
 
 _DISPATCH = _lib.KERNEL_FN(_run)

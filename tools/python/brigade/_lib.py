@@ -122,6 +122,7 @@ class PoolOpts(ctypes.Structure):
         ("kernels", ctypes.POINTER(Kernel)),
         ("nkernels", ctypes.c_size_t),
         ("worker_args", ctypes.POINTER(ctypes.c_char_p)),
+        ("after_fork", ctypes.c_void_p),
     ]
 
 

@@ -131,7 +131,7 @@ class Pool:
         opts = _lib.PoolOpts(size=ctypes.sizeof(_lib.PoolOpts), workers=workers or 0,
                              bind=_BIND[bind], start=_START[self._start], spin_us=spin_us or 0,
                              name=self._name_bytes, kernels=_kernels.TABLE,
-                             nkernels=len(_kernels.TABLE))
+                             nkernels=len(_kernels.TABLE), after_fork=_kernels.AFTER_FORK)
         if self._start == "spawn":
             # The worker: this interpreter, with this sys.path and this libbrigade.
             code = ("import os, sys; sys.path[:0] = %r; os.environ['BRIGADE_LIBRARY'] = %r; "
