@@ -127,6 +127,13 @@ void *brg__map_segment(int fd, size_t len, int prot, bool huge);
  * 4 KiB pages, as valid as before. */
 void brg__huge_collapse(void *base, size_t lo, size_t hi);
 
+/* ---- pool/futex.c: waiting on 32-bit words in shared memory (pool and sync) ---- */
+void brg__cpu_relax(void);
+/* Sleeps while *word == expect, at most timeout_ns (< 0: no limit); 0 (woken, a changed
+ * word, a signal or the time up: the caller looks again) or -errno. */
+int brg__futex_wait(uint32_t *word, uint32_t expect, int64_t timeout_ns);
+void brg__futex_wake(uint32_t *word, int count);
+
 /* ---- proc.c ---- */
 /* 1 when pid runs and started no later than created_ns (so it is the same process), else 0. */
 int brg__pid_alive(int32_t pid, uint64_t created_ns);

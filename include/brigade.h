@@ -83,9 +83,12 @@ BRG_EXPORT int brg_version_patch(void);
 	X(NOTPOOL, -4035, "segment is not a pool control block")                              \
 	X(NODATA, -4036, "reduction of an empty array has no value")                          \
 	X(BADARG, -4037, "kernel argument out of range")                                      \
-	X(NOTARRAY, -4038, "segment is a pool control block, not an array")                  \
+	X(NOTARRAY, -4038, "segment is not an array (a pool control block, a lock...)")     \
 	X(PADDING, -4039, "bytes the format keeps zero are not (trailer page, data padding)") \
-	X(GENERATION, -4040, "generation counter is 0 (it starts at 1)")
+	X(GENERATION, -4040, "generation counter is 0 (it starts at 1)")                     \
+	X(WRONGKIND, -4041, "segment is another kind of brigade object")                     \
+	X(OWNERDEAD, -4042, "acquired a lock whose last holder died holding it")             \
+	X(BROKEN, -4043, "barrier is broken: a party died or timed out, or it was reset")
 
 enum brg_errno {
 #define BRG__ERR_ENUM(name, code, msg) BRG_E##name = (code),
@@ -268,6 +271,74 @@ BRG_EXPORT int brg_atomic_load(const brg_array *x, size_t index, int64_t *value)
 /** x[index] = value. */
 BRG_EXPORT int brg_atomic_store(brg_array *x, size_t index, int64_t value);
 
+/*
+ * Locks, events and barriers (since 1.1): named, process-shared objects, each a small brigade
+ * segment of its own kind (created, validated, listed, collected and unlinked as arrays are:
+ * opts and names as brg_array_create's; brg_segment_unlink removes them).  Any process of
+ * the owner opens one by name.  A handle is used by one thread at a time; close it in the
+ * process that opened it.  timeout_ms: -1 waits for ever, 0 only tries.  Each call returns 0
+ * or a negative code: -EINVAL (NULL, a bad timeout), BRG_EWRONGKIND (open of a segment of
+ * another kind), BRG_EINCOMPLETE (open while its creator is still making it), -ETIMEDOUT, or
+ * any error of brg_array_create / brg_array_open.
+ */
+typedef struct brg_lock brg_lock;
+typedef struct brg_event brg_event;
+typedef struct brg_barrier brg_barrier;
+
+/** A new lock, free.  Robust: a holder that dies (killed, or exiting holding it) hands it to
+ * the next acquirer with BRG_EOWNERDEAD. */
+BRG_EXPORT int brg_lock_create(brg_lock **out, const char *name, const brg_array_opts *opts);
+BRG_EXPORT int brg_lock_open(brg_lock **out, const char *name);
+/** Takes the lock: 0; BRG_EOWNERDEAD (taken, but its last holder died holding it: what it
+ * guarded may be half-updated; the lock is whole again); -ETIMEDOUT; -EDEADLK when this
+ * thread holds it already. */
+BRG_EXPORT int brg_lock_acquire(brg_lock *lock, int timeout_ms);
+/** Frees the lock: 0, or -EPERM when this thread does not hold it. */
+BRG_EXPORT int brg_lock_release(brg_lock *lock);
+/** The pid of the holder, 0 when free (a snapshot, for status). */
+BRG_EXPORT int brg_lock_holder(const brg_lock *lock);
+/** Closes the handle; a lock this thread holds is released first.  NULL is accepted. */
+BRG_EXPORT void brg_lock_close(brg_lock *lock);
+
+/** A new event, clear (or set, when set is 1). */
+BRG_EXPORT int brg_event_create(brg_event **out, const char *name, int set,
+				const brg_array_opts *opts);
+BRG_EXPORT int brg_event_open(brg_event **out, const char *name);
+/** Sets it and wakes every waiter; it stays set until cleared. */
+BRG_EXPORT int brg_event_set(brg_event *event);
+BRG_EXPORT int brg_event_clear(brg_event *event);
+/** 1 when set, 0 when clear, or a negative code. */
+BRG_EXPORT int brg_event_is_set(const brg_event *event);
+/** Returns 0 once the event is set (at once when it is), or -ETIMEDOUT. */
+BRG_EXPORT int brg_event_wait(brg_event *event, int timeout_ms);
+BRG_EXPORT void brg_event_close(brg_event *event);
+
+#define BRG_BARRIER_MAX 256 /* parties, and handles open at once */
+
+/**
+ * A new barrier for parties (1 to BRG_BARRIER_MAX) waits a round.  Every open handle, the
+ * creator's too, is a member until closed: a member process that dies breaks the barrier,
+ * so no waiter hangs on a party that will never come.
+ */
+BRG_EXPORT int brg_barrier_create(brg_barrier **out, const char *name, int parties,
+				  const brg_array_opts *opts);
+/** Opens it and joins as a member; -EMFILE when BRG_BARRIER_MAX handles are open. */
+BRG_EXPORT int brg_barrier_open(brg_barrier **out, const char *name);
+/**
+ * Waits until parties waits have arrived in this round, then all return: 0 .. parties-1,
+ * the order of arrival.  BRG_EBROKEN when the barrier is or becomes broken (a member died, a
+ * waiter timed out, a reset came): it stays broken until brg_barrier_reset.  -ETIMEDOUT
+ * breaks it (as Python's threading.Barrier does), so the others do not wait for ever.
+ */
+BRG_EXPORT int brg_barrier_wait(brg_barrier *barrier, int timeout_ms);
+/** Breaks the round in progress (its waiters get BRG_EBROKEN), drops the members that died
+ * and makes the barrier whole again for the next round. */
+BRG_EXPORT int brg_barrier_reset(brg_barrier *barrier);
+/** Parties a round waits for. */
+BRG_EXPORT int brg_barrier_parties(const brg_barrier *barrier);
+/** Closes the handle and leaves the members (not breaking it).  NULL is accepted. */
+BRG_EXPORT void brg_barrier_close(brg_barrier *barrier);
+
 /**
  * Removes a brigade segment by name (array or pool control block) after checking that it is
  * one (its identity: header, trailer and checksum; a segment whose padding or generation is
@@ -282,6 +353,9 @@ BRG_EXPORT int brg_segment_unlink(const char *name);
 typedef enum brg_segment_kind {
 	BRG_KIND_ARRAY = 0,
 	BRG_KIND_POOL = 1,
+	BRG_KIND_LOCK = 2,    /* since 1.1 */
+	BRG_KIND_EVENT = 3,   /* since 1.1 */
+	BRG_KIND_BARRIER = 4, /* since 1.1 */
 } brg_segment_kind;
 
 #define BRG_SEGMENT_INFO_SIZE_VER0 344

@@ -31,7 +31,8 @@ enum {
 
 static const char *kind_name(int kind)
 {
-	return kind == BRG_KIND_ARRAY ? "array" : kind == BRG_KIND_POOL ? "pool" : "?";
+	static const char *const names[] = {"array", "pool", "lock", "event", "barrier"};
+	return kind >= 0 && kind <= BRG_KIND_BARRIER ? names[kind] : "?";
 }
 
 static void print_json(FILE *out, const brg_segment_info *in)

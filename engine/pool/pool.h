@@ -14,14 +14,10 @@
 #include "ctl.h"
 
 
-/* ---- futex.c ---- */
-void brg__cpu_relax(void);
+/* ---- futex.c (brg__cpu_relax, brg__futex_wait and _wake: internal.h) ---- */
 /* One turn of a wait: a pause, or where participants share CPUs (ctl->yield) the CPU given
  * to one that has work: spinning there takes the time of the very participant waited for. */
 void brg__pause(const struct brg__ctl *ctl);
-/* Sleeps while *word == expect, at most timeout_ns (< 0: no limit). */
-int brg__futex_wait(uint32_t *word, uint32_t expect, int64_t timeout_ns);
-void brg__futex_wake(uint32_t *word, int count);
 
 /* ---- sched.c: the hand-out ---- */
 /* A chunk in hand-out units; empty (begin == end) for none.  Two words, so it comes back in

@@ -42,6 +42,9 @@ DATA_OFFSET = 4096
 PAGE = 4096
 KIND_ARRAY = 0
 KIND_POOL = 1
+KIND_LOCK = 2
+KIND_EVENT = 3
+KIND_BARRIER = 4
 CREATE_PERSISTENT = 0x1
 CREATE_SHARED = 0x2
 
@@ -89,9 +92,12 @@ ERRORS = {
     "BRG_ECHECKSUM": (-4020, "header or trailer checksum mismatch"),
     "BRG_EMISMATCH": (-4021, "NPY header disagrees with brigade trailer"),
     "BRG_EINCOMPLETE": (-4022, "segment is still being created"),
-    "BRG_ENOTARRAY": (-4038, "segment is a pool control block, not an array"),
+    "BRG_ENOTARRAY": (-4038, "segment is not an array (a pool control block, a lock...)"),
     "BRG_EPADDING": (-4039, "bytes the format keeps zero are not (trailer page, data padding)"),
     "BRG_EGENERATION": (-4040, "generation counter is 0 (it starts at 1)"),
+    "BRG_EWRONGKIND": (-4041, "segment is another kind of brigade object"),
+    "BRG_EOWNERDEAD": (-4042, "acquired a lock whose last holder died holding it"),
+    "BRG_EBROKEN": (-4043, "barrier is broken: a party died or timed out, or it was reset"),
 }
 
 # engine/segment/dtype.c's table: code -> (brigade name, NPY descr, numpy name).
@@ -439,7 +445,7 @@ def _parse_trailer(tr, header_page, lay, segment=None):
     want_shape = lay.shape + (0,) * (MAX_NDIM - len(lay.shape))
     if (size != _TRAILER_BYTES or data_offset != DATA_OFFSET or nbytes != lay.nbytes
             or dtype != lay.dtype or ndim != len(lay.shape) or flags & ~_TRAILER_FLAGS
-            or kind > KIND_POOL or tuple(shape) != want_shape
+            or kind > KIND_BARRIER or tuple(shape) != want_shape
             or any(tr[_T_RESERVED:_T_CHECKSUM])):
         raise SegmentError("BRG_EMISMATCH", segment)
     return {"flags": flags, "kind": kind, "creator_uid": uid, "creator_pid": pid,

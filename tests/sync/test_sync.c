@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/* test_sync.c - named locks, events and barriers across processes: what each call returns,
+ * mutual exclusion that loses nothing, and every party's death at the moment that would hang
+ * or corrupt a naive version (a lock's holder, a barrier's member). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "testutil.h"
+
+/* Children of a test exit with 0 when all was well. */
+static void reap_ok(pid_t pid, const char *what)
+{
+	int st = 0;
+	REQUIRE_EQ(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		TEST_FAIL_("%s: child status 0x%x", what, st);
+}
+
+static void reap_killed(pid_t pid)
+{
+	int st = 0;
+	REQUIRE_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+static void *try_release(void *arg)
+{
+	return (void *)(intptr_t)brg_lock_release(arg);
+}
+
+static void test_lock_calls(void)
+{
+	const char *name = test_name("lock-calls");
+	brg_lock *l = NULL, *o = NULL;
+	REQUIRE_EQ(brg_lock_create(&l, name, NULL), 0);
+	CHECK_EQ(brg_lock_create(&o, name, NULL), -EEXIST);
+	CHECK(o == NULL);
+	REQUIRE_EQ(brg_lock_open(&o, name), 0);
+	CHECK_EQ(brg_lock_holder(l), 0);
+	CHECK_EQ(brg_lock_acquire(l, -1), 0);
+	CHECK_EQ(brg_lock_holder(o), getpid());
+	CHECK_EQ(brg_lock_acquire(l, 0), -EDEADLK);	  /* this thread holds it */
+	CHECK_EQ(brg_lock_acquire(o, 10), -EDEADLK);  /* through another handle too */
+	pthread_t t;
+	void *rv;
+	REQUIRE_EQ(pthread_create(&t, NULL, try_release, l), 0);
+	REQUIRE_EQ(pthread_join(t, &rv), 0);
+	CHECK_EQ((int)(intptr_t)rv, -EPERM); /* another thread does not hold it */
+	CHECK_EQ(brg_lock_release(l), 0);
+	CHECK_EQ(brg_lock_release(l), -EPERM);
+	CHECK_EQ(brg_lock_holder(l), 0);
+	CHECK_EQ(brg_lock_acquire(o, 0), 0);
+	brg_lock_close(o); /* closing a held handle frees the lock */
+	CHECK_EQ(brg_lock_acquire(l, 0), 0);
+	CHECK_EQ(brg_lock_release(l), 0);
+	CHECK_EQ(brg_lock_acquire(l, -2), -EINVAL);
+	CHECK_EQ(brg_lock_acquire(NULL, 0), -EINVAL);
+	CHECK_EQ(brg_lock_release(NULL), -EINVAL);
+	brg_lock_close(NULL);
+
+	/* Another process holds it: try and timeout say so, and the wait is the time asked. */
+	int go[2];
+	REQUIRE_EQ(pipe(go), 0);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		brg_lock *c = NULL;
+		if (brg_lock_open(&c, name) || brg_lock_acquire(c, -1))
+			_exit(1);
+		if (write(go[1], "x", 1) != 1)
+			_exit(2);
+		pause(); /* killed holding it */
+		_exit(3);
+	}
+	char x;
+	REQUIRE_EQ(read(go[0], &x, 1), 1);
+	CHECK_EQ(brg_lock_holder(l), pid);
+	CHECK_EQ(brg_lock_acquire(l, 0), -ETIMEDOUT);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	CHECK_EQ(brg_lock_acquire(l, 50), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	CHECK((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 >= 49);
+	/* Its holder killed: the next acquirer is told, holds it, and it works on. */
+	kill(pid, SIGKILL);
+	reap_killed(pid);
+	CHECK_EQ(brg_lock_acquire(l, 5000), BRG_EOWNERDEAD);
+	CHECK_EQ(brg_lock_holder(l), getpid());
+	CHECK_EQ(brg_lock_release(l), 0);
+	CHECK_EQ(brg_lock_acquire(l, 0), 0);
+	CHECK_EQ(brg_lock_release(l), 0);
+	close(go[0]);
+	close(go[1]);
+
+	/* Kinds do not mix; a name of nothing is -ENOENT. */
+	brg_event *e = NULL;
+	brg_barrier *br = NULL;
+	brg_array *arr = NULL;
+	CHECK_EQ(brg_event_open(&e, name), BRG_EWRONGKIND);
+	CHECK_EQ(brg_barrier_open(&br, name), BRG_EWRONGKIND);
+	CHECK_EQ(brg_array_open(&arr, name, 0), BRG_ENOTARRAY);
+	CHECK_EQ(brg_lock_open(&o, test_name("lock-none")), -ENOENT);
+	CHECK_EQ(brg_lock_create(&o, "bad/name", NULL), BRG_EBADNAME);
+	brg_segment_info info = {.size = sizeof info};
+	CHECK_EQ(brg_segment_stat(name, 0, &info), 0);
+	CHECK_EQ(info.kind, BRG_KIND_LOCK);
+	brg_lock_close(l);
+	CHECK_EQ(brg_segment_unlink(name), 0);
+}
+
+/* N processes add to a plain counter under the lock: nothing lost.  One of them is killed
+ * holding it, half-way through an update; the one that acquires next is told and repairs. */
+static void test_lock_counter(void)
+{
+	enum { PROCS = 4, ADDS = 5000 };
+	const char *lname = test_name("lock-count"), *cname = test_name("lock-count-c");
+	brg_lock *l = NULL;
+	brg_array *c = NULL;
+	size_t two = 2;
+	REQUIRE_EQ(brg_lock_create(&l, lname, NULL), 0);
+	REQUIRE_EQ(brg_array_create(&c, cname, BRG_I64, 1, &two, NULL), 0);
+	int64_t *v = brg_array_data(c);
+	pid_t pids[PROCS + 1];
+	for (int p = 0; p <= PROCS; p++) {
+		REQUIRE((pids[p] = fork()) >= 0);
+		if (pids[p])
+			continue;
+		brg_lock *m = NULL;
+		brg_array *a = NULL;
+		if (brg_lock_open(&m, lname) || brg_array_open(&a, cname, BRG_OPEN_WRITE))
+			_exit(1);
+		volatile int64_t *w = brg_array_data(a);
+		if (p == PROCS) { /* the victim: dies between the two halves of an update */
+			int r = brg_lock_acquire(m, -1);
+			if (r && r != BRG_EOWNERDEAD)
+				_exit(2);
+			w[0] += 1000000;
+			raise(SIGKILL);
+		}
+		int dead = 0;
+		for (int i = 0; i < ADDS; i++) {
+			int r = brg_lock_acquire(m, -1);
+			if (r == BRG_EOWNERDEAD) {
+				w[0] -= 1000000; /* the repair only the next holder can make */
+				dead++;
+			} else if (r) {
+				_exit(3);
+			}
+			int64_t x = w[0];
+			sched_yield();
+			w[0] = x + 1;
+			w[1] += dead; /* how many repairs were made, once each */
+			dead = 0;
+			if (brg_lock_release(m))
+				_exit(4);
+		}
+		brg_lock_close(m);
+		brg_array_close(a);
+		_exit(0);
+	}
+	for (int p = 0; p < PROCS; p++)
+		reap_ok(pids[p], "a counting process");
+	reap_killed(pids[PROCS]);
+	/* The victim may have died before anyone else came: the next acquire repairs then. */
+	int r = brg_lock_acquire(l, 5000);
+	if (r == BRG_EOWNERDEAD) {
+		v[0] -= 1000000;
+		v[1]++;
+	} else {
+		CHECK_EQ(r, 0);
+	}
+	CHECK_EQ(v[0], PROCS * ADDS);
+	CHECK_EQ(v[1], 1);
+	CHECK_EQ(brg_lock_release(l), 0);
+	brg_lock_close(l);
+	test_array_drop(c);
+	CHECK_EQ(brg_segment_unlink(lname), 0);
+}
+
+static void test_event(void)
+{
+	const char *name = test_name("event");
+	brg_event *e = NULL, *o = NULL;
+	CHECK_EQ(brg_event_create(&e, name, 2, NULL), -EINVAL);
+	REQUIRE_EQ(brg_event_create(&e, name, 0, NULL), 0);
+	REQUIRE_EQ(brg_event_open(&o, name), 0);
+	CHECK_EQ(brg_event_is_set(o), 0);
+	CHECK_EQ(brg_event_wait(o, 0), -ETIMEDOUT);
+	CHECK_EQ(brg_event_wait(o, 20), -ETIMEDOUT);
+	CHECK_EQ(brg_event_set(e), 0);
+	CHECK_EQ(brg_event_is_set(o), 1);
+	CHECK_EQ(brg_event_wait(o, 0), 0);
+	CHECK_EQ(brg_event_wait(o, -1), 0);
+	CHECK_EQ(brg_event_clear(o), 0);
+	CHECK_EQ(brg_event_is_set(e), 0);
+
+	/* Waiters in other processes, asleep past the spin, all wake on one set. */
+	enum { WAITERS = 3 };
+	pid_t pids[WAITERS];
+	for (int i = 0; i < WAITERS; i++) {
+		REQUIRE((pids[i] = fork()) >= 0);
+		if (pids[i] == 0) {
+			brg_event *w = NULL;
+			if (brg_event_open(&w, name))
+				_exit(1);
+			_exit(brg_event_wait(w, 20000) == 0 ? 0 : 2);
+		}
+	}
+	struct timespec nap = {0, 100000000};
+	nanosleep(&nap, NULL);
+	for (int i = 0; i < WAITERS; i++)
+		CHECK_EQ(waitpid(pids[i], NULL, WNOHANG), 0); /* still waiting */
+	CHECK_EQ(brg_event_set(e), 0);
+	for (int i = 0; i < WAITERS; i++)
+		reap_ok(pids[i], "an event waiter");
+	/* A waiter killed while waiting leaves the event as it was. */
+	CHECK_EQ(brg_event_clear(e), 0);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		brg_event *w = NULL;
+		if (brg_event_open(&w, name))
+			_exit(1);
+		brg_event_wait(w, -1);
+		_exit(2);
+	}
+	nanosleep(&nap, NULL);
+	kill(pid, SIGKILL);
+	reap_killed(pid);
+	CHECK_EQ(brg_event_is_set(e), 0);
+	CHECK_EQ(brg_event_set(e), 0);
+	CHECK_EQ(brg_event_wait(o, 0), 0);
+	brg_event *s = NULL;
+	const char *sname = test_name("event-set");
+	REQUIRE_EQ(brg_event_create(&s, sname, 1, NULL), 0);
+	CHECK_EQ(brg_event_is_set(s), 1);
+	brg_event_close(s);
+	CHECK_EQ(brg_segment_unlink(sname), 0);
+	brg_lock *l = NULL;
+	CHECK_EQ(brg_lock_open(&l, name), BRG_EWRONGKIND);
+	brg_event_close(o);
+	brg_event_close(e);
+	brg_event_close(NULL);
+	CHECK_EQ(brg_segment_unlink(name), 0);
+}
+
+/* Children that each wait `rounds` rounds and check that every round gave each of them a
+ * distinct arrival index; a child reports its indices' sum through its exit status. */
+static pid_t barrier_child(const char *name, int rounds, int die_after)
+{
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid)
+		return pid;
+	brg_barrier *b = NULL;
+	if (brg_barrier_open(&b, name))
+		_exit(100);
+	for (int r = 0; r < rounds; r++) {
+		if (r == die_after)
+			raise(SIGKILL);
+		int i = brg_barrier_wait(b, 20000);
+		if (i == BRG_EBROKEN)
+			_exit(101);
+		if (i < 0 || i >= brg_barrier_parties(b))
+			_exit(102);
+	}
+	brg_barrier_close(b);
+	_exit(0);
+}
+
+static void test_barrier(void)
+{
+	const char *name = test_name("barrier");
+	brg_barrier *b = NULL, *o = NULL;
+	CHECK_EQ(brg_barrier_create(&b, name, 0, NULL), -EINVAL);
+	CHECK_EQ(brg_barrier_create(&b, name, BRG_BARRIER_MAX + 1, NULL), -EINVAL);
+	REQUIRE_EQ(brg_barrier_create(&b, name, 4, NULL), 0);
+	CHECK_EQ(brg_barrier_parties(b), 4);
+
+	/* Rounds: three children and the creator, 50 rounds, indices 0..3 each round. */
+	enum { ROUNDS = 50 };
+	pid_t pids[3];
+	for (int i = 0; i < 3; i++)
+		pids[i] = barrier_child(name, ROUNDS, -1);
+	int seen[4] = {0};
+	for (int r = 0; r < ROUNDS; r++) {
+		int i = brg_barrier_wait(b, 20000);
+		CHECK(i >= 0 && i < 4);
+		if (i >= 0 && i < 4)
+			seen[i]++;
+	}
+	for (int i = 0; i < 3; i++)
+		reap_ok(pids[i], "a barrier party");
+	CHECK_EQ(seen[0] + seen[1] + seen[2] + seen[3], ROUNDS);
+
+	/* A member killed before it arrives in round 1: the others are told, not left waiting
+	 * for a party that will never come. */
+	pid_t a = barrier_child(name, 3, 1), c = barrier_child(name, 3, -1);
+	pid_t d = barrier_child(name, 3, -1);
+	int r0 = brg_barrier_wait(b, 20000);
+	CHECK(r0 >= 0 && r0 < 4);
+	CHECK_EQ(brg_barrier_wait(b, 20000), BRG_EBROKEN);
+	reap_killed(a);
+	int st = 0;
+	REQUIRE_EQ(waitpid(c, &st, 0), c);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 101); /* the survivors saw it broken */
+	REQUIRE_EQ(waitpid(d, &st, 0), d);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 101);
+	CHECK_EQ(brg_barrier_wait(b, 0), BRG_EBROKEN); /* and it stays so */
+
+	/* Reset: whole again, for members old and new. */
+	CHECK_EQ(brg_barrier_reset(b), 0);
+	REQUIRE_EQ(brg_barrier_open(&o, name), 0);
+	pid_t p[3];
+	for (int i = 0; i < 3; i++)
+		p[i] = barrier_child(name, 1, -1);
+	int x = brg_barrier_wait(b, 20000);
+	CHECK(x >= 0 && x < 4);
+	for (int i = 0; i < 3; i++)
+		reap_ok(p[i], "a party after reset");
+
+	/* A timeout breaks it (the others are not left waiting for ever). */
+	pid_t w = barrier_child(name, 1, -1);
+	CHECK_EQ(brg_barrier_wait(b, 100), -ETIMEDOUT);
+	REQUIRE_EQ(waitpid(w, &st, 0), w);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 101);
+	CHECK_EQ(brg_barrier_reset(b), 0);
+
+	/* Reset while parties wait breaks their round. */
+	w = barrier_child(name, 1, -1);
+	struct timespec nap = {0, 100000000};
+	nanosleep(&nap, NULL);
+	CHECK_EQ(brg_barrier_reset(b), 0);
+	REQUIRE_EQ(waitpid(w, &st, 0), w);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 101);
+
+	brg_lock *l = NULL;
+	CHECK_EQ(brg_lock_open(&l, name), BRG_EWRONGKIND);
+	CHECK_EQ(brg_barrier_wait(NULL, 0), -EINVAL);
+	CHECK_EQ(brg_barrier_wait(b, -5), -EINVAL);
+	brg_barrier_close(o);
+	brg_barrier_close(b);
+	brg_barrier_close(NULL);
+	CHECK_EQ(brg_segment_unlink(name), 0);
+}
+
+int main(void)
+{
+	test_init_pools();
+	test_lock_calls();
+	test_lock_counter();
+	test_event();
+	test_barrier();
+	return test_done();
+}
