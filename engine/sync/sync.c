@@ -24,6 +24,7 @@
 struct lock_state {
 	uint32_t ready;
 	int32_t holder; /* pid of the last acquirer; 0 once released */
+	int32_t holder_tid; /* and its thread */
 	uint64_t acquired; /* acquisitions, for status */
 	pthread_mutex_t m;
 };
@@ -202,11 +203,26 @@ int brg_lock_acquire(brg_lock *l, int timeout_ms)
 {
 	if (!l || timeout_ms < -1)
 		return -EINVAL;
-	int r;
-	if (timeout_ms == 0) {
+	/* A robust mutex sleeps at once when contended; a holder usually lets go within a few
+	 * microseconds, so look again for SPIN_NS first (a sleep and a wake cost more). */
+	int r = pthread_mutex_trylock(&l->s->m);
+	if (r == EBUSY && __atomic_load_n(&l->s->holder_tid, __ATOMIC_RELAXED) == gettid() &&
+	    __atomic_load_n(&l->s->holder, __ATOMIC_RELAXED) == getpid())
+		return -EDEADLK; /* this thread holds it, through this handle or another */
+	for (uint64_t t0 = 0; r == EBUSY && timeout_ms != 0;) {
+		uint64_t now = brg__mono_ns();
+		if (!t0)
+			t0 = now;
+		else if (now - t0 >= SPIN_NS)
+			break;
+		for (int i = 0; i < 32; i++)
+			brg__cpu_relax();
 		r = pthread_mutex_trylock(&l->s->m);
-		if (r == EBUSY)
-			r = ETIMEDOUT;
+	}
+	if (r != EBUSY) {
+		/* taken, or an answer: EOWNERDEAD, EDEADLK */
+	} else if (timeout_ms == 0) {
+		r = ETIMEDOUT;
 	} else if (timeout_ms < 0) {
 		r = pthread_mutex_lock(&l->s->m);
 	} else {
@@ -220,6 +236,7 @@ int brg_lock_acquire(brg_lock *l, int timeout_ms)
 		return -r;
 	}
 	l->s->holder = (int32_t)getpid();
+	l->s->holder_tid = (int32_t)gettid();
 	l->s->acquired++;
 	l->thread = pthread_self();
 	l->held = true;
@@ -233,12 +250,15 @@ int brg_lock_release(brg_lock *l)
 	/* An error-checking mutex: only its owner thread may unlock it. */
 	int32_t was = l->s->holder;
 	bool mine = l->held && pthread_equal(l->thread, pthread_self());
+	int32_t was_tid = l->s->holder_tid;
 	if (mine)
-		l->s->holder = 0;
+		l->s->holder = l->s->holder_tid = 0;
 	int r = pthread_mutex_unlock(&l->s->m);
 	if (r) {
-		if (mine)
+		if (mine) {
 			l->s->holder = was;
+			l->s->holder_tid = was_tid;
+		}
 		return -r;
 	}
 	l->held = false;

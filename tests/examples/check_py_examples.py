@@ -103,6 +103,8 @@ def main():
         res = json.loads(out)["results"]
         check("shared_counter: brigade's atomic add is exact",
               res["brigade atomic_add"]["count"] == 6000, res["brigade atomic_add"])
+        check("shared_counter: the count under brigade's Lock is exact",
+              res["brigade Lock"]["count"] == 6000, res["brigade Lock"])
         check("shared_counter: the locked Value is exact",
               res["multiprocessing Value, locked"]["count"] == 6000)
     except (ValueError, KeyError) as e:

@@ -13,10 +13,12 @@ import ctypes
 import itertools
 import json
 import os
+import pickle
 import re
 import signal
 import subprocess
 import sys
+import time
 from typing import Any, Iterator
 
 import numpy as np
@@ -75,7 +77,7 @@ _BASE = {
 }
 _ENUMS = {"brg_dtype", "brg_op", "brg_border", "brg_trans", "brg_bind", "brg_start",
           "brg_sched_kind"}
-_OPAQUE = {"brg_array", "brg_pool", "brg_job"}
+_OPAQUE = {"brg_array", "brg_pool", "brg_job", "brg_lock", "brg_event", "brg_barrier"}
 
 
 def _ctype(decl: str) -> Any:
@@ -805,6 +807,144 @@ def test_atomic_counters(names: Any) -> None:
                  for _ in range(3)]
         assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
         assert c[0] == 9000 and c[1] == 27000
+
+
+# ---- locks, events, barriers ----
+LOCKER = r"""
+import sys, time
+import brigade
+lk = brigade.Lock(sys.argv[1])
+a = brigade.open(sys.argv[2], write=True)
+if sys.argv[3] == "die":
+    lk.acquire()
+    a[0] += 10**6  # half an update: the next holder must repair it
+    print("holding", flush=True)
+    time.sleep(60)
+for _ in range(int(sys.argv[3])):
+    with lk:
+        if lk.owner_died:
+            a[0] -= 10**6
+            a[1] += 1
+        x = a[0]
+        a[0] = x + 1
+"""
+
+
+def test_lock(names: Any) -> None:
+    n = names()
+    with pytest.raises(FileNotFoundError):
+        brigade.Lock(n)
+    lk = brigade.Lock(n, create=True)
+    with pytest.raises(FileExistsError):
+        brigade.Lock(n, create=True)
+    other = brigade.Lock(n)
+    assert lk.acquire() and lk.holder == os.getpid() and not lk.owner_died
+    with pytest.raises(RuntimeError, match="already held"):
+        other.acquire(timeout=0.01)
+    lk.release()
+    with pytest.raises(RuntimeError, match="does not hold"):
+        lk.release()
+    assert other.acquire(timeout=1) and other.holder == os.getpid()
+    other.close()  # closing a held handle frees the lock
+    assert lk.acquire(block=False)
+    lk.release()
+    assert pickle.loads(pickle.dumps(lk)).name == n
+    with pytest.raises(brigade.BrigadeError, match="BRG_EWRONGKIND"):
+        brigade.Event(n)
+    with pytest.raises(brigade.BrigadeError, match="BRG_ENOTARRAY"):
+        brigade.open(n)
+    assert [s["kind"] for s in brigade.ls() if s["name"] == n] == ["lock"]
+    # Another process holds it, then dies half-way through an update: the next acquirer is
+    # told and repairs it, and the counting processes lose nothing.
+    with brigade.create(names(), 2, "i64") as c:
+        killer = subprocess.Popen([sys.executable, "-c", LOCKER, n, c.name, "die"],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert killer.stdout is not None and killer.stdout.readline() == "holding\n"
+            assert lk.holder == killer.pid
+            assert not lk.acquire(timeout=0.05)
+        finally:
+            killer.kill()
+            killer.wait()
+        procs = [subprocess.Popen([sys.executable, "-c", LOCKER, n, c.name, "2000"])
+                 for _ in range(3)]
+        assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+        assert c[0] == 6000 and c[1] == 1
+        with pytest.raises(brigade.OwnerDiedError):  # strict: told by an exception
+            killer = subprocess.Popen([sys.executable, "-c", LOCKER, n, c.name, "die"],
+                                      stdout=subprocess.PIPE, text=True)
+            assert killer.stdout is not None and killer.stdout.readline() == "holding\n"
+            killer.kill()
+            killer.wait()
+            lk.acquire(strict=True)
+        assert lk.holder == os.getpid()
+        lk.release()
+    lk.close()
+    with pytest.raises(ValueError, match="closed"):
+        lk.acquire()
+
+
+def test_event(names: Any) -> None:
+    n = names()
+    with brigade.Event(n, create=True) as e, brigade.Event(n) as o:
+        assert not o.is_set() and not o.wait(0) and not o.wait(0.02)
+        waiter = subprocess.Popen([sys.executable, "-c",
+                                   "import sys, brigade; "
+                                   "sys.exit(0 if brigade.Event(sys.argv[1]).wait(60) else 3)",
+                                   n])
+        time.sleep(0.2)
+        assert waiter.poll() is None
+        e.set()
+        assert waiter.wait(timeout=60) == 0
+        assert o.is_set() and o.wait()
+        o.clear()
+        assert not e.is_set()
+    m = names()
+    with brigade.Event(m, create=True, set=True) as s:
+        assert s.is_set()
+
+
+BARRIER = r"""
+import sys, os, signal
+import brigade
+b = brigade.Barrier(sys.argv[1])
+for r in range(int(sys.argv[2])):
+    if r == int(sys.argv[3]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    try:
+        b.wait(60)
+    except brigade.BrokenBarrierError:
+        sys.exit(5)
+"""
+
+
+def test_barrier(names: Any) -> None:
+    n = names()
+    with pytest.raises(TypeError, match="parties"):
+        brigade.Barrier(n, create=True)
+    with brigade.Barrier(n, 3, create=True) as b:
+        assert b.parties == 3
+        kids = [subprocess.Popen([sys.executable, "-c", BARRIER, n, "20", "-1"])
+                for _ in range(2)]
+        places = [b.wait(60) for _ in range(20)]
+        assert [k.wait(timeout=120) for k in kids] == [0, 0]
+        assert all(0 <= p < 3 for p in places)
+        # A party killed before its second round: the others are told, nobody hangs.
+        kids = [subprocess.Popen([sys.executable, "-c", BARRIER, n, "3", str(r)])
+                for r in (1, -1)]
+        b.wait(60)
+        with pytest.raises(brigade.BrokenBarrierError):
+            b.wait(60)
+        assert sorted(k.wait(timeout=120) for k in kids) == [-signal.SIGKILL, 5]
+        with pytest.raises(brigade.BrokenBarrierError):
+            b.wait(0)
+        b.reset()
+        # A timeout breaks it: TimeoutError here, BrokenBarrierError for the other.
+        kid = subprocess.Popen([sys.executable, "-c", BARRIER, n, "1", "-1"])
+        with pytest.raises(TimeoutError):
+            b.wait(0.2)
+        assert kid.wait(timeout=120) == 5
+        b.reset()
 
 
 # ---- python3 -m brigade ----

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """shared_counter.py - N processes increment one shared counter, M times each: brigade's
-atomic add on an element of a brigade array beside multiprocessing's Value (with its lock,
-``with v.get_lock(): v.value += 1``, the seeds' recipe) and a Value updated without the lock
-(what goes wrong).  Every side starts its processes the same way (multiprocessing, fork),
+atomic add on an element of a brigade array, and the element updated under a brigade.Lock
+(robust: a holder killed holding it is reported to the next one), beside multiprocessing's
+Value (with its lock, ``with v.get_lock(): v.value += 1``, the seeds' recipe) and a Value
+updated without the lock (what goes wrong).  Every side starts its processes the same way (multiprocessing, fork),
 attaches, then waits at a barrier, so only the increments are timed.
 
 usage: PYTHONPATH=tools/python BRIGADE_LIBRARY=build/engine/libbrigade.so.1 \\
@@ -29,6 +30,20 @@ def brigade_adder(name, adds, ready, go, out):
     for _ in range(adds):
         brigade.atomic_add(a, 0)
     out.put(time.perf_counter() - t0)
+    a.close()
+
+
+def brigade_locker(name, lock_name, adds, ready, go, out):
+    a = brigade.open(name, write=True)
+    lock = brigade.Lock(lock_name)
+    ready.wait()
+    go.wait()
+    t0 = time.perf_counter()
+    for _ in range(adds):
+        with lock:
+            a[0] += 1
+    out.put(time.perf_counter() - t0)
+    lock.close()
     a.close()
 
 
@@ -74,16 +89,22 @@ def main():
     n, m = args.procs, args.adds
     want = n * m
     name = "brg-shared-counter-%d" % os.getpid()
+    lock_name = name + "-lock"
     res = {}
     try:
         with brigade.create(name, 1, "i64") as c:
             t = run(brigade_adder, (name, m), n)
             res["brigade atomic_add"] = dict(seconds=t, count=int(c[0]))
+            c[0] = 0
+            brigade.Lock(lock_name, create=True).close()
+            t = run(brigade_locker, (name, lock_name, m), n)
+            res["brigade Lock"] = dict(seconds=t, count=int(c[0]))
     finally:
-        try:
-            brigade.unlink(name)
-        except FileNotFoundError:
-            pass
+        for made in (name, lock_name):
+            try:
+                brigade.unlink(made)
+            except FileNotFoundError:
+                pass
     v = mp.get_context("fork").Value("q", 0)
     t = run(value_adder, (v, True, m), n)
     res["multiprocessing Value, locked"] = dict(seconds=t, count=v.value)

@@ -18,8 +18,10 @@ from ._array import (Array, atomic_add, atomic_cas, atomic_load, atomic_store, c
                      gc, info, ls, open, unlink)
 from ._lib import BrigadeError, KernelError, library_path
 from ._pool import Job, Pool, status
+from ._sync import Barrier, BrokenBarrierError, Event, Lock, OwnerDiedError
 
-__all__ = ["Array", "BrigadeError", "Job", "KernelError", "Pool", "atomic_add", "atomic_cas",
+__all__ = ["Array", "Barrier", "BrigadeError", "BrokenBarrierError", "Event", "Job",
+           "KernelError", "Lock", "OwnerDiedError", "Pool", "atomic_add", "atomic_cas",
            "atomic_load", "atomic_store", "create", "dtype_code", "gc", "info", "library_path",
            "ls", "open", "shm", "status", "unlink"]
 __version__ = "1.1.0"

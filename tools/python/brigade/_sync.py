@@ -1,0 +1,263 @@
+# SPDX-License-Identifier: MIT
+"""Named locks, events and barriers shared by processes (``brg_lock``, ``brg_event``,
+``brg_barrier``): what multiprocessing's Lock, Event and Barrier do, by name, for any
+process, and safe when a party is killed.
+
+Each is a small brigade segment of its own kind: ``brigade ls`` lists it, `brigade.unlink`
+removes it, ``gc`` collects it once its creator is gone (unless persistent).  An object
+pickles as its name, so passing one to another process opens the same one there.  Blocking
+calls release the GIL.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import weakref
+from typing import Any
+
+from . import _lib
+from ._lib import BrigadeError, check
+
+__all__ = ["Lock", "Event", "Barrier", "BrokenBarrierError", "OwnerDiedError"]
+
+_CREATE_PERSISTENT = 0x1
+_CREATE_SHARED = 0x2
+_EOWNERDEAD = -4042
+_EBROKEN = -4043
+
+
+class BrokenBarrierError(BrigadeError):
+    """``BRG_EBROKEN``: a member of the barrier died, a waiter timed out, or it was reset
+    while this one waited.  It stays broken until `Barrier.reset`."""
+
+
+class OwnerDiedError(BrigadeError):
+    """``BRG_EOWNERDEAD``, raised by `Lock.acquire` with ``strict=True``: the lock is now
+    held by this thread, but its last holder died holding it."""
+
+
+def _ms(block: bool, timeout: float | None) -> int:
+    if not block:
+        return 0
+    if timeout is None or timeout < 0:
+        return -1
+    return min(int(timeout * 1000 + 0.999), 2**31 - 1)
+
+
+def _opts(persistent: bool, mode: int) -> Any:
+    flags = (_CREATE_PERSISTENT if persistent else 0) | (_CREATE_SHARED if mode & 0o077 else 0)
+    return ctypes.byref(_lib.ArrayOpts(size=ctypes.sizeof(_lib.ArrayOpts), flags=flags,
+                                       mode=mode))
+
+
+class _Named:
+    """A handle to a named object, closed once (close, the with block, or when freed)."""
+
+    _close_fn = ""
+
+    def __init__(self, name: str, ptr: int) -> None:
+        self.name = name
+        self._ptr: int | None = ptr
+        self._fin = weakref.finalize(self, getattr(_lib.lib(), self._close_fn), ptr)
+
+    def _p(self) -> int:
+        if self._ptr is None:
+            raise ValueError("%s %r is closed" % (type(self).__name__.lower(), self.name))
+        return self._ptr
+
+    def close(self) -> None:
+        """Closes this handle (the object stays, for others, until unlinked)."""
+        self._ptr = None
+        self._fin()
+
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name,))
+
+    def __repr__(self) -> str:
+        return "<brigade.%s %r%s>" % (type(self).__name__, self.name,
+                                      " closed" if self._ptr is None else "")
+
+
+_hot: tuple[Any, Any] | None = None
+
+
+def _hot_fns() -> tuple[Any, Any]:
+    """brg_lock_acquire and brg_lock_release called with the GIL held and no argument
+    conversion (a prebuilt c_void_p): a ctypes call costs about 0.5 us, its conversions as
+    much again.  Only for calls that do not block: a try, and a release."""
+    global _hot
+    if _hot is None:
+        dll = ctypes.PyDLL(_lib.library_path())
+        acquire, release = dll.brg_lock_acquire, dll.brg_lock_release
+        acquire.restype = release.restype = ctypes.c_int
+        _hot = (acquire, release)
+    return _hot
+
+
+def _make(create_fn: str, open_fn: str, name: str, create: bool, *args: Any) -> int:
+    out = ctypes.c_void_p()
+    if create:
+        check(getattr(_lib.lib(), create_fn)(ctypes.byref(out), name.encode(), *args), name)
+    else:
+        check(getattr(_lib.lib(), open_fn)(ctypes.byref(out), name.encode()), name)
+    return int(out.value)
+
+
+class Lock(_Named):
+    """A named lock, robust: a holder killed while it holds the lock hands it to the next
+    acquirer, who is told (`owner_died`) and finds the lock whole again.
+
+    ``Lock(name, create=True)`` makes it (FileExistsError when the name is taken);
+    ``Lock(name)`` opens it.  Held by a thread, as ``threading.Lock`` is: only the thread
+    that acquired it releases it (RuntimeError otherwise), and acquiring it twice from that
+    thread raises RuntimeError rather than hanging.
+
+    Attributes
+    ----------
+    owner_died : bool
+        True when the last acquire through this handle took the lock from a holder that had
+        died holding it: whatever it guarded may be half-updated.
+    """
+
+    _close_fn = "brg_lock_close"
+
+    def __init__(self, name: str, create: bool = False, *, persistent: bool = False,
+                 mode: int = 0o600) -> None:
+        args = (_opts(persistent, mode),) if create else ()
+        super().__init__(name, _make("brg_lock_create", "brg_lock_open", name, create, *args))
+        self.owner_died = False
+        self._h = ctypes.c_void_p(self._ptr)
+        self._try, self._release = _hot_fns()
+
+    def close(self) -> None:
+        self._h = None
+        super().close()
+
+    def acquire(self, block: bool = True, timeout: float | None = None, *,
+                strict: bool = False) -> bool:
+        """Takes the lock: True, or False when it was not free in time (block=False: at
+        once).  With strict, a lock whose holder died is taken and `OwnerDiedError` raised
+        (the lock then held: release it when the repair is done)."""
+        ptr = self._p()
+        rc = self._try(self._h, 0)  # free: taken without letting go of the GIL
+        if rc == -errno.ETIMEDOUT and block and timeout != 0:
+            rc = _lib.lib().brg_lock_acquire(ptr, _ms(block, timeout))
+        self.owner_died = rc == _EOWNERDEAD
+        if rc == 0 or rc == _EOWNERDEAD:
+            if rc and strict:
+                raise OwnerDiedError(rc, self.name)
+            return True
+        if rc == -errno.ETIMEDOUT:
+            return False
+        if rc == -errno.EDEADLK:
+            raise RuntimeError("lock %r is already held by this thread" % self.name)
+        check(rc, self.name)
+        return False
+
+    def release(self) -> None:
+        """Frees the lock; RuntimeError when this thread does not hold it."""
+        self._p()
+        rc = self._release(self._h)
+        if rc == -errno.EPERM:
+            raise RuntimeError("release of lock %r, which this thread does not hold"
+                               % self.name)
+        check(rc, self.name)
+
+    @property
+    def holder(self) -> int:
+        """The pid that holds it, 0 when free (a snapshot)."""
+        return int(_lib.lib().brg_lock_holder(self._p()))
+
+    def __enter__(self) -> Lock:
+        rc = -errno.ETIMEDOUT if self._h is None else self._try(self._h, 0)
+        if rc == 0 or rc == _EOWNERDEAD:  # taken
+            self.owner_died = rc != 0
+        else:
+            self.acquire()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._h is None or self._release(self._h) != 0:
+            self.release()  # says why
+
+
+class Event(_Named):
+    """A named event: ``set`` wakes every waiter, in any process; it stays set until
+    ``clear``.  ``Event(name, create=True, set=False)`` makes it; ``Event(name)`` opens it."""
+
+    _close_fn = "brg_event_close"
+
+    def __init__(self, name: str, create: bool = False, *, set: bool = False,  # noqa: A002
+                 persistent: bool = False, mode: int = 0o600) -> None:
+        args = (int(bool(set)), _opts(persistent, mode)) if create else ()
+        super().__init__(name, _make("brg_event_create", "brg_event_open", name, create,
+                                     *args))
+
+    def set(self) -> None:
+        check(_lib.lib().brg_event_set(self._p()), self.name)
+
+    def clear(self) -> None:
+        check(_lib.lib().brg_event_clear(self._p()), self.name)
+
+    def is_set(self) -> bool:
+        return bool(check(_lib.lib().brg_event_is_set(self._p()), self.name))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once the event is set; False when timeout seconds passed first."""
+        rc = _lib.lib().brg_event_wait(self._p(), _ms(True, timeout))
+        if rc == -errno.ETIMEDOUT:
+            return False
+        check(rc, self.name)
+        return True
+
+    def __enter__(self) -> Event:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class Barrier(_Named):
+    """A named barrier for ``parties`` waits a round.
+
+    ``Barrier(name, parties, create=True)`` makes it; ``Barrier(name)`` opens it.  Every
+    open handle is a member: a member process that dies breaks the barrier, so the others'
+    `wait` raises `BrokenBarrierError` instead of hanging.  A timed-out `wait` raises
+    TimeoutError and breaks it too (as ``threading.Barrier`` does).
+    """
+
+    _close_fn = "brg_barrier_close"
+
+    def __init__(self, name: str, parties: int | None = None, create: bool = False, *,
+                 persistent: bool = False, mode: int = 0o600) -> None:
+        if create and parties is None:
+            raise TypeError("a new barrier needs its number of parties")
+        args = (int(parties or 0), _opts(persistent, mode)) if create else ()
+        super().__init__(name, _make("brg_barrier_create", "brg_barrier_open", name, create,
+                                     *args))
+
+    @property
+    def parties(self) -> int:
+        return int(check(_lib.lib().brg_barrier_parties(self._p()), self.name))
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Waits for the round to fill; returns this wait's place in it, 0 .. parties-1."""
+        rc = _lib.lib().brg_barrier_wait(self._p(), _ms(True, timeout))
+        if rc == _EBROKEN:
+            raise BrokenBarrierError(rc, self.name)
+        return check(rc, self.name)
+
+    def reset(self) -> None:
+        """Breaks the round in progress and makes the barrier whole again."""
+        check(_lib.lib().brg_barrier_reset(self._p()), self.name)
+
+    def __enter__(self) -> Barrier:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
