@@ -24,7 +24,8 @@
 struct lock_state {
 	uint32_t ready;
 	int32_t holder; /* pid of the last acquirer; 0 once released */
-	int32_t holder_tid; /* and its thread */
+	uint32_t pad;
+	uint64_t holder_thread; /* and its pthread_self() */
 	uint64_t acquired; /* acquisitions, for status */
 	pthread_mutex_t m;
 };
@@ -62,6 +63,7 @@ _Static_assert(sizeof(struct barrier_state) <= BARRIER_BYTES, "barrier state");
 struct brg_lock {
 	brg_array *seg;
 	struct lock_state *s;
+	int32_t pid;	  /* getpid() once: a syscall on every acquire costs more than the lock */
 	pthread_t thread; /* the holder through this handle, when held */
 	bool held;
 };
@@ -171,6 +173,7 @@ int brg_lock_create(brg_lock **out, const char *name, const brg_array_opts *opts
 		return r;
 	}
 	l->s = l->seg->data;
+	l->pid = (int32_t)getpid();
 	if ((r = robust_init(&l->s->m, PTHREAD_MUTEX_ERRORCHECK))) {
 		brg_segment_unlink(name);
 		brg_array_close(l->seg);
@@ -195,6 +198,7 @@ int brg_lock_open(brg_lock **out, const char *name)
 		free(l);
 		return r;
 	}
+	l->pid = (int32_t)getpid();
 	*out = l;
 	return 0;
 }
@@ -206,8 +210,8 @@ int brg_lock_acquire(brg_lock *l, int timeout_ms)
 	/* A robust mutex sleeps at once when contended; a holder usually lets go within a few
 	 * microseconds, so look again for SPIN_NS first (a sleep and a wake cost more). */
 	int r = pthread_mutex_trylock(&l->s->m);
-	if (r == EBUSY && __atomic_load_n(&l->s->holder_tid, __ATOMIC_RELAXED) == gettid() &&
-	    __atomic_load_n(&l->s->holder, __ATOMIC_RELAXED) == getpid())
+	if (r == EBUSY && __atomic_load_n(&l->s->holder, __ATOMIC_RELAXED) == l->pid &&
+	    __atomic_load_n(&l->s->holder_thread, __ATOMIC_RELAXED) == (uint64_t)pthread_self())
 		return -EDEADLK; /* this thread holds it, through this handle or another */
 	for (uint64_t t0 = 0; r == EBUSY && timeout_ms != 0;) {
 		uint64_t now = brg__mono_ns();
@@ -235,8 +239,8 @@ int brg_lock_acquire(brg_lock *l, int timeout_ms)
 	} else if (r) {
 		return -r;
 	}
-	l->s->holder = (int32_t)getpid();
-	l->s->holder_tid = (int32_t)gettid();
+	l->s->holder = l->pid;
+	l->s->holder_thread = (uint64_t)pthread_self();
 	l->s->acquired++;
 	l->thread = pthread_self();
 	l->held = true;
@@ -250,14 +254,16 @@ int brg_lock_release(brg_lock *l)
 	/* An error-checking mutex: only its owner thread may unlock it. */
 	int32_t was = l->s->holder;
 	bool mine = l->held && pthread_equal(l->thread, pthread_self());
-	int32_t was_tid = l->s->holder_tid;
-	if (mine)
-		l->s->holder = l->s->holder_tid = 0;
+	uint64_t was_thread = l->s->holder_thread;
+	if (mine) {
+		l->s->holder = 0;
+		l->s->holder_thread = 0;
+	}
 	int r = pthread_mutex_unlock(&l->s->m);
 	if (r) {
 		if (mine) {
 			l->s->holder = was;
-			l->s->holder_tid = was_tid;
+			l->s->holder_thread = was_thread;
 		}
 		return -r;
 	}
