@@ -339,6 +339,86 @@ BRG_EXPORT int brg_barrier_parties(const brg_barrier *barrier);
 /** Closes the handle and leaves the members (not breaking it).  NULL is accepted. */
 BRG_EXPORT void brg_barrier_close(brg_barrier *barrier);
 
+/*
+ * Streams (since 1.1): frames of a typed array passed between processes in place, never
+ * copied.  A stream NAME is two segments: NAME, an array of shape (slots, *frame) (numpy sees
+ * the whole ring), and NAME.stream, its control state (kind BRG_KIND_STREAM), guarded by a
+ * robust mutex.  A producer loans a free slot, writes the frame in place and publishes it (a
+ * sequence number and a time stamp); a consumer receives a frame, reads it in place and
+ * releases it.  A slot is written only while loaned and read only while held, so nobody sees
+ * a torn frame.
+ * - BRG_STREAM_QUEUE: each frame goes to exactly one consumer, in publish order.
+ * - BRG_STREAM_BROADCAST: each frame goes to every subscriber (a handle opened with
+ *   BRG_STREAM_SUBSCRIBE), from the first frame published after it subscribed.  When the
+ *   ring is full of frames a subscriber still owes a release, the policy decides:
+ *   BRG_STREAM_BLOCK, the producer waits; BRG_STREAM_OVERWRITE, the oldest frame nobody is
+ *   reading is reused and the subscribers that had not received it are told how many they
+ *   lost (brg_frame.lost).
+ * Crash safety, without a daemon: a process that dies holding a loan gives the slot back; a
+ * queue consumer that dies holding a frame puts it back at the head of the queue (received
+ * again by another); a subscriber that dies is unsubscribed and its frames released.  Waiters
+ * look for the dead every 20 ms, so nobody waits for a dead party.
+ * Handles are used by one thread at a time; timeouts in milliseconds (-1 for ever, 0 a try).
+ */
+typedef struct brg_stream brg_stream;
+
+typedef enum brg_stream_mode {
+	BRG_STREAM_QUEUE = 0,
+	BRG_STREAM_BROADCAST = 1,
+} brg_stream_mode;
+
+typedef enum brg_stream_policy {
+	BRG_STREAM_BLOCK = 0,
+	BRG_STREAM_OVERWRITE = 1, /* broadcast only */
+} brg_stream_policy;
+
+/* brg_stream_open flags. */
+typedef enum brg_stream_flags {
+	BRG_STREAM_SUBSCRIBE = 0x1, /* broadcast: this handle receives every frame from now on */
+} brg_stream_flags;
+
+#define BRG_STREAM_MAX_SLOTS 1024
+#define BRG_STREAM_MAX_SUBSCRIBERS 64
+
+/* A frame loaned or received: where it is, and what the producer stamped on it. */
+typedef struct brg_frame {
+	void *data;	   /* the frame in the ring: frame_bytes, writable when loaned */
+	size_t slot;	   /* its index in the ring (the array's first dimension) */
+	uint64_t seq;	   /* 1, 2, ... in publish order (0 while loaned) */
+	uint64_t stamp_ns; /* CLOCK_REALTIME when published */
+	uint64_t lost;	   /* broadcast: frames this subscriber missed just before this one */
+} brg_frame;
+
+/**
+ * Creates stream name: a ring of slots (1 to BRG_STREAM_MAX_SLOTS) frames of dtype and
+ * frame_shape (ndim 1 to 7), delivered by mode, the producer held back by policy.  Names are
+ * at most BRG_NAME_MAX - 7 characters (".stream" is added).  Returns 0; -EINVAL,
+ * BRG_EBADNAME, -EEXIST, or any error of brg_array_create.
+ */
+BRG_EXPORT int brg_stream_create(brg_stream **out, const char *name, brg_dtype dtype, int ndim,
+				 const size_t *frame_shape, size_t slots, brg_stream_mode mode,
+				 brg_stream_policy policy, const brg_array_opts *opts);
+/** Opens stream name (flags: brg_stream_flags; BRG_STREAM_SUBSCRIBE needs a broadcast
+ * stream, -EINVAL otherwise; -EMFILE past BRG_STREAM_MAX_SUBSCRIBERS). */
+BRG_EXPORT int brg_stream_open(brg_stream **out, const char *name, unsigned flags);
+/** A free slot to write a frame into: 0, or -ETIMEDOUT. */
+BRG_EXPORT int brg_stream_loan(brg_stream *stream, brg_frame *frame, int timeout_ms);
+/** Publishes a loaned frame (it is no longer this handle's): 0, or -EINVAL for a frame
+ * this handle has not loaned. */
+BRG_EXPORT int brg_stream_publish(brg_stream *stream, brg_frame *frame);
+/** The next frame: 0, or -ETIMEDOUT; -EINVAL for a broadcast handle that did not
+ * subscribe. */
+BRG_EXPORT int brg_stream_receive(brg_stream *stream, brg_frame *frame, int timeout_ms);
+/** Gives a received frame back: 0, or -EINVAL for a frame this handle does not hold. */
+BRG_EXPORT int brg_stream_release(brg_stream *stream, brg_frame *frame);
+/** The ring: an array of shape (slots, *frame_shape), owned by the handle. */
+BRG_EXPORT brg_array *brg_stream_ring(const brg_stream *stream);
+/** Closes the handle: its loans are given back, its held frames put back (queue) or
+ * released (broadcast), its subscription ended.  NULL is accepted. */
+BRG_EXPORT void brg_stream_close(brg_stream *stream);
+/** Removes both segments of stream name; 0, or the first error (-ENOENT...). */
+BRG_EXPORT int brg_stream_unlink(const char *name);
+
 /**
  * Removes a brigade segment by name (array or pool control block) after checking that it is
  * one (its identity: header, trailer and checksum; a segment whose padding or generation is
@@ -356,6 +436,7 @@ typedef enum brg_segment_kind {
 	BRG_KIND_LOCK = 2,    /* since 1.1 */
 	BRG_KIND_EVENT = 3,   /* since 1.1 */
 	BRG_KIND_BARRIER = 4, /* since 1.1 */
+	BRG_KIND_STREAM = 5,  /* since 1.1: a stream's control state (its ring is an array) */
 } brg_segment_kind;
 
 #define BRG_SEGMENT_INFO_SIZE_VER0 344

@@ -31,8 +31,8 @@ enum {
 
 static const char *kind_name(int kind)
 {
-	static const char *const names[] = {"array", "pool", "lock", "event", "barrier"};
-	return kind >= 0 && kind <= BRG_KIND_BARRIER ? names[kind] : "?";
+	static const char *const names[] = {"array", "pool", "lock", "event", "barrier", "stream"};
+	return kind >= 0 && kind <= BRG_KIND_STREAM ? names[kind] : "?";
 }
 
 static void print_json(FILE *out, const brg_segment_info *in)

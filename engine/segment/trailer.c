@@ -133,7 +133,7 @@ int brg__trailer_parse(const unsigned char *tr, const unsigned char *header_page
 	if (get32(tr + T_SIZE) != BRG__TRAILER_BYTES || get64(tr + T_DATAOFF) != BRG_DATA_OFFSET ||
 	    get64(tr + T_NBYTES) != lay->nbytes || get32(tr + T_DTYPE) != (uint32_t)lay->dtype ||
 	    get32(tr + T_NDIM) != (uint32_t)lay->ndim || (get32(tr + T_FLAGS) & ~BRG__TRAILER_FLAGS) ||
-	    get32(tr + T_KIND) > BRG_KIND_BARRIER)
+	    get32(tr + T_KIND) > BRG_KIND_STREAM)
 		return BRG_EMISMATCH;
 	for (int i = 0; i < BRG_MAX_NDIM; i++)
 		if (get64(tr + T_SHAPE + 8 * i) != (i < lay->ndim ? lay->shape[i] : 0))

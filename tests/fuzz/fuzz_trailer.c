@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    r == BRG_ECHECKSUM || r == BRG_EMISMATCH);
 		return 0;
 	}
-	FUZZ_ASSERT(t.kind <= BRG_KIND_BARRIER);
+	FUZZ_ASSERT(t.kind <= BRG_KIND_STREAM);
 	FUZZ_ASSERT(t.lay.nbytes == lays[h].nbytes && t.lay.dtype == lays[h].dtype &&
 		    t.lay.ndim == lays[h].ndim);
 	return 0;

@@ -479,7 +479,7 @@ def corruption_codes():
          "BRG_EMISMATCH"),
         ("flag bit 2, resealed", lambda n: (patch(n, t + 16, b"\x04"), reseal(n)),
          "BRG_EMISMATCH"),
-        ("kind 5, resealed", lambda n: (patch(n, t + 20, b"\x05"), reseal(n)), "BRG_EMISMATCH"),
+        ("kind 6, resealed", lambda n: (patch(n, t + 20, b"\x06"), reseal(n)), "BRG_EMISMATCH"),
         ("kind 2 (lock), resealed: not an array", lambda n: (patch(n, t + 20, b"\x02"), reseal(n)),
          "BRG_ENOTARRAY"),
         ("trailer size field, resealed", lambda n: (patch(n, t + 12, b"\x00\x02"), reseal(n)),

@@ -22,7 +22,7 @@ __all__ = ["Array", "create", "open", "unlink", "ls", "info", "gc", "dtype_code"
 _OPEN_WRITE = 0x1
 _CREATE_PERSISTENT = 0x1
 _CREATE_SHARED = 0x2
-_KINDS = {0: "array", 1: "pool", 2: "lock", 3: "event", 4: "barrier"}
+_KINDS = {0: "array", 1: "pool", 2: "lock", 3: "event", 4: "barrier", 5: "stream"}
 
 
 def dtype_code(dtype: npt.DTypeLike | str) -> int:
@@ -305,7 +305,7 @@ def info(name: str) -> dict[str, Any]:
 def ls() -> list[dict[str, Any]]:
     """The caller's valid brigade segments in name order (``brg_segment_foreach``).
 
-    Each is a dict with the fields of ``brigade ls --json``: name, kind ("array", "pool", "lock", "event" or "barrier"),
+    Each is a dict with the fields of ``brigade ls --json``: name, kind ("array", "pool", "lock", "event", "barrier" or "stream"),
     dtype, shape, nbytes, file_bytes, mode, creator_pid, creator_uid, alive, persistent,
     shared, created_ns, generation.
     """

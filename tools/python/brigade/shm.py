@@ -45,6 +45,7 @@ KIND_POOL = 1
 KIND_LOCK = 2
 KIND_EVENT = 3
 KIND_BARRIER = 4
+KIND_STREAM = 5
 CREATE_PERSISTENT = 0x1
 CREATE_SHARED = 0x2
 
@@ -445,7 +446,7 @@ def _parse_trailer(tr, header_page, lay, segment=None):
     want_shape = lay.shape + (0,) * (MAX_NDIM - len(lay.shape))
     if (size != _TRAILER_BYTES or data_offset != DATA_OFFSET or nbytes != lay.nbytes
             or dtype != lay.dtype or ndim != len(lay.shape) or flags & ~_TRAILER_FLAGS
-            or kind > KIND_BARRIER or tuple(shape) != want_shape
+            or kind > KIND_STREAM or tuple(shape) != want_shape
             or any(tr[_T_RESERVED:_T_CHECKSUM])):
         raise SegmentError("BRG_EMISMATCH", segment)
     return {"flags": flags, "kind": kind, "creator_uid": uid, "creator_pid": pid,

@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: MIT */
+/* stream.c - frames passed between processes in place (include/brigade.h, "Streams").
+ *
+ * A stream is its ring (an array of shape (slots, *frame)) and its control state (a segment
+ * of kind BRG_KIND_STREAM): one record per slot and per subscriber, under a robust mutex.
+ * Every change to a record is made with the mutex held and ends with the store that makes it
+ * valid (a slot's state, a subscriber's used flag), so a process killed inside leaves each
+ * record before or after its change; the next holder then only has to look for the dead.
+ *
+ * The invariant: each slot is FREE, LOANED to one live handle (written by it alone), READY
+ * (published: queue, waiting for one consumer; broadcast, `pending` names the subscribers
+ * that have not released it, `held` those reading it now) or HELD by one queue consumer.
+ * A dead party's records go back: LOANED -> FREE, HELD -> READY (its seq kept, so it is
+ * received first), a subscriber's bits cleared (a slot nobody owes any more -> FREE). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define READY 0x4d525453u /* "STRM": the state is whole */
+#define SPIN_NS 20000	  /* spin this long before sleeping on a futex */
+#define LOOK_NS 20000000  /* a waiter looks for dead parties this often */
+#define SUFFIX ".stream"
+
+enum { S_FREE, S_LOANED, S_READY, S_HELD };
+
+struct slot {
+	uint32_t state;
+	int32_t pid;	   /* LOANED: the producer's, HELD: the consumer's */
+	uint64_t since_ns; /* when pid took it (brg__pid_alive) */
+	uint64_t tok;	   /* the handle that took it */
+	uint64_t seq, stamp_ns;
+	uint64_t pending; /* broadcast, READY: subscribers that have not released it */
+	uint64_t held;	  /* broadcast, READY: subscribers reading it now */
+};
+
+struct sub {
+	uint32_t used;
+	int32_t pid;
+	uint64_t since_ns;
+	uint64_t next_seq; /* the first seq it has not received */
+};
+
+struct stream_state {
+	uint32_t ready, mode, policy, nslots;
+	uint64_t frame_bytes;
+	uint32_t pub_word;  /* futex: one more at each frame a consumer may now receive */
+	uint32_t free_word; /* futex: one more at each slot that became free */
+	uint64_t next_seq;
+	uint64_t published, received, lost, reclaimed;
+	pthread_mutex_t m;
+	struct sub sub[BRG_STREAM_MAX_SUBSCRIBERS];
+	struct slot slot[];
+};
+
+struct brg_stream {
+	brg_array *ring, *ctl;
+	struct stream_state *s;
+	unsigned char *data;
+	uint64_t tok;
+	int32_t pid;
+	int sub; /* subscriber index, or -1 */
+};
+
+static uint64_t next_tok;
+
+static size_t ctl_bytes(size_t nslots)
+{
+	return sizeof(struct stream_state) + nslots * sizeof(struct slot);
+}
+
+static int ctl_name(char *buf, const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	int r = brg_name_check(name);
+	if (r)
+		return r;
+	if (strlen(name) + sizeof SUFFIX - 1 > BRG_NAME_MAX)
+		return BRG_EBADNAME;
+	strcpy(buf, name);
+	strcat(buf, SUFFIX);
+	return 0;
+}
+
+/* ---- records (mutex held) ---- */
+
+static void wake(uint32_t *word)
+{
+	__atomic_add_fetch(word, 1, __ATOMIC_RELEASE);
+	brg__futex_wake(word, INT32_MAX);
+}
+
+static void slot_free(struct stream_state *s, struct slot *sl)
+{
+	sl->pending = sl->held = 0;
+	sl->state = S_FREE;
+	wake(&s->free_word);
+}
+
+static void sub_drop(struct stream_state *s, int i)
+{
+	uint64_t bit = 1ull << i;
+	for (uint32_t k = 0; k < s->nslots; k++) {
+		struct slot *sl = &s->slot[k];
+		if (sl->state == S_READY && (sl->pending & bit)) {
+			sl->held &= ~bit;
+			sl->pending &= ~bit;
+			if (!sl->pending && s->mode == BRG_STREAM_BROADCAST)
+				slot_free(s, sl);
+		}
+	}
+	s->sub[i].used = 0;
+}
+
+/* Gives back what dead parties held. */
+static void reap(struct stream_state *s)
+{
+	for (int i = 0; i < BRG_STREAM_MAX_SUBSCRIBERS; i++)
+		if (s->sub[i].used && !brg__pid_alive(s->sub[i].pid, s->sub[i].since_ns))
+			sub_drop(s, i);
+	for (uint32_t k = 0; k < s->nslots; k++) {
+		struct slot *sl = &s->slot[k];
+		if ((sl->state == S_LOANED || sl->state == S_HELD) &&
+		    !brg__pid_alive(sl->pid, sl->since_ns)) {
+			s->reclaimed++;
+			if (sl->state == S_LOANED) {
+				slot_free(s, sl);
+			} else {
+				sl->state = S_READY; /* received again, first: its seq is the lowest */
+				wake(&s->pub_word);
+			}
+		}
+	}
+}
+
+static void lock(struct stream_state *s)
+{
+	if (pthread_mutex_lock(&s->m) == EOWNERDEAD) {
+		pthread_mutex_consistent(&s->m);
+		reap(s);
+	}
+}
+
+static void unlock(struct stream_state *s)
+{
+	pthread_mutex_unlock(&s->m);
+}
+
+static void take(struct brg_stream *h, struct slot *sl, uint32_t state)
+{
+	sl->pid = h->pid;
+	sl->since_ns = brg__now_ns();
+	sl->tok = h->tok;
+	sl->state = state;
+}
+
+static void frame_out(const struct brg_stream *h, size_t k, brg_frame *f, uint64_t lost)
+{
+	const struct slot *sl = &h->s->slot[k];
+	f->data = h->data + k * h->s->frame_bytes;
+	f->slot = k;
+	f->seq = sl->state == S_LOANED ? 0 : sl->seq;
+	f->stamp_ns = sl->state == S_LOANED ? 0 : sl->stamp_ns;
+	f->lost = lost;
+}
+
+/* Waits for *word to move from seen, looking for the dead every LOOK_NS: 0 (look again) or
+ * -ETIMEDOUT. */
+static int await(struct stream_state *s, uint32_t *word, uint32_t seen, uint64_t t0,
+		 uint64_t end, uint64_t *look)
+{
+	for (;;) {
+		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != seen)
+			return 0;
+		uint64_t now = brg__mono_ns();
+		if (now >= *look) {
+			lock(s);
+			reap(s);
+			unlock(s);
+			*look = now + LOOK_NS;
+			continue;
+		}
+		if (now >= end)
+			return -ETIMEDOUT;
+		if (now - t0 < SPIN_NS) {
+			brg__cpu_relax();
+			continue;
+		}
+		uint64_t until = *look < end ? *look : end;
+		int r = brg__futex_wait(word, seen, (int64_t)(until - now));
+		if (r && r != -ETIMEDOUT)
+			return r;
+	}
+}
+
+/* ---- create, open, close ---- */
+
+static int attach(struct brg_stream *h, const char *name)
+{
+	char cname[BRG_NAME_MAX + 1];
+	int r = ctl_name(cname, name);
+	if (r)
+		return r;
+	if ((r = brg__segment_open(&h->ctl, cname, BRG_OPEN_WRITE, -1)))
+		return r;
+	struct stream_state *s = h->ctl->data;
+	size_t nbytes = h->ctl->meta.lay.nbytes;
+	if (h->ctl->meta.kind != BRG_KIND_STREAM)
+		return BRG_EWRONGKIND;
+	if (nbytes < sizeof *s)
+		return BRG_EMISMATCH;
+	if (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) != READY)
+		return BRG_EINCOMPLETE;
+	if (s->nslots < 1 || s->nslots > BRG_STREAM_MAX_SLOTS || nbytes != ctl_bytes(s->nslots) ||
+	    s->mode > BRG_STREAM_BROADCAST || s->policy > BRG_STREAM_OVERWRITE)
+		return BRG_EMISMATCH;
+	if ((r = brg_array_open(&h->ring, name, BRG_OPEN_WRITE)))
+		return r;
+	if (brg_array_shape(h->ring)[0] != s->nslots ||
+	    brg_array_nbytes(h->ring) != s->nslots * s->frame_bytes)
+		return BRG_EMISMATCH;
+	h->s = s;
+	h->data = brg_array_data(h->ring);
+	return 0;
+}
+
+static struct brg_stream *handle_new(void)
+{
+	struct brg_stream *h = calloc(1, sizeof *h);
+	if (!h)
+		return NULL;
+	h->pid = (int32_t)getpid();
+	h->tok = (uint64_t)(uint32_t)h->pid << 32 | __atomic_add_fetch(&next_tok, 1,
+								       __ATOMIC_RELAXED);
+	h->sub = -1;
+	return h;
+}
+
+static void handle_free(struct brg_stream *h)
+{
+	brg_array_close(h->ring);
+	brg_array_close(h->ctl);
+	free(h);
+}
+
+int brg_stream_create(brg_stream **out, const char *name, brg_dtype dtype, int ndim,
+		      const size_t *frame_shape, size_t slots, brg_stream_mode mode,
+		      brg_stream_policy policy, const brg_array_opts *opts)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	char cname[BRG_NAME_MAX + 1];
+	int r = ctl_name(cname, name);
+	if (r)
+		return r;
+	if (ndim < 1 || ndim >= BRG_MAX_NDIM || !frame_shape || slots < 1 ||
+	    slots > BRG_STREAM_MAX_SLOTS || (mode != BRG_STREAM_QUEUE && mode != BRG_STREAM_BROADCAST) ||
+	    (policy != BRG_STREAM_BLOCK && policy != BRG_STREAM_OVERWRITE) ||
+	    (policy == BRG_STREAM_OVERWRITE && mode != BRG_STREAM_BROADCAST))
+		return -EINVAL;
+	size_t shape[BRG_MAX_NDIM];
+	shape[0] = slots;
+	memcpy(shape + 1, frame_shape, (size_t)ndim * sizeof *shape);
+	struct brg_stream *h = handle_new();
+	if (!h)
+		return -ENOMEM;
+	if ((r = brg_array_create(&h->ring, name, dtype, ndim + 1, shape, opts))) {
+		free(h);
+		return r;
+	}
+	if (brg_array_nbytes(h->ring) == 0) {
+		r = -EINVAL; /* a frame of no bytes */
+		goto err;
+	}
+	size_t bytes = ctl_bytes(slots);
+	if ((r = brg__segment_create(&h->ctl, cname, BRG_U8, 1, &bytes, opts, BRG_KIND_STREAM)))
+		goto err;
+	struct stream_state *s = h->s = h->ctl->data;
+	h->data = brg_array_data(h->ring);
+	s->mode = (uint32_t)mode;
+	s->policy = (uint32_t)policy;
+	s->nslots = (uint32_t)slots;
+	s->frame_bytes = brg_array_nbytes(h->ring) / slots;
+	s->next_seq = 1;
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	r = -pthread_mutex_init(&s->m, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (r) {
+		brg_segment_unlink(cname);
+		goto err;
+	}
+	__atomic_store_n(&s->ready, READY, __ATOMIC_RELEASE);
+	*out = h;
+	return 0;
+err:
+	brg_segment_unlink(name);
+	handle_free(h);
+	return r;
+}
+
+int brg_stream_open(brg_stream **out, const char *name, unsigned flags)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (flags & ~(unsigned)BRG_STREAM_SUBSCRIBE)
+		return BRG_EBADFLAGS;
+	struct brg_stream *h = handle_new();
+	if (!h)
+		return -ENOMEM;
+	int r = attach(h, name);
+	if (!r && (flags & BRG_STREAM_SUBSCRIBE)) {
+		struct stream_state *s = h->s;
+		if (s->mode != BRG_STREAM_BROADCAST)
+			r = -EINVAL;
+		else {
+			lock(s);
+			reap(s);
+			r = -EMFILE;
+			for (int i = 0; i < BRG_STREAM_MAX_SUBSCRIBERS; i++) {
+				struct sub *u = &s->sub[i];
+				if (u->used)
+					continue;
+				u->pid = h->pid;
+				u->since_ns = brg__now_ns();
+				u->next_seq = s->next_seq;
+				u->used = 1;
+				h->sub = i;
+				r = 0;
+				break;
+			}
+			unlock(s);
+		}
+	}
+	if (r) {
+		handle_free(h);
+		return r;
+	}
+	*out = h;
+	return 0;
+}
+
+void brg_stream_close(brg_stream *h)
+{
+	if (!h)
+		return;
+	/* A copy of the handle in a forked child gives back nothing of its parent's. */
+	if (h->s && h->pid == (int32_t)getpid()) {
+		struct stream_state *s = h->s;
+		lock(s);
+		for (uint32_t k = 0; k < s->nslots; k++) {
+			struct slot *sl = &s->slot[k];
+			if (sl->tok != h->tok)
+				continue;
+			if (sl->state == S_LOANED) {
+				slot_free(s, sl);
+			} else if (sl->state == S_HELD) {
+				sl->state = S_READY;
+				wake(&s->pub_word);
+			}
+		}
+		if (h->sub >= 0)
+			sub_drop(s, h->sub);
+		unlock(s);
+	}
+	handle_free(h);
+}
+
+int brg_stream_unlink(const char *name)
+{
+	char cname[BRG_NAME_MAX + 1];
+	int r = ctl_name(cname, name);
+	if (r)
+		return r;
+	int a = brg_segment_unlink(cname), b = brg_segment_unlink(name);
+	return a ? a : b;
+}
+
+brg_array *brg_stream_ring(const brg_stream *h)
+{
+	return h ? h->ring : NULL;
+}
+
+/* ---- frames ---- */
+
+static uint64_t deadline(uint64_t t0, int timeout_ms)
+{
+	return timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)timeout_ms * 1000000;
+}
+
+int brg_stream_loan(brg_stream *h, brg_frame *f, int timeout_ms)
+{
+	if (!h || !f || timeout_ms < -1)
+		return -EINVAL;
+	struct stream_state *s = h->s;
+	uint64_t t0 = brg__mono_ns(), end = deadline(t0, timeout_ms), look = t0 + LOOK_NS;
+	for (;;) {
+		lock(s);
+		uint32_t seen = __atomic_load_n(&s->free_word, __ATOMIC_ACQUIRE);
+		struct slot *best = NULL;
+		for (uint32_t k = 0; k < s->nslots && !best; k++)
+			if (s->slot[k].state == S_FREE)
+				best = &s->slot[k];
+		if (!best && s->policy == BRG_STREAM_OVERWRITE) {
+			/* The oldest frame nobody is reading: its subscribers lose it. */
+			for (uint32_t k = 0; k < s->nslots; k++) {
+				struct slot *sl = &s->slot[k];
+				if (sl->state == S_READY && !sl->held && (!best || sl->seq < best->seq))
+					best = sl;
+			}
+			if (best)
+				s->lost += (uint64_t)__builtin_popcountll(best->pending);
+		}
+		if (best) {
+			best->pending = best->held = 0;
+			take(h, best, S_LOANED);
+			frame_out(h, (size_t)(best - s->slot), f, 0);
+			unlock(s);
+			return 0;
+		}
+		unlock(s);
+		int r = await(s, &s->free_word, seen, t0, end, &look);
+		if (r)
+			return r;
+	}
+}
+
+static struct slot *mine(brg_stream *h, const brg_frame *f, uint32_t state)
+{
+	if (f->slot >= h->s->nslots)
+		return NULL;
+	struct slot *sl = &h->s->slot[f->slot];
+	return sl->state == state && sl->tok == h->tok ? sl : NULL;
+}
+
+int brg_stream_publish(brg_stream *h, brg_frame *f)
+{
+	if (!h || !f)
+		return -EINVAL;
+	struct stream_state *s = h->s;
+	lock(s);
+	struct slot *sl = mine(h, f, S_LOANED);
+	if (!sl) {
+		unlock(s);
+		return -EINVAL;
+	}
+	sl->seq = s->next_seq++;
+	sl->stamp_ns = brg__now_ns();
+	s->published++;
+	if (s->mode == BRG_STREAM_BROADCAST) {
+		uint64_t subs = 0;
+		for (int i = 0; i < BRG_STREAM_MAX_SUBSCRIBERS; i++)
+			if (s->sub[i].used)
+				subs |= 1ull << i;
+		sl->pending = subs;
+		sl->held = 0;
+		if (!subs) { /* nobody to owe it to */
+			slot_free(s, sl);
+			unlock(s);
+			f->seq = sl->seq;
+			return 0;
+		}
+	}
+	sl->state = S_READY;
+	f->seq = sl->seq;
+	f->stamp_ns = sl->stamp_ns;
+	unlock(s);
+	wake(&s->pub_word);
+	return 0;
+}
+
+int brg_stream_receive(brg_stream *h, brg_frame *f, int timeout_ms)
+{
+	if (!h || !f || timeout_ms < -1)
+		return -EINVAL;
+	struct stream_state *s = h->s;
+	int broadcast = s->mode == BRG_STREAM_BROADCAST;
+	if (broadcast && h->sub < 0)
+		return -EINVAL;
+	uint64_t bit = broadcast ? 1ull << h->sub : 0;
+	uint64_t t0 = brg__mono_ns(), end = deadline(t0, timeout_ms), look = t0 + LOOK_NS;
+	for (;;) {
+		lock(s);
+		uint32_t seen = __atomic_load_n(&s->pub_word, __ATOMIC_ACQUIRE);
+		struct slot *best = NULL;
+		for (uint32_t k = 0; k < s->nslots; k++) {
+			struct slot *sl = &s->slot[k];
+			if (sl->state == S_READY && (!broadcast || ((sl->pending & bit) &&
+								     !(sl->held & bit))) &&
+			    (!best || sl->seq < best->seq))
+				best = sl;
+		}
+		if (best) {
+			uint64_t lost = 0;
+			if (broadcast) {
+				struct sub *u = &s->sub[h->sub];
+				lost = best->seq > u->next_seq ? best->seq - u->next_seq : 0;
+				u->next_seq = best->seq + 1;
+				best->held |= bit;
+			} else {
+				take(h, best, S_HELD);
+			}
+			s->received++;
+			frame_out(h, (size_t)(best - s->slot), f, lost);
+			unlock(s);
+			return 0;
+		}
+		unlock(s);
+		int r = await(s, &s->pub_word, seen, t0, end, &look);
+		if (r)
+			return r;
+	}
+}
+
+int brg_stream_release(brg_stream *h, brg_frame *f)
+{
+	if (!h || !f)
+		return -EINVAL;
+	struct stream_state *s = h->s;
+	lock(s);
+	int r = 0;
+	if (s->mode == BRG_STREAM_QUEUE) {
+		struct slot *sl = mine(h, f, S_HELD);
+		if (sl)
+			slot_free(s, sl);
+		else
+			r = -EINVAL;
+	} else {
+		uint64_t bit = h->sub >= 0 ? 1ull << h->sub : 0;
+		struct slot *sl = f->slot < s->nslots ? &s->slot[f->slot] : NULL;
+		if (sl && bit && sl->state == S_READY && (sl->held & bit)) {
+			sl->held &= ~bit;
+			sl->pending &= ~bit;
+			if (!sl->pending)
+				slot_free(s, sl);
+		} else {
+			r = -EINVAL;
+		}
+	}
+	unlock(s);
+	return r;
+}
