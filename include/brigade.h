@@ -403,6 +403,9 @@ BRG_EXPORT int brg_stream_create(brg_stream **out, const char *name, brg_dtype d
 BRG_EXPORT int brg_stream_open(brg_stream **out, const char *name, unsigned flags);
 /** A free slot to write a frame into: 0, or -ETIMEDOUT. */
 BRG_EXPORT int brg_stream_loan(brg_stream *stream, brg_frame *frame, int timeout_ms);
+/** Gives a loaned frame back unpublished: 0, or -EINVAL for a frame this handle has not
+ * loaned. */
+BRG_EXPORT int brg_stream_discard(brg_stream *stream, brg_frame *frame);
 /** Publishes a loaned frame (it is no longer this handle's): 0, or -EINVAL for a frame
  * this handle has not loaned. */
 BRG_EXPORT int brg_stream_publish(brg_stream *stream, brg_frame *frame);

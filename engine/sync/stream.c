@@ -442,6 +442,18 @@ static struct slot *mine(brg_stream *h, const brg_frame *f, uint32_t state)
 	return sl->state == state && sl->tok == h->tok ? sl : NULL;
 }
 
+int brg_stream_discard(brg_stream *h, brg_frame *f)
+{
+	if (!h || !f)
+		return -EINVAL;
+	lock(h->s);
+	struct slot *sl = mine(h, f, S_LOANED);
+	if (sl)
+		slot_free(h->s, sl);
+	unlock(h->s);
+	return sl ? 0 : -EINVAL;
+}
+
 int brg_stream_publish(brg_stream *h, brg_frame *f)
 {
 	if (!h || !f)

@@ -62,10 +62,11 @@ def names() -> Iterator[Any]:
 
     yield make
     for n in made:
-        try:
-            brigade.unlink(n)
-        except FileNotFoundError:
-            pass
+        for seg in (n, n + ".stream"):  # a stream's control segment too
+            try:
+                brigade.unlink(seg)
+            except FileNotFoundError:
+                pass
 
 
 # ---- signatures against the header ----
@@ -76,8 +77,9 @@ _BASE = {
     "int32_t": ctypes.c_int32,
 }
 _ENUMS = {"brg_dtype", "brg_op", "brg_border", "brg_trans", "brg_bind", "brg_start",
-          "brg_sched_kind"}
-_OPAQUE = {"brg_array", "brg_pool", "brg_job", "brg_lock", "brg_event", "brg_barrier"}
+          "brg_sched_kind", "brg_stream_mode", "brg_stream_policy"}
+_OPAQUE = {"brg_array", "brg_pool", "brg_job", "brg_lock", "brg_event", "brg_barrier",
+           "brg_stream"}
 
 
 def _ctype(decl: str) -> Any:
@@ -945,6 +947,89 @@ def test_barrier(names: Any) -> None:
             b.wait(0.2)
         assert kid.wait(timeout=120) == 5
         b.reset()
+
+
+# ---- streams ----
+CONSUMER = r"""
+import sys, os, signal
+import numpy as np
+import brigade
+s = brigade.Stream(sys.argv[1])
+out = brigade.open(sys.argv[2], write=True)
+if sys.argv[3] == "die":
+    f = s.receive(60)
+    print(f.seq, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+for f in s:
+    v = int(f.array[0])
+    if v < 0:
+        break
+    assert (f.array == v).all(), "a torn frame"
+    brigade.atomic_add(out, v)
+"""
+
+
+def test_stream_queue(names: Any) -> None:
+    n, seen = names(), names()
+    with brigade.Stream(n, "i64", 8, slots=4, create=True) as s, \
+            brigade.create(seen, 64, "i64") as out:
+        assert s.ring.shape == (4, 8) and brigade.info(n)["kind"] == "array"
+        assert brigade.info(n + ".stream")["kind"] == "stream"
+        with pytest.raises(TimeoutError):
+            s.receive(0)
+        # A consumer killed holding a frame: the frame is received again by another.
+        assert s.send(np.full(8, 5)) == 1
+        victim = subprocess.Popen([sys.executable, "-c", CONSUMER, n, seen, "die"],
+                                  stdout=subprocess.PIPE, text=True)
+        assert victim.stdout is not None and victim.stdout.readline() == "1\n"
+        victim.wait()
+        kids = [subprocess.Popen([sys.executable, "-c", CONSUMER, n, seen, "-"])
+                for _ in range(2)]
+        for v in range(6, 64):
+            with s.loan(30) as f:  # written in place, published at the end of the block
+                f.array[:] = v
+        for _ in kids:
+            s.send(np.full(8, -1))
+        assert [k.wait(timeout=120) for k in kids] == [0, 0]
+        assert out[5:].tolist() == [1] * 59 and not out[:5].any()  # each frame once
+        with pytest.raises(ValueError):
+            with s.loan(0) as f:
+                raise ValueError("a write that failed: the loan goes back unpublished")
+        with pytest.raises(TimeoutError):
+            s.receive(0)
+        with pytest.raises(OSError):
+            brigade.Stream(n, subscribe=True)  # a queue has no subscribers
+    brigade.unlink_stream(n)
+    with pytest.raises(FileNotFoundError):
+        brigade.Stream(n)
+
+
+def test_stream_broadcast(names: Any) -> None:
+    n = names()
+    with brigade.Stream(n, "f32", (2, 3), slots=4, create=True, mode="broadcast") as p, \
+            brigade.Stream(n, subscribe=True) as a, brigade.Stream(n, subscribe=True) as b:
+        for i in range(3):
+            p.send(np.full((2, 3), i))
+        for sub in (a, b):
+            got = []
+            for f in sub:
+                got.append((f.seq, float(f.array[1, 2]), f.lost))
+                assert not f.array.flags.writeable
+                if len(got) == 3:
+                    break
+            assert got == [(1, 0.0, 0), (2, 1.0, 0), (3, 2.0, 0)]
+        with pytest.raises(TimeoutError):
+            a.receive(0)
+    brigade.unlink_stream(n)
+    m = names()
+    with brigade.Stream(m, "u8", 16, slots=2, create=True, mode="broadcast",
+                        policy="overwrite") as p, brigade.Stream(m, subscribe=True) as a:
+        for i in range(10):
+            p.send(np.full(16, i))  # never waits: the oldest unread frame is reused
+        f = a.receive(0)
+        assert (f.seq, f.lost, int(f.array[0])) == (9, 8, 8)
+        a.release(f)
+    brigade.unlink_stream(m)
 
 
 # ---- python3 -m brigade ----

@@ -175,7 +175,16 @@ class Scalar(ctypes.Structure):
 
 
 #: C struct name -> ctypes class (the signature test maps ``brg_x *`` through it).
+class Frame(ctypes.Structure):
+    """``brg_frame``: a stream's frame, loaned or received."""
+
+    _fields_ = [("data", ctypes.c_void_p), ("slot", ctypes.c_size_t),
+                ("seq", ctypes.c_uint64), ("stamp_ns", ctypes.c_uint64),
+                ("lost", ctypes.c_uint64)]
+
+
 STRUCTS: dict[str, type[ctypes.Structure]] = {
+    "brg_frame": Frame,
     "brg_array_opts": ArrayOpts,
     "brg_segment_info": SegmentInfo,
     "brg_pool_opts": PoolOpts,
@@ -246,6 +255,17 @@ SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "brg_barrier_reset": (_I, (_H,)),
     "brg_barrier_parties": (_I, (_H,)),
     "brg_barrier_close": (None, (_H,)),
+    "brg_stream_create": (_I, (ctypes.POINTER(_H), _S, _I, _I, c_size_p, ctypes.c_size_t, _I,
+                               _I, ctypes.POINTER(ArrayOpts))),
+    "brg_stream_open": (_I, (ctypes.POINTER(_H), _S, ctypes.c_uint)),
+    "brg_stream_loan": (_I, (_H, ctypes.POINTER(Frame), _I)),
+    "brg_stream_discard": (_I, (_H, ctypes.POINTER(Frame))),
+    "brg_stream_publish": (_I, (_H, ctypes.POINTER(Frame))),
+    "brg_stream_receive": (_I, (_H, ctypes.POINTER(Frame), _I)),
+    "brg_stream_release": (_I, (_H, ctypes.POINTER(Frame))),
+    "brg_stream_ring": (_H, (_H,)),
+    "brg_stream_close": (None, (_H,)),
+    "brg_stream_unlink": (_I, (_S,)),
     "brg_segment_unlink": (_I, (_S,)),
     "brg_segment_stat": (_I, (_S, ctypes.c_uint, ctypes.POINTER(SegmentInfo))),
     "brg_segment_foreach": (_I, (ctypes.c_uint, SEGMENT_FN, ctypes.c_void_p)),
