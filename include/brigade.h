@@ -297,7 +297,8 @@ BRG_EXPORT int brg_lock_acquire(brg_lock *lock, int timeout_ms);
 BRG_EXPORT int brg_lock_release(brg_lock *lock);
 /** The pid of the holder, 0 when free (a snapshot, for status). */
 BRG_EXPORT int brg_lock_holder(const brg_lock *lock);
-/** Closes the handle; a lock this thread holds is released first.  NULL is accepted. */
+/** Closes the handle; a lock this thread holds through it is released first (one another
+ * thread holds through it keeps its mapping until the process ends).  NULL is accepted. */
 BRG_EXPORT void brg_lock_close(brg_lock *lock);
 
 /** A new event, clear (or set, when set is 1). */
@@ -317,8 +318,9 @@ BRG_EXPORT void brg_event_close(brg_event *event);
 
 /**
  * A new barrier for parties (1 to BRG_BARRIER_MAX) waits a round.  Every open handle, the
- * creator's too, is a member until closed: a member process that dies breaks the barrier,
- * so no waiter hangs on a party that will never come.
+ * creator's too, is a member until closed (a handle inherited by fork, from the child's
+ * first wait): a member process that dies breaks the barrier, so no waiter hangs on a
+ * party that will never come.
  */
 BRG_EXPORT int brg_barrier_create(brg_barrier **out, const char *name, int parties,
 				  const brg_array_opts *opts);

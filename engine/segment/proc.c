@@ -57,15 +57,20 @@ static uint64_t start_time_s(int32_t pid, int *zombie)
 				sscanf(s + 1, "%llu", &start_ticks);
 		}
 	}
-	f = fopen("/proc/stat", "re");
-	if (!f)
-		return 0;
-	unsigned long long btime = 0;
-	char line[256];
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "btime %llu", &btime) == 1)
-			break;
-	fclose(f);
+	/* The boot time, read once: /proc/stat is long, and waiters look often. */
+	static unsigned long long boot;
+	unsigned long long btime = __atomic_load_n(&boot, __ATOMIC_RELAXED);
+	if (!btime) {
+		f = fopen("/proc/stat", "re");
+		if (!f)
+			return 0;
+		char line[256];
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "btime %llu", &btime) == 1)
+				break;
+		fclose(f);
+		__atomic_store_n(&boot, btime, __ATOMIC_RELAXED);
+	}
 	long hz = sysconf(_SC_CLK_TCK);
 	if (!btime || hz <= 0)
 		return 0;

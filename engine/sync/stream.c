@@ -52,6 +52,7 @@ struct stream_state {
 	uint32_t free_word; /* futex: one more at each slot that became free */
 	uint64_t next_seq;
 	uint64_t published, received, lost, reclaimed;
+	uint64_t next_look; /* CLOCK_MONOTONIC: when a waiter next looks for the dead */
 	pthread_mutex_t m;
 	struct sub sub[BRG_STREAM_MAX_SUBSCRIBERS];
 	struct slot slot[];
@@ -179,8 +180,12 @@ static int await(struct stream_state *s, uint32_t *word, uint32_t seen, uint64_t
 			return 0;
 		uint64_t now = brg__mono_ns();
 		if (now >= *look) {
+			/* One waiter looks (a look in /proc for each party), the others sleep on. */
 			lock(s);
-			reap(s);
+			if (now >= s->next_look) {
+				s->next_look = now + LOOK_NS;
+				reap(s);
+			}
 			unlock(s);
 			*look = now + LOOK_NS;
 			continue;

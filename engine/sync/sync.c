@@ -7,7 +7,7 @@
  * Crash safety: the lock is a robust process-shared mutex, so a holder's death is the next
  * acquirer's BRG_EOWNERDEAD; an event is a word (nothing to hold); a barrier's state is
  * guarded by a robust mutex, and its members (open handles) are pids, so a waiter that looks
- * (every BARRIER_LOOK_NS) finds a dead member and breaks the barrier instead of hanging. */
+ * (every LOOK_NS) finds a dead member and breaks the barrier instead of hanging. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,26 +19,28 @@
 
 #define READY 0x434e5953u /* "SYNC": the state is whole */
 #define SPIN_NS 20000	  /* spin this long before sleeping on the futex */
-#define BARRIER_LOOK_NS 20000000 /* a barrier waiter looks for dead members this often */
+#define LOOK_NS 20000000 /* a waiter looks again this often (the dead, a lost wake) */
 
 struct lock_state {
 	uint32_t ready;
-	int32_t holder; /* pid of the last acquirer; 0 once released */
-	uint32_t pad;
-	uint64_t holder_thread; /* and its pthread_self() */
+	int32_t holder; /* pid of the holder; 0 once released (a dead holder's stays) */
+	uint64_t holder_thread; /* its pthread_self() */
+	uint64_t holder_tok;	/* the handle (so the mapping) it took the lock through */
 	uint64_t acquired; /* acquisitions, for status */
 	pthread_mutex_t m;
 };
 
 struct event_state {
 	uint32_t ready;
-	uint32_t set; /* the futex word: 0 or 1 */
+	uint32_t word; /* the futex word: a count of sets << 1 | set now */
 };
 
 struct member {
 	int32_t pid;
 	uint32_t used;
 	uint64_t joined_ns;
+	uint32_t waiting; /* in a round, its outcome not yet known */
+	int32_t result;	  /* the outcome of its last wait: 1 the round ended, BRG_EBROKEN */
 };
 
 struct barrier_state {
@@ -47,8 +49,8 @@ struct barrier_state {
 	uint32_t round;	  /* the futex word: one more at each round's end or break */
 	uint32_t arrived; /* waits in this round so far */
 	uint32_t broken;
-	uint32_t broke_round; /* the round a break ended, valid once breaks > 0 */
-	uint64_t breaks;
+	uint32_t pad;
+	uint64_t next_look; /* CLOCK_MONOTONIC: when a waiter next looks for dead members */
 	pthread_mutex_t m;
 	struct member member[BRG_BARRIER_MAX];
 };
@@ -63,9 +65,7 @@ _Static_assert(sizeof(struct barrier_state) <= BARRIER_BYTES, "barrier state");
 struct brg_lock {
 	brg_array *seg;
 	struct lock_state *s;
-	int32_t pid;	  /* getpid() once: a syscall on every acquire costs more than the lock */
-	pthread_t thread; /* the holder through this handle, when held */
-	bool held;
+	uint64_t tok; /* this handle, as the lock's record names it */
 };
 
 struct brg_event {
@@ -143,11 +143,40 @@ static int robust_init(pthread_mutex_t *m, int type)
 	return -r;
 }
 
-/* An absolute CLOCK_REALTIME deadline timeout_ms from now (pthread_mutex_timedlock's). */
-static struct timespec deadline_rt(int timeout_ms)
+/* This process's pid, kept by an at-fork hook: getpid() is a system call, which on every
+ * acquire cost more than the lock itself. */
+static int32_t self_pid;
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static uint64_t next_tok;
+
+static void self_refresh(void)
+{
+	__atomic_store_n(&self_pid, (int32_t)getpid(), __ATOMIC_RELAXED);
+}
+
+static void self_init(void)
+{
+	self_refresh();
+	pthread_atfork(NULL, NULL, self_refresh);
+}
+
+static int32_t me(void)
+{
+	pthread_once(&self_once, self_init);
+	return __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+}
+
+static uint64_t tok_new(void)
+{
+	return (uint64_t)(uint32_t)me() << 32 | __atomic_add_fetch(&next_tok, 1, __ATOMIC_RELAXED);
+}
+
+/* An absolute CLOCK_MONOTONIC deadline timeout_ms from now (pthread_mutex_clocklock's: a
+ * step of the wall clock does not change it). */
+static struct timespec deadline_mono(int timeout_ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += timeout_ms / 1000;
 	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
 	if (ts.tv_nsec >= 1000000000) {
@@ -173,7 +202,7 @@ int brg_lock_create(brg_lock **out, const char *name, const brg_array_opts *opts
 		return r;
 	}
 	l->s = l->seg->data;
-	l->pid = (int32_t)getpid();
+	l->tok = tok_new();
 	if ((r = robust_init(&l->s->m, PTHREAD_MUTEX_ERRORCHECK))) {
 		brg_segment_unlink(name);
 		brg_array_close(l->seg);
@@ -198,7 +227,7 @@ int brg_lock_open(brg_lock **out, const char *name)
 		free(l);
 		return r;
 	}
-	l->pid = (int32_t)getpid();
+	l->tok = tok_new();
 	*out = l;
 	return 0;
 }
@@ -208,11 +237,9 @@ int brg_lock_acquire(brg_lock *l, int timeout_ms)
 	if (!l || timeout_ms < -1)
 		return -EINVAL;
 	/* A robust mutex sleeps at once when contended; a holder usually lets go within a few
-	 * microseconds, so look again for SPIN_NS first (a sleep and a wake cost more). */
+	 * microseconds, so look again for SPIN_NS first (a sleep and a wake cost more).  The
+	 * mutex checks errors: a thread that holds it gets EDEADLK, not a hang. */
 	int r = pthread_mutex_trylock(&l->s->m);
-	if (r == EBUSY && __atomic_load_n(&l->s->holder, __ATOMIC_RELAXED) == l->pid &&
-	    __atomic_load_n(&l->s->holder_thread, __ATOMIC_RELAXED) == (uint64_t)pthread_self())
-		return -EDEADLK; /* this thread holds it, through this handle or another */
 	for (uint64_t t0 = 0; r == EBUSY && timeout_ms != 0;) {
 		uint64_t now = brg__mono_ns();
 		if (!t0)
@@ -230,8 +257,8 @@ int brg_lock_acquire(brg_lock *l, int timeout_ms)
 	} else if (timeout_ms < 0) {
 		r = pthread_mutex_lock(&l->s->m);
 	} else {
-		struct timespec ts = deadline_rt(timeout_ms);
-		r = pthread_mutex_timedlock(&l->s->m, &ts);
+		struct timespec ts = deadline_mono(timeout_ms);
+		r = pthread_mutex_clocklock(&l->s->m, CLOCK_MONOTONIC, &ts);
 	}
 	if (r == EOWNERDEAD) {
 		pthread_mutex_consistent(&l->s->m);
@@ -239,35 +266,38 @@ int brg_lock_acquire(brg_lock *l, int timeout_ms)
 	} else if (r) {
 		return -r;
 	}
-	l->s->holder = l->pid;
+	l->s->holder = me();
 	l->s->holder_thread = (uint64_t)pthread_self();
+	l->s->holder_tok = l->tok;
 	l->s->acquired++;
-	l->thread = pthread_self();
-	l->held = true;
 	return r;
+}
+
+/* 1 when the calling thread holds the lock (through any handle); the record is written by
+ * the holder alone, and cleared by it before it lets go. */
+static int held_here(const struct lock_state *s)
+{
+	return __atomic_load_n(&s->holder, __ATOMIC_RELAXED) == me() &&
+	       __atomic_load_n(&s->holder_thread, __ATOMIC_RELAXED) == (uint64_t)pthread_self();
 }
 
 int brg_lock_release(brg_lock *l)
 {
 	if (!l)
 		return -EINVAL;
-	/* An error-checking mutex: only its owner thread may unlock it. */
-	int32_t was = l->s->holder;
-	bool mine = l->held && pthread_equal(l->thread, pthread_self());
-	uint64_t was_thread = l->s->holder_thread;
-	if (mine) {
-		l->s->holder = 0;
-		l->s->holder_thread = 0;
-	}
-	int r = pthread_mutex_unlock(&l->s->m);
+	struct lock_state *s = l->s;
+	if (!held_here(s))
+		return -EPERM; /* the mutex would say so too: only its owner thread unlocks it */
+	uint64_t thread = s->holder_thread, tok = s->holder_tok;
+	s->holder = 0;
+	s->holder_thread = s->holder_tok = 0;
+	int r = pthread_mutex_unlock(&s->m);
 	if (r) {
-		if (mine) {
-			l->s->holder = was;
-			l->s->holder_thread = was_thread;
-		}
+		s->holder = me();
+		s->holder_thread = thread;
+		s->holder_tok = tok;
 		return -r;
 	}
-	l->held = false;
 	return 0;
 }
 
@@ -280,10 +310,20 @@ void brg_lock_close(brg_lock *l)
 {
 	if (!l)
 		return;
-	/* A held mutex stays on this thread's robust list: it must not outlive the mapping. */
-	if (l->held && pthread_equal(l->thread, pthread_self()))
+	/* A held mutex is on its owner thread's robust list, which runs through the mutex
+	 * itself: the mapping it was taken through must outlive the hold.  Held by this thread
+	 * through this handle: released first.  Held through this handle by another thread of
+	 * this process: the mapping stays (the kernel still finds the mutex when that thread
+	 * ends, and the next acquirer is told). */
+	struct lock_state *s = l->s;
+	int here = __atomic_load_n(&s->holder, __ATOMIC_RELAXED) == me() &&
+		   __atomic_load_n(&s->holder_tok, __ATOMIC_RELAXED) == l->tok;
+	if (here && held_here(s))
 		brg_lock_release(l);
-	brg_array_close(l->seg);
+	if (here && !held_here(s) && __atomic_load_n(&s->holder, __ATOMIC_RELAXED) == me())
+		free(l->seg); /* the handle goes, the mapping stays */
+	else
+		brg_array_close(l->seg);
 	free(l);
 }
 
@@ -305,7 +345,7 @@ int brg_event_create(brg_event **out, const char *name, int set, const brg_array
 		return r;
 	}
 	e->s = e->seg->data;
-	e->s->set = (uint32_t)set;
+	e->s->word = (uint32_t)set * 3; /* one set so far, set now */
 	publish(&e->s->ready);
 	*out = e;
 	return 0;
@@ -332,8 +372,15 @@ int brg_event_set(brg_event *e)
 {
 	if (!e)
 		return -EINVAL;
-	if (__atomic_exchange_n(&e->s->set, 1, __ATOMIC_SEQ_CST) == 0)
-		brg__futex_wake(&e->s->set, INT32_MAX);
+	/* The count moves with each set, so a waiter that slept through a set and a clear
+	 * still sees that a set happened. */
+	uint32_t w = __atomic_load_n(&e->s->word, __ATOMIC_RELAXED);
+	do {
+		if (w & 1)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&e->s->word, &w, (w + 2) | 1, 1, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	brg__futex_wake(&e->s->word, INT32_MAX);
 	return 0;
 }
 
@@ -341,24 +388,28 @@ int brg_event_clear(brg_event *e)
 {
 	if (!e)
 		return -EINVAL;
-	__atomic_store_n(&e->s->set, 0, __ATOMIC_SEQ_CST);
+	__atomic_and_fetch(&e->s->word, ~1u, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
 int brg_event_is_set(const brg_event *e)
 {
-	return e ? (int)__atomic_load_n(&e->s->set, __ATOMIC_ACQUIRE) : -EINVAL;
+	return e ? (int)(__atomic_load_n(&e->s->word, __ATOMIC_ACQUIRE) & 1) : -EINVAL;
 }
 
 int brg_event_wait(brg_event *e, int timeout_ms)
 {
 	if (!e || timeout_ms < -1)
 		return -EINVAL;
+	uint32_t w0 = __atomic_load_n(&e->s->word, __ATOMIC_ACQUIRE);
+	if (w0 & 1)
+		return 0;
 	uint64_t t0 = brg__mono_ns(), end = timeout_ms < 0 ? UINT64_MAX
 							    : t0 + (uint64_t)timeout_ms * 1000000;
 	for (;;) {
-		if (__atomic_load_n(&e->s->set, __ATOMIC_ACQUIRE))
-			return 0;
+		uint32_t w = __atomic_load_n(&e->s->word, __ATOMIC_ACQUIRE);
+		if ((w & 1) || (w >> 1) != (w0 >> 1))
+			return 0; /* set now, or set (and maybe cleared) since the wait began */
 		uint64_t now = brg__mono_ns();
 		if (now >= end)
 			return -ETIMEDOUT;
@@ -366,8 +417,10 @@ int brg_event_wait(brg_event *e, int timeout_ms)
 			brg__cpu_relax();
 			continue;
 		}
-		int r = brg__futex_wait(&e->s->set, 0,
-					end == UINT64_MAX ? -1 : (int64_t)(end - now));
+		/* Sleeps are capped: a setter killed between its store and its wake leaves the
+		 * word set and nobody woken. */
+		uint64_t nap = end - now < LOOK_NS ? end - now : LOOK_NS;
+		int r = brg__futex_wait(&e->s->word, w, (int64_t)nap);
 		if (r && r != -ETIMEDOUT)
 			return r;
 	}
@@ -383,38 +436,40 @@ void brg_event_close(brg_event *e)
 
 /* ---- barriers ---- */
 
-/* Takes the barrier's mutex; a holder that died leaves the state as it was between two
- * whole steps (every step below is made whole before the unlock), so only the barrier is
- * broken: the dead one was a member. */
-static void barrier_lock(struct barrier_state *s);
-
-/* Breaks the round in progress: its waiters wake and see it broken.  Mutex held. */
+/* Ends the round in progress, broken: its waiters' outcome is BRG_EBROKEN; they wake.
+ * Mutex held.  Safe to repeat (a holder killed inside leaves it to the next). */
 static void barrier_break(struct barrier_state *s)
 {
 	s->broken = 1;
-	s->broke_round = s->round;
-	s->breaks++;
+	for (int i = 0; i < BRG_BARRIER_MAX; i++)
+		if (s->member[i].used && s->member[i].waiting) {
+			s->member[i].result = BRG_EBROKEN;
+			s->member[i].waiting = 0;
+		}
 	s->arrived = 0;
 	__atomic_store_n(&s->round, s->round + 1, __ATOMIC_RELEASE);
 	brg__futex_wake(&s->round, INT32_MAX);
 }
 
+/* Takes the barrier's mutex.  A holder that died inside may have left a round half ended,
+ * so it is ended, broken: the dead process was a member, or joining. */
 static void barrier_lock(struct barrier_state *s)
 {
 	if (pthread_mutex_lock(&s->m) == EOWNERDEAD) {
 		pthread_mutex_consistent(&s->m);
-		if (!s->broken)
-			barrier_break(s);
+		barrier_break(s);
 	}
 }
 
-/* Frees the slots of dead members; 1 when there were any.  Mutex held. */
+/* Frees the slots of dead members; 1 when there were any.  Mutex held.  Costly (a look in
+ * /proc for each), hence done by one waiter every LOOK_NS. */
 static int barrier_reap(struct barrier_state *s)
 {
 	int dead = 0;
 	for (int i = 0; i < BRG_BARRIER_MAX; i++)
 		if (s->member[i].used && !brg__pid_alive(s->member[i].pid, s->member[i].joined_ns)) {
 			s->member[i].used = 0;
+			s->member[i].waiting = 0;
 			dead = 1;
 		}
 	return dead;
@@ -427,9 +482,12 @@ static int barrier_join(struct barrier_state *s)
 		barrier_break(s);
 	for (int i = 0; i < BRG_BARRIER_MAX; i++)
 		if (!s->member[i].used) {
-			s->member[i].pid = (int32_t)getpid();
-			s->member[i].joined_ns = brg__now_ns();
-			s->member[i].used = 1;
+			struct member *m = &s->member[i];
+			m->pid = me();
+			m->joined_ns = brg__now_ns();
+			m->waiting = 0;
+			m->result = 0;
+			m->used = 1;
 			return i;
 		}
 	return -EMFILE;
@@ -492,55 +550,80 @@ int brg_barrier_open(brg_barrier **out, const char *name)
 	return 0;
 }
 
+/* This handle's member record; a handle copied into a forked child joins there first (the
+ * record it came with is its parent's).  Mutex held. */
+static struct member *barrier_member(brg_barrier *b)
+{
+	struct barrier_state *s = b->s;
+	if (b->slot < 0 || !s->member[b->slot].used || s->member[b->slot].pid != me()) {
+		int slot = barrier_join(s);
+		if (slot < 0)
+			return NULL;
+		b->slot = slot;
+	}
+	return &s->member[b->slot];
+}
+
 int brg_barrier_wait(brg_barrier *b, int timeout_ms)
 {
 	if (!b || timeout_ms < -1)
 		return -EINVAL;
 	struct barrier_state *s = b->s;
 	barrier_lock(s);
-	if (s->broken) {
+	struct member *m = barrier_member(b);
+	if (!m || s->broken) {
 		pthread_mutex_unlock(&s->m);
-		return BRG_EBROKEN;
+		return m ? BRG_EBROKEN : -EMFILE;
 	}
 	int idx = (int)s->arrived++;
 	uint32_t round = s->round;
 	if (s->arrived == s->parties) {
+		for (int i = 0; i < BRG_BARRIER_MAX; i++)
+			if (s->member[i].used && s->member[i].waiting) {
+				s->member[i].result = 1;
+				s->member[i].waiting = 0;
+			}
 		s->arrived = 0;
 		__atomic_store_n(&s->round, round + 1, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&s->m);
 		brg__futex_wake(&s->round, INT32_MAX);
 		return idx;
 	}
+	m->waiting = 1;
+	m->result = 0;
 	pthread_mutex_unlock(&s->m);
 
-	uint64_t t0 = brg__mono_ns(), look = t0 + BARRIER_LOOK_NS;
+	uint64_t t0 = brg__mono_ns();
 	uint64_t end = timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)timeout_ms * 1000000;
 	for (;;) {
-		if (__atomic_load_n(&s->round, __ATOMIC_ACQUIRE) != round) {
-			/* Ended or broken: a break of this round wrote broke_round before the round
-			 * moved on; a later break names a later round. */
-			barrier_lock(s);
-			int broke = s->breaks && s->broke_round == round;
-			pthread_mutex_unlock(&s->m);
-			return broke ? BRG_EBROKEN : idx;
-		}
 		uint64_t now = brg__mono_ns();
-		if (now >= look || now >= end) {
+		int moved = __atomic_load_n(&s->round, __ATOMIC_ACQUIRE) != round;
+		int look = !moved && now >= __atomic_load_n(&s->next_look, __ATOMIC_RELAXED);
+		if (moved || look || now >= end) {
 			barrier_lock(s);
-			int gone = s->round != round;
-			if (!gone && (barrier_reap(s) || now >= end))
+			int done = !m->waiting; /* the round ended for this wait: its outcome is set */
+			if (!done && look && now >= s->next_look) {
+				s->next_look = now + LOOK_NS; /* one waiter looks, the others sleep */
+				if (barrier_reap(s))
+					barrier_break(s);
+				done = !m->waiting;
+			}
+			if (!done && now >= end) {
 				barrier_break(s);
-			pthread_mutex_unlock(&s->m);
-			if (!gone && now >= end)
+				pthread_mutex_unlock(&s->m);
 				return -ETIMEDOUT;
-			look = now + BARRIER_LOOK_NS;
+			}
+			int result = m->result;
+			pthread_mutex_unlock(&s->m);
+			if (done)
+				return result == 1 ? idx : BRG_EBROKEN;
 			continue;
 		}
 		if (now - t0 < SPIN_NS) {
 			brg__cpu_relax();
 			continue;
 		}
-		uint64_t until = look < end ? look : end;
+		uint64_t until = now + LOOK_NS < end ? now + LOOK_NS : end;
 		int r = brg__futex_wait(&s->round, round, (int64_t)(until - now));
 		if (r && r != -ETIMEDOUT)
 			return r;
@@ -552,9 +635,9 @@ int brg_barrier_reset(brg_barrier *b)
 	if (!b)
 		return -EINVAL;
 	barrier_lock(b->s);
-	if (!b->s->broken && b->s->arrived)
-		barrier_break(b->s);
-	barrier_reap(b->s); /* the dead are no longer members: they would break it again */
+	if (b->s->arrived)
+		barrier_break(b->s); /* the round in progress: its waiters are told */
+	barrier_reap(b->s);	     /* the dead are no longer members: they would break it again */
 	b->s->broken = 0;
 	b->s->arrived = 0;
 	pthread_mutex_unlock(&b->s->m);
@@ -571,7 +654,7 @@ void brg_barrier_close(brg_barrier *b)
 	if (!b)
 		return;
 	barrier_lock(b->s);
-	if (b->slot >= 0 && b->s->member[b->slot].pid == (int32_t)getpid())
+	if (b->slot >= 0 && b->s->member[b->slot].pid == me())
 		b->s->member[b->slot].used = 0;
 	pthread_mutex_unlock(&b->s->m);
 	brg_array_close(b->seg);

@@ -111,6 +111,68 @@ static void test_lock_calls(void)
 	CHECK_EQ(brg_segment_unlink(name), 0);
 }
 
+/* A handle inherited through fork works in the child as a handle of its own: it waits for
+ * the parent's hold (no false -EDEADLK) and holds the lock as the child. */
+static void *hold_and_end(void *arg)
+{
+	/* A thread that takes the lock and ends holding it, while another thread closes the
+	 * handle: the lock must come back as owner-dead, not stay taken by nobody. */
+	return (void *)(intptr_t)brg_lock_acquire(arg, -1);
+}
+
+static void test_lock_fork_threads(void)
+{
+	const char *name = test_name("lock-fork");
+	brg_lock *l = NULL;
+	REQUIRE_EQ(brg_lock_create(&l, name, NULL), 0);
+	REQUIRE_EQ(brg_lock_acquire(l, -1), 0);
+	int go[2], back[2];
+	REQUIRE_EQ(pipe(go), 0);
+	REQUIRE_EQ(pipe(back), 0);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		char x;
+		int bad = brg_lock_acquire(l, 50) != -ETIMEDOUT; /* the parent holds it */
+		bad |= (brg_lock_release(l) != -EPERM) << 1;	   /* and it is not ours */
+		if (write(back[1], "x", 1) != 1 || read(go[0], &x, 1) != 1)
+			_exit(9);
+		bad |= (brg_lock_acquire(l, 5000) != 0) << 2; /* released: ours now */
+		bad |= (brg_lock_holder(l) != getpid()) << 3;
+		if (write(back[1], "x", 1) != 1 || read(go[0], &x, 1) != 1)
+			_exit(9);
+		bad |= (brg_lock_release(l) != 0) << 4;
+		brg_lock_close(l);
+		_exit(bad);
+	}
+	char x;
+	REQUIRE_EQ(read(back[0], &x, 1), 1);
+	CHECK_EQ(brg_lock_release(l), 0);
+	REQUIRE_EQ(write(go[1], "x", 1), 1);
+	REQUIRE_EQ(read(back[0], &x, 1), 1);
+	CHECK_EQ(brg_lock_holder(l), pid);
+	CHECK_EQ(brg_lock_acquire(l, 0), -ETIMEDOUT); /* the child's hold is not ours */
+	REQUIRE_EQ(write(go[1], "x", 1), 1);
+	reap_ok(pid, "a child with an inherited lock handle");
+	CHECK_EQ(brg_lock_acquire(l, 0), 0);
+	CHECK_EQ(brg_lock_release(l), 0);
+	close(go[0]), close(go[1]), close(back[0]), close(back[1]);
+
+	/* Another thread holds it through a handle this thread closes, then ends holding it. */
+	brg_lock *h = NULL;
+	REQUIRE_EQ(brg_lock_open(&h, name), 0);
+	pthread_t t;
+	void *rv;
+	REQUIRE_EQ(pthread_create(&t, NULL, hold_and_end, h), 0);
+	REQUIRE_EQ(pthread_join(t, &rv), 0);
+	CHECK_EQ((int)(intptr_t)rv, 0);
+	brg_lock_close(h);			     /* held by an ended thread: its mapping stays */
+	CHECK_EQ(brg_lock_acquire(l, 5000), BRG_EOWNERDEAD); /* and the hold is reported */
+	CHECK_EQ(brg_lock_release(l), 0);
+	brg_lock_close(l);
+	CHECK_EQ(brg_segment_unlink(name), 0);
+}
+
 /* N processes add to a plain counter under the lock: nothing lost.  One of them is killed
  * holding it, half-way through an update; the one that acquires next is told and repairs. */
 static void test_lock_counter(void)
@@ -216,6 +278,22 @@ static void test_event(void)
 	CHECK_EQ(brg_event_set(e), 0);
 	for (int i = 0; i < WAITERS; i++)
 		reap_ok(pids[i], "an event waiter");
+	/* A set at once cleared still ends every wait that began before it. */
+	CHECK_EQ(brg_event_clear(e), 0);
+	for (int i = 0; i < WAITERS; i++) {
+		REQUIRE((pids[i] = fork()) >= 0);
+		if (pids[i] == 0) {
+			brg_event *w = NULL;
+			if (brg_event_open(&w, name))
+				_exit(1);
+			_exit(brg_event_wait(w, 20000) == 0 ? 0 : 2);
+		}
+	}
+	nanosleep(&nap, NULL);
+	CHECK_EQ(brg_event_set(e), 0);
+	CHECK_EQ(brg_event_clear(e), 0);
+	for (int i = 0; i < WAITERS; i++)
+		reap_ok(pids[i], "a waiter of a pulse");
 	/* A waiter killed while waiting leaves the event as it was. */
 	CHECK_EQ(brg_event_clear(e), 0);
 	pid_t pid = fork();
@@ -247,8 +325,11 @@ static void test_event(void)
 	CHECK_EQ(brg_segment_unlink(name), 0);
 }
 
-/* Children that each wait `rounds` rounds and check that every round gave each of them a
- * distinct arrival index; a child reports its indices' sum through its exit status. */
+/* Where barrier_child counts its places: [round * 4 + place] (NULL: not counted). */
+static const char *places_name;
+
+/* A child that waits `rounds` rounds (dying before round die_after), counting the place each
+ * wait gave it; exits 0, 101 when told the barrier broke, 100 or 102 on other errors. */
 static pid_t barrier_child(const char *name, int rounds, int die_after)
 {
 	pid_t pid = fork();
@@ -256,7 +337,9 @@ static pid_t barrier_child(const char *name, int rounds, int die_after)
 	if (pid)
 		return pid;
 	brg_barrier *b = NULL;
-	if (brg_barrier_open(&b, name))
+	brg_array *places = NULL;
+	if (brg_barrier_open(&b, name) ||
+	    (places_name && brg_array_open(&places, places_name, BRG_OPEN_WRITE)))
 		_exit(100);
 	for (int r = 0; r < rounds; r++) {
 		if (r == die_after)
@@ -266,7 +349,10 @@ static pid_t barrier_child(const char *name, int rounds, int die_after)
 			_exit(101);
 		if (i < 0 || i >= brg_barrier_parties(b))
 			_exit(102);
+		if (places)
+			brg_atomic_fetch_add(places, (size_t)(r * 4 + i), 1, NULL);
 	}
+	brg_array_close(places);
 	brg_barrier_close(b);
 	_exit(0);
 }
@@ -282,19 +368,25 @@ static void test_barrier(void)
 
 	/* Rounds: three children and the creator, 50 rounds, indices 0..3 each round. */
 	enum { ROUNDS = 50 };
+	brg_array *places = test_array_new("barrier-places", BRG_I32, ROUNDS * 4);
+	places_name = brg_array_name(places);
 	pid_t pids[3];
 	for (int i = 0; i < 3; i++)
 		pids[i] = barrier_child(name, ROUNDS, -1);
-	int seen[4] = {0};
 	for (int r = 0; r < ROUNDS; r++) {
 		int i = brg_barrier_wait(b, 20000);
 		CHECK(i >= 0 && i < 4);
 		if (i >= 0 && i < 4)
-			seen[i]++;
+			brg_atomic_fetch_add(places, (size_t)(r * 4 + i), 1, NULL);
 	}
 	for (int i = 0; i < 3; i++)
 		reap_ok(pids[i], "a barrier party");
-	CHECK_EQ(seen[0] + seen[1] + seen[2] + seen[3], ROUNDS);
+	size_t twice = 0; /* every round gave each place to one wait */
+	for (int k = 0; k < ROUNDS * 4; k++)
+		twice += ((int32_t *)brg_array_data(places))[k] != 1;
+	CHECK_EQ(twice, 0);
+	places_name = NULL;
+	test_array_drop(places);
 
 	/* A member killed before it arrives in round 1: the others are told, not left waiting
 	 * for a party that will never come. */
@@ -329,13 +421,35 @@ static void test_barrier(void)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 101);
 	CHECK_EQ(brg_barrier_reset(b), 0);
 
-	/* Reset while parties wait breaks their round. */
+	/* Reset while parties wait breaks their round (a reset before the child arrives
+	 * changes nothing: reset until it is told). */
 	w = barrier_child(name, 1, -1);
-	struct timespec nap = {0, 100000000};
-	nanosleep(&nap, NULL);
+	struct timespec nap = {0, 20000000};
+	int gone = 0;
+	for (int i = 0; i < 1000 && !gone; i++) {
+		nanosleep(&nap, NULL);
+		CHECK_EQ(brg_barrier_reset(b), 0);
+		gone = waitpid(w, &st, WNOHANG) == w;
+	}
+	if (!gone)
+		REQUIRE_EQ(waitpid(w, &st, 0), w);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 101);
+
+	/* A round broken by a reset stays broken for its waiter, whatever ends later rounds:
+	 * the child waits, is stopped before it looks at its outcome, a reset breaks its
+	 * round, a timeout the next; let go, it is told its round broke.  (Should it come late,
+	 * it finds the barrier broken: told the same.) */
 	CHECK_EQ(brg_barrier_reset(b), 0);
+	w = barrier_child(name, 1, -1);
+	struct timespec settle = {0, 200000000};
+	nanosleep(&settle, NULL);
+	kill(w, SIGSTOP);
+	CHECK_EQ(brg_barrier_reset(b), 0);
+	CHECK_EQ(brg_barrier_wait(b, 10), -ETIMEDOUT);
+	kill(w, SIGCONT);
 	REQUIRE_EQ(waitpid(w, &st, 0), w);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 101);
+	CHECK_EQ(brg_barrier_reset(b), 0);
 
 	brg_lock *l = NULL;
 	CHECK_EQ(brg_lock_open(&l, name), BRG_EWRONGKIND);
@@ -351,6 +465,7 @@ int main(void)
 {
 	test_init_pools();
 	test_lock_calls();
+	test_lock_fork_threads();
 	test_lock_counter();
 	test_event();
 	test_barrier();

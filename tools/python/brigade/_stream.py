@@ -20,7 +20,7 @@ import numpy.typing as npt
 from . import _lib
 from ._array import dtype_code, open as _open_array
 from ._lib import check
-from ._sync import _Named, _ms, _opts
+from ._sync import _Named, _ms, _opts, _sliced
 
 __all__ = ["Stream", "Frame", "unlink_stream"]
 
@@ -141,7 +141,8 @@ class Stream(_Named):
     def loan(self, timeout: float | None = None) -> Frame:
         """A free slot to write a frame in; TimeoutError when none came free in time."""
         d = FrameDesc()
-        rc = _lib.lib().brg_stream_loan(self._p(), ctypes.byref(d), _ms(True, timeout))
+        rc = _sliced(_lib.lib().brg_stream_loan, self._p(), ctypes.byref(d),
+                     timeout_ms=_ms(True, timeout))
         if rc == -errno.ETIMEDOUT:
             raise TimeoutError("no free slot in stream %r" % self.name)
         check(rc, self.name)
@@ -174,7 +175,8 @@ class Stream(_Named):
     def receive(self, timeout: float | None = None) -> Frame:
         """The next frame; TimeoutError when none came in time."""
         d = FrameDesc()
-        rc = _lib.lib().brg_stream_receive(self._p(), ctypes.byref(d), _ms(True, timeout))
+        rc = _sliced(_lib.lib().brg_stream_receive, self._p(), ctypes.byref(d),
+                     timeout_ms=_ms(True, timeout))
         if rc == -errno.ETIMEDOUT:
             raise TimeoutError("no frame in stream %r" % self.name)
         check(rc, self.name)

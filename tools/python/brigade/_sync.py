@@ -45,6 +45,21 @@ def _ms(block: bool, timeout: float | None) -> int:
     return min(int(timeout * 1000 + 0.999), 2**31 - 1)
 
 
+#: A wait with no timeout is made of waits this long (ms), so that Ctrl-C is seen between
+#: them: a signal does not end a wait inside the library.
+SLICE_MS = 200
+
+
+def _sliced(fn: Any, ptr: Any, *args: Any, timeout_ms: int) -> int:
+    """fn(ptr, *args, timeout) with the GIL released; timeout -1 in SLICE_MS slices."""
+    if timeout_ms >= 0:
+        return int(fn(ptr, *args, timeout_ms))
+    while True:
+        rc = int(fn(ptr, *args, SLICE_MS))
+        if rc != -errno.ETIMEDOUT:
+            return rc
+
+
 def _opts(persistent: bool, mode: int) -> Any:
     flags = (_CREATE_PERSISTENT if persistent else 0) | (_CREATE_SHARED if mode & 0o077 else 0)
     return ctypes.byref(_lib.ArrayOpts(size=ctypes.sizeof(_lib.ArrayOpts), flags=flags,
@@ -115,7 +130,8 @@ class Lock(_Named):
     ``Lock(name, create=True)`` makes it (FileExistsError when the name is taken);
     ``Lock(name)`` opens it.  Held by a thread, as ``threading.Lock`` is: only the thread
     that acquired it releases it (RuntimeError otherwise), and acquiring it twice from that
-    thread raises RuntimeError rather than hanging.
+    thread raises RuntimeError rather than hanging.  A wait with no timeout can be
+    interrupted (Ctrl-C).  Close a Lock no thread is waiting on.
 
     Attributes
     ----------
@@ -146,7 +162,7 @@ class Lock(_Named):
         ptr = self._p()
         rc = self._try(self._h, 0)  # free: taken without letting go of the GIL
         if rc == -errno.ETIMEDOUT and block and timeout != 0:
-            rc = _lib.lib().brg_lock_acquire(ptr, _ms(block, timeout))
+            rc = _sliced(_lib.lib().brg_lock_acquire, ptr, timeout_ms=_ms(block, timeout))
         self.owner_died = rc == _EOWNERDEAD
         if rc == 0 or rc == _EOWNERDEAD:
             if rc and strict:
@@ -209,7 +225,7 @@ class Event(_Named):
 
     def wait(self, timeout: float | None = None) -> bool:
         """True once the event is set; False when timeout seconds passed first."""
-        rc = _lib.lib().brg_event_wait(self._p(), _ms(True, timeout))
+        rc = _sliced(_lib.lib().brg_event_wait, self._p(), timeout_ms=_ms(True, timeout))
         if rc == -errno.ETIMEDOUT:
             return False
         check(rc, self.name)
