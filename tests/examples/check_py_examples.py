@@ -110,6 +110,18 @@ def main():
     except (ValueError, KeyError) as e:
         check("shared_counter: one JSON object with each side", False, e)
 
+    out = run("pipeline", [os.path.join(where, "pipeline.py"), "--frames", "300", "--size",
+                           "1024", "--workers", "2", "--kill", "--json"])
+    try:
+        res = json.loads(out)["results"]
+        for side in ("brigade streams", "multiprocessing.Queue"):
+            check("pipeline: %s, every result right, none missing" % side,
+                  res[side]["wrong"] == 0 and res[side]["missing"] == 0, res[side])
+        check("pipeline: a brigade worker was killed mid-run",
+              res["brigade streams"]["killed"] == 1)
+    except (ValueError, KeyError) as e:
+        check("pipeline: one JSON object with each side", False, e)
+
     try:
         import PIL  # noqa: F401
     except ImportError as e:
