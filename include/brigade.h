@@ -421,6 +421,40 @@ BRG_EXPORT brg_array *brg_stream_ring(const brg_stream *stream);
 /** Closes the handle: its loans are given back, its held frames put back (queue) or
  * released (broadcast), its subscription ended.  NULL is accepted. */
 BRG_EXPORT void brg_stream_close(brg_stream *stream);
+#define BRG_STREAM_INFO_SIZE_VER0 112
+
+/* A stream's state, read without taking its lock (a snapshot: counts may be a frame apart). */
+typedef struct brg_stream_info {
+	size_t size; /* set by the caller to sizeof(brg_stream_info) */
+	brg_stream_mode mode;
+	brg_stream_policy policy;
+	size_t slots;
+	size_t frame_bytes;
+	size_t free, loaned, ready, held; /* slots in each state (held: by a queue consumer) */
+	uint64_t published;		  /* frames published since the stream was made */
+	uint64_t received;		  /* frames received (by each subscriber, in broadcast) */
+	uint64_t lost;			  /* overwritten before a subscriber received them */
+	uint64_t reclaimed;		  /* loans and frames given back from dead processes */
+	uint64_t last_ns;		  /* CLOCK_REALTIME of the last publish; 0: none yet */
+	int subscribers;
+} brg_stream_info;
+
+/* A broadcast subscriber, as brg_stream_status reports it. */
+typedef struct brg_stream_subscriber {
+	int pid;
+	int alive;	  /* the process runs (else it is unsubscribed at the next look) */
+	uint64_t lag;	  /* frames published that it has not received */
+	size_t reading;	  /* frames it holds now */
+} brg_stream_subscriber;
+
+/**
+ * The state of stream name: info (may be NULL) and up to max subscribers into subs (each
+ * sub_size bytes, at least sizeof(brg_stream_subscriber)).  Returns the number of
+ * subscribers (which may exceed max), or -ENOENT, BRG_EWRONGKIND, BRG_EMISMATCH,
+ * BRG_EINCOMPLETE or any error of brg_array_open.  Needs read access only.
+ */
+BRG_EXPORT int brg_stream_status(const char *name, brg_stream_info *info,
+				 brg_stream_subscriber *subs, size_t sub_size, int max);
 /** Removes both segments of stream name; 0, or the first error (-ENOENT...). */
 BRG_EXPORT int brg_stream_unlink(const char *name);
 

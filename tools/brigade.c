@@ -23,7 +23,7 @@ static const struct brg_cli_command commands[] = {
 	{"rm", brg_cli_rm, "remove segments by name (never a non-brigade file)"},
 	{"gc", brg_cli_gc, "remove segments whose creator died, unless persistent"},
 	{"topo", brg_cli_topo, "show the topology and where a pool's participants would run"},
-	{"status", brg_cli_status, "show the participants of a running pool"},
+	{"status", brg_cli_status, "show a running pool's participants, or a stream's state"},
 	{"bench", brg_cli_bench, "time kernels and the pool against serial, OpenMP, OpenBLAS, numpy"},
 };
 

@@ -52,6 +52,7 @@ struct stream_state {
 	uint32_t free_word; /* futex: one more at each slot that became free */
 	uint64_t next_seq;
 	uint64_t published, received, lost, reclaimed;
+	uint64_t last_ns; /* CLOCK_REALTIME of the last publish */
 	uint64_t next_look; /* CLOCK_MONOTONIC: when a waiter next looks for the dead */
 	pthread_mutex_t m;
 	struct sub sub[BRG_STREAM_MAX_SUBSCRIBERS];
@@ -472,6 +473,7 @@ int brg_stream_publish(brg_stream *h, brg_frame *f)
 	}
 	sl->seq = s->next_seq++;
 	sl->stamp_ns = brg__now_ns();
+	s->last_ns = sl->stamp_ns;
 	s->published++;
 	if (s->mode == BRG_STREAM_BROADCAST) {
 		uint64_t subs = 0;
@@ -565,4 +567,80 @@ int brg_stream_release(brg_stream *h, brg_frame *f)
 	}
 	unlock(s);
 	return r;
+}
+
+/* ---- status ---- */
+
+int brg_stream_status(const char *name, brg_stream_info *info, brg_stream_subscriber *subs,
+		      size_t sub_size, int max)
+{
+	char cname[BRG_NAME_MAX + 1];
+	int r = ctl_name(cname, name);
+	if (r)
+		return r;
+	if (max < 0 || (max && (!subs || sub_size < sizeof *subs)) ||
+	    (info && info->size < BRG_STREAM_INFO_SIZE_VER0))
+		return -EINVAL;
+	brg_array *seg;
+	if ((r = brg__segment_open(&seg, cname, 0, -1)))
+		return r;
+	const struct stream_state *s = seg->data;
+	size_t nbytes = seg->meta.lay.nbytes;
+	r = seg->meta.kind != BRG_KIND_STREAM ? BRG_EWRONGKIND
+	    : nbytes < sizeof *s ? BRG_EMISMATCH
+	    : __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) != READY ? BRG_EINCOMPLETE
+	    : s->nslots < 1 || s->nslots > BRG_STREAM_MAX_SLOTS || nbytes != ctl_bytes(s->nslots)
+		? BRG_EMISMATCH
+		: 0;
+	if (r) {
+		brg_array_close(seg);
+		return r;
+	}
+	brg_stream_info in = {.size = sizeof in};
+	in.mode = (brg_stream_mode)s->mode;
+	in.policy = (brg_stream_policy)s->policy;
+	in.slots = s->nslots;
+	in.frame_bytes = (size_t)s->frame_bytes;
+	uint64_t next_seq = __atomic_load_n(&s->next_seq, __ATOMIC_RELAXED);
+	size_t reading[BRG_STREAM_MAX_SUBSCRIBERS] = {0};
+	for (uint32_t k = 0; k < s->nslots; k++) {
+		const struct slot *sl = &s->slot[k];
+		uint32_t st = __atomic_load_n(&sl->state, __ATOMIC_RELAXED);
+		in.free += st == S_FREE;
+		in.loaned += st == S_LOANED;
+		in.ready += st == S_READY;
+		in.held += st == S_HELD;
+		if (st == S_READY && sl->stamp_ns > in.last_ns)
+			in.last_ns = sl->stamp_ns;
+		uint64_t held = st == S_READY ? sl->held : 0;
+		for (int i = 0; held && i < BRG_STREAM_MAX_SUBSCRIBERS; i++)
+			reading[i] += (held >> i) & 1;
+	}
+	in.published = s->published;
+	in.received = s->received;
+	in.lost = s->lost;
+	in.reclaimed = s->reclaimed;
+	if (s->last_ns > in.last_ns)
+		in.last_ns = s->last_ns;
+	int n = 0;
+	for (int i = 0; i < BRG_STREAM_MAX_SUBSCRIBERS; i++) {
+		const struct sub *u = &s->sub[i];
+		if (!__atomic_load_n(&u->used, __ATOMIC_RELAXED))
+			continue;
+		if (n < max) {
+			brg_stream_subscriber *o = (brg_stream_subscriber *)((char *)subs +
+									     (size_t)n * sub_size);
+			memset(o, 0, sub_size);
+			o->pid = u->pid;
+			o->alive = brg__pid_alive(u->pid, u->since_ns);
+			o->lag = next_seq > u->next_seq ? next_seq - u->next_seq : 0;
+			o->reading = reading[i];
+		}
+		n++;
+	}
+	in.subscribers = n;
+	brg_array_close(seg);
+	if (info)
+		brg__struct_out(info, info->size, &in, sizeof in, BRG_STREAM_INFO_SIZE_VER0);
+	return n;
 }
