@@ -137,6 +137,10 @@ void brg__futex_wake(uint32_t *word, int count);
 /* ---- proc.c ---- */
 /* 1 when pid runs and started no later than created_ns (so it is the same process), else 0. */
 int brg__pid_alive(int32_t pid, uint64_t created_ns);
+/* getpid(), without a system call (refreshed in a forked child). */
+int32_t brg__self_pid(void);
+/* A token unique among this machine's processes: the pid, and a count within it. */
+uint64_t brg__token(void);
 uint64_t brg__now_ns(void);
 uint64_t brg__mono_ns(void);
 /* CLOCK_MONOTONIC_COARSE: cheap, millisecond resolution. */

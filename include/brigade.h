@@ -388,7 +388,8 @@ typedef struct brg_frame {
 	size_t slot;	   /* its index in the ring (the array's first dimension) */
 	uint64_t seq;	   /* 1, 2, ... in publish order (0 while loaned) */
 	uint64_t stamp_ns; /* CLOCK_REALTIME when published */
-	uint64_t lost;	   /* broadcast: frames this subscriber missed just before this one */
+	uint64_t lost;	   /* broadcast: frames overwritten before this subscriber received them,
+			    * since the last it received */
 } brg_frame;
 
 /**
@@ -400,8 +401,10 @@ typedef struct brg_frame {
 BRG_EXPORT int brg_stream_create(brg_stream **out, const char *name, brg_dtype dtype, int ndim,
 				 const size_t *frame_shape, size_t slots, brg_stream_mode mode,
 				 brg_stream_policy policy, const brg_array_opts *opts);
-/** Opens stream name (flags: brg_stream_flags; BRG_STREAM_SUBSCRIBE needs a broadcast
- * stream, -EINVAL otherwise; -EMFILE past BRG_STREAM_MAX_SUBSCRIBERS). */
+/** Opens stream name (flags: brg_stream_flags, BRG_EBADFLAGS for others; BRG_STREAM_SUBSCRIBE
+ * needs a broadcast stream, -EINVAL otherwise; -EMFILE past BRG_STREAM_MAX_SUBSCRIBERS).  A
+ * handle copied into a forked child becomes the child's at its first use there (a
+ * subscription of its own from then on). */
 BRG_EXPORT int brg_stream_open(brg_stream **out, const char *name, unsigned flags);
 /** A free slot to write a frame into: 0, or -ETIMEDOUT. */
 BRG_EXPORT int brg_stream_loan(brg_stream *stream, brg_frame *frame, int timeout_ms);
@@ -412,7 +415,7 @@ BRG_EXPORT int brg_stream_discard(brg_stream *stream, brg_frame *frame);
  * this handle has not loaned. */
 BRG_EXPORT int brg_stream_publish(brg_stream *stream, brg_frame *frame);
 /** The next frame: 0, or -ETIMEDOUT; -EINVAL for a broadcast handle that did not
- * subscribe. */
+ * subscribe (or whose subscription ended: taken for dead, it had stopped running). */
 BRG_EXPORT int brg_stream_receive(brg_stream *stream, brg_frame *frame, int timeout_ms);
 /** Gives a received frame back: 0, or -EINVAL for a frame this handle does not hold. */
 BRG_EXPORT int brg_stream_release(brg_stream *stream, brg_frame *frame);

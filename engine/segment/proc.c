@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* proc.c - clocks, and whether the process that created a segment still runs. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,4 +93,33 @@ int brg__pid_alive(int32_t pid, uint64_t created_ns)
 	if (started && started > created_ns / 1000000000u + 2)
 		return 0;
 	return 1;
+}
+
+/* This process's pid, kept by an at-fork hook: getpid() is a system call, and the sync
+ * objects ask on every call. */
+static int32_t self_pid;
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static uint64_t next_token;
+
+static void self_refresh(void)
+{
+	__atomic_store_n(&self_pid, (int32_t)getpid(), __ATOMIC_RELAXED);
+}
+
+static void self_init(void)
+{
+	self_refresh();
+	pthread_atfork(NULL, NULL, self_refresh);
+}
+
+int32_t brg__self_pid(void)
+{
+	pthread_once(&self_once, self_init);
+	return __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+}
+
+uint64_t brg__token(void)
+{
+	return (uint64_t)(uint32_t)brg__self_pid() << 32 |
+	       __atomic_add_fetch(&next_token, 1, __ATOMIC_RELAXED);
 }

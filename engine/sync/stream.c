@@ -43,6 +43,7 @@ struct sub {
 	int32_t pid;
 	uint64_t since_ns;
 	uint64_t next_seq; /* the first seq it has not received */
+	uint64_t lost;	   /* frames overwritten before it received them, not yet reported */
 };
 
 struct stream_state {
@@ -67,8 +68,6 @@ struct brg_stream {
 	int32_t pid;
 	int sub; /* subscriber index, or -1 */
 };
-
-static uint64_t next_tok;
 
 static size_t ctl_bytes(size_t nslots)
 {
@@ -99,9 +98,23 @@ static void wake(uint32_t *word)
 
 static void slot_free(struct stream_state *s, struct slot *sl)
 {
+	sl->state = S_FREE; /* first: a loan clears the masks again */
 	sl->pending = sl->held = 0;
-	sl->state = S_FREE;
 	wake(&s->free_word);
+}
+
+/* A subscriber lets go of a READY slot (it released it, or it is gone).  Mutex held. */
+static void slot_let_go(struct stream_state *s, struct slot *sl, uint64_t bit)
+{
+	uint64_t pending = sl->pending & ~bit;
+	if (!pending) {
+		slot_free(s, sl);
+		return;
+	}
+	sl->held &= ~bit;
+	sl->pending = pending;
+	if (!sl->held && s->policy == BRG_STREAM_OVERWRITE)
+		wake(&s->free_word); /* nobody reads it now: an overwriting loan may take it */
 }
 
 static void sub_drop(struct stream_state *s, int i)
@@ -109,26 +122,49 @@ static void sub_drop(struct stream_state *s, int i)
 	uint64_t bit = 1ull << i;
 	for (uint32_t k = 0; k < s->nslots; k++) {
 		struct slot *sl = &s->slot[k];
-		if (sl->state == S_READY && (sl->pending & bit)) {
-			sl->held &= ~bit;
-			sl->pending &= ~bit;
-			if (!sl->pending && s->mode == BRG_STREAM_BROADCAST)
-				slot_free(s, sl);
-		}
+		if (sl->state == S_READY && (sl->pending & bit))
+			slot_let_go(s, sl, bit);
 	}
 	s->sub[i].used = 0;
 }
 
-/* Gives back what dead parties held. */
+/* Whether a party runs, each pid looked up in /proc once per reap. */
+struct alive_memo {
+	int n;
+	int32_t pid[64];
+	uint64_t since[64];
+	int alive[64];
+};
+
+static int alive(struct alive_memo *m, int32_t pid, uint64_t since)
+{
+	for (int i = 0; i < m->n; i++)
+		if (m->pid[i] == pid && m->since[i] == since)
+			return m->alive[i];
+	int a = brg__pid_alive(pid, since);
+	if (m->n < 64) {
+		m->pid[m->n] = pid;
+		m->since[m->n] = since;
+		m->alive[m->n++] = a;
+	}
+	return a;
+}
+
+/* Gives back what dead parties held, and finishes what a holder killed inside left half
+ * done (a broadcast frame nobody owes any more, a wake not sent).  Mutex held. */
 static void reap(struct stream_state *s)
 {
+	struct alive_memo memo;
+	memo.n = 0;
 	for (int i = 0; i < BRG_STREAM_MAX_SUBSCRIBERS; i++)
-		if (s->sub[i].used && !brg__pid_alive(s->sub[i].pid, s->sub[i].since_ns))
+		if (s->sub[i].used && !alive(&memo, s->sub[i].pid, s->sub[i].since_ns))
 			sub_drop(s, i);
 	for (uint32_t k = 0; k < s->nslots; k++) {
 		struct slot *sl = &s->slot[k];
+		if (s->mode == BRG_STREAM_BROADCAST && sl->state == S_READY && !sl->pending)
+			slot_free(s, sl);
 		if ((sl->state == S_LOANED || sl->state == S_HELD) &&
-		    !brg__pid_alive(sl->pid, sl->since_ns)) {
+		    !alive(&memo, sl->pid, sl->since_ns)) {
 			s->reclaimed++;
 			if (sl->state == S_LOANED) {
 				slot_free(s, sl);
@@ -145,6 +181,8 @@ static void lock(struct stream_state *s)
 	if (pthread_mutex_lock(&s->m) == EOWNERDEAD) {
 		pthread_mutex_consistent(&s->m);
 		reap(s);
+		wake(&s->pub_word); /* the dead holder may have owed a wake */
+		wake(&s->free_word);
 	}
 }
 
@@ -155,7 +193,7 @@ static void unlock(struct stream_state *s)
 
 static void take(struct brg_stream *h, struct slot *sl, uint32_t state)
 {
-	sl->pid = h->pid;
+	sl->pid = h->pid; /* the caller's: adopt() made sure */
 	sl->since_ns = brg__now_ns();
 	sl->tok = h->tok;
 	sl->state = state;
@@ -171,8 +209,9 @@ static void frame_out(const struct brg_stream *h, size_t k, brg_frame *f, uint64
 	f->lost = lost;
 }
 
-/* Waits for *word to move from seen, looking for the dead every LOOK_NS: 0 (look again) or
- * -ETIMEDOUT. */
+/* Waits for *word to move from seen: 0 (look again), or -ETIMEDOUT.  Every LOOK_NS (shared:
+ * one waiter looks, whatever its own timeout) the dead are looked for, and the caller looks
+ * again in any case, so a wake that never came costs LOOK_NS at most. */
 static int await(struct stream_state *s, uint32_t *word, uint32_t seen, uint64_t t0,
 		 uint64_t end, uint64_t *look)
 {
@@ -180,7 +219,7 @@ static int await(struct stream_state *s, uint32_t *word, uint32_t seen, uint64_t
 		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != seen)
 			return 0;
 		uint64_t now = brg__mono_ns();
-		if (now >= *look) {
+		if (now >= *look || now >= __atomic_load_n(&s->next_look, __ATOMIC_RELAXED)) {
 			/* One waiter looks (a look in /proc for each party), the others sleep on. */
 			lock(s);
 			if (now >= s->next_look) {
@@ -189,7 +228,7 @@ static int await(struct stream_state *s, uint32_t *word, uint32_t seen, uint64_t
 			}
 			unlock(s);
 			*look = now + LOOK_NS;
-			continue;
+			return 0;
 		}
 		if (now >= end)
 			return -ETIMEDOUT;
@@ -240,11 +279,48 @@ static struct brg_stream *handle_new(void)
 	struct brg_stream *h = calloc(1, sizeof *h);
 	if (!h)
 		return NULL;
-	h->pid = (int32_t)getpid();
-	h->tok = (uint64_t)(uint32_t)h->pid << 32 | __atomic_add_fetch(&next_tok, 1,
-								       __ATOMIC_RELAXED);
+	h->pid = brg__self_pid();
+	h->tok = brg__token();
 	h->sub = -1;
 	return h;
+}
+
+/* Subscribes the handle: 0, or -EMFILE.  Mutex held. */
+static int subscribe(struct brg_stream *h)
+{
+	struct stream_state *s = h->s;
+	reap(s);
+	for (int i = 0; i < BRG_STREAM_MAX_SUBSCRIBERS; i++) {
+		struct sub *u = &s->sub[i];
+		if (u->used)
+			continue;
+		u->pid = h->pid;
+		u->since_ns = brg__now_ns();
+		u->next_seq = s->next_seq;
+		u->lost = 0;
+		u->used = 1;
+		h->sub = i;
+		return 0;
+	}
+	h->sub = -1;
+	return -EMFILE;
+}
+
+/* A handle copied into a forked child becomes the child's own at its first use there: a
+ * token of its own (what it loans and holds is the child's, given back when the child
+ * dies), and a subscription of its own from now on (the parent keeps its). */
+static int adopt(struct brg_stream *h)
+{
+	if (h->pid == brg__self_pid())
+		return 0;
+	h->pid = brg__self_pid();
+	h->tok = brg__token();
+	if (h->sub < 0)
+		return 0;
+	lock(h->s);
+	int r = subscribe(h);
+	unlock(h->s);
+	return r;
 }
 
 static void handle_free(struct brg_stream *h)
@@ -330,20 +406,7 @@ int brg_stream_open(brg_stream **out, const char *name, unsigned flags)
 			r = -EINVAL;
 		else {
 			lock(s);
-			reap(s);
-			r = -EMFILE;
-			for (int i = 0; i < BRG_STREAM_MAX_SUBSCRIBERS; i++) {
-				struct sub *u = &s->sub[i];
-				if (u->used)
-					continue;
-				u->pid = h->pid;
-				u->since_ns = brg__now_ns();
-				u->next_seq = s->next_seq;
-				u->used = 1;
-				h->sub = i;
-				r = 0;
-				break;
-			}
+			r = subscribe(h);
 			unlock(s);
 		}
 	}
@@ -360,7 +423,7 @@ void brg_stream_close(brg_stream *h)
 	if (!h)
 		return;
 	/* A copy of the handle in a forked child gives back nothing of its parent's. */
-	if (h->s && h->pid == (int32_t)getpid()) {
+	if (h->s && h->pid == brg__self_pid()) {
 		struct stream_state *s = h->s;
 		lock(s);
 		for (uint32_t k = 0; k < s->nslots; k++) {
@@ -407,6 +470,9 @@ int brg_stream_loan(brg_stream *h, brg_frame *f, int timeout_ms)
 {
 	if (!h || !f || timeout_ms < -1)
 		return -EINVAL;
+	int r = adopt(h);
+	if (r)
+		return r;
 	struct stream_state *s = h->s;
 	uint64_t t0 = brg__mono_ns(), end = deadline(t0, timeout_ms), look = t0 + LOOK_NS;
 	for (;;) {
@@ -423,8 +489,12 @@ int brg_stream_loan(brg_stream *h, brg_frame *f, int timeout_ms)
 				if (sl->state == S_READY && !sl->held && (!best || sl->seq < best->seq))
 					best = sl;
 			}
-			if (best)
+			if (best) { /* each subscriber that had not received it is told */
 				s->lost += (uint64_t)__builtin_popcountll(best->pending);
+				for (int i = 0; i < BRG_STREAM_MAX_SUBSCRIBERS; i++)
+					if ((best->pending >> i) & 1)
+						s->sub[i].lost++;
+			}
 		}
 		if (best) {
 			best->pending = best->held = 0;
@@ -434,8 +504,7 @@ int brg_stream_loan(brg_stream *h, brg_frame *f, int timeout_ms)
 			return 0;
 		}
 		unlock(s);
-		int r = await(s, &s->free_word, seen, t0, end, &look);
-		if (r)
+		if ((r = await(s, &s->free_word, seen, t0, end, &look)))
 			return r;
 	}
 }
@@ -450,7 +519,7 @@ static struct slot *mine(brg_stream *h, const brg_frame *f, uint32_t state)
 
 int brg_stream_discard(brg_stream *h, brg_frame *f)
 {
-	if (!h || !f)
+	if (!h || !f || adopt(h))
 		return -EINVAL;
 	lock(h->s);
 	struct slot *sl = mine(h, f, S_LOANED);
@@ -462,7 +531,7 @@ int brg_stream_discard(brg_stream *h, brg_frame *f)
 
 int brg_stream_publish(brg_stream *h, brg_frame *f)
 {
-	if (!h || !f)
+	if (!h || !f || adopt(h))
 		return -EINVAL;
 	struct stream_state *s = h->s;
 	lock(s);
@@ -492,8 +561,10 @@ int brg_stream_publish(brg_stream *h, brg_frame *f)
 	sl->state = S_READY;
 	f->seq = sl->seq;
 	f->stamp_ns = sl->stamp_ns;
+	__atomic_add_fetch(&s->pub_word, 1, __ATOMIC_RELEASE); /* before the unlock: a death
+								 * after it costs a wake only */
 	unlock(s);
-	wake(&s->pub_word);
+	brg__futex_wake(&s->pub_word, INT32_MAX);
 	return 0;
 }
 
@@ -501,6 +572,9 @@ int brg_stream_receive(brg_stream *h, brg_frame *f, int timeout_ms)
 {
 	if (!h || !f || timeout_ms < -1)
 		return -EINVAL;
+	int r = adopt(h);
+	if (r)
+		return r;
 	struct stream_state *s = h->s;
 	int broadcast = s->mode == BRG_STREAM_BROADCAST;
 	if (broadcast && h->sub < 0)
@@ -509,6 +583,10 @@ int brg_stream_receive(brg_stream *h, brg_frame *f, int timeout_ms)
 	uint64_t t0 = brg__mono_ns(), end = deadline(t0, timeout_ms), look = t0 + LOOK_NS;
 	for (;;) {
 		lock(s);
+		if (broadcast && (!s->sub[h->sub].used || s->sub[h->sub].pid != h->pid)) {
+			unlock(s); /* its subscription ended (taken for dead: it was not running) */
+			return -EINVAL;
+		}
 		uint32_t seen = __atomic_load_n(&s->pub_word, __ATOMIC_ACQUIRE);
 		struct slot *best = NULL;
 		for (uint32_t k = 0; k < s->nslots; k++) {
@@ -522,7 +600,8 @@ int brg_stream_receive(brg_stream *h, brg_frame *f, int timeout_ms)
 			uint64_t lost = 0;
 			if (broadcast) {
 				struct sub *u = &s->sub[h->sub];
-				lost = best->seq > u->next_seq ? best->seq - u->next_seq : 0;
+				lost = u->lost;
+				u->lost = 0;
 				u->next_seq = best->seq + 1;
 				best->held |= bit;
 			} else {
@@ -534,16 +613,15 @@ int brg_stream_receive(brg_stream *h, brg_frame *f, int timeout_ms)
 			return 0;
 		}
 		unlock(s);
-		int r = await(s, &s->pub_word, seen, t0, end, &look);
-		if (r)
+		if ((r = await(s, &s->pub_word, seen, t0, end, &look)))
 			return r;
 	}
 }
 
 int brg_stream_release(brg_stream *h, brg_frame *f)
 {
-	if (!h || !f)
-		return -EINVAL;
+	if (!h || !f || h->pid != brg__self_pid())
+		return -EINVAL; /* a frame received in another process is not this one's */
 	struct stream_state *s = h->s;
 	lock(s);
 	int r = 0;
@@ -557,10 +635,7 @@ int brg_stream_release(brg_stream *h, brg_frame *f)
 		uint64_t bit = h->sub >= 0 ? 1ull << h->sub : 0;
 		struct slot *sl = f->slot < s->nslots ? &s->slot[f->slot] : NULL;
 		if (sl && bit && sl->state == S_READY && (sl->held & bit)) {
-			sl->held &= ~bit;
-			sl->pending &= ~bit;
-			if (!sl->pending)
-				slot_free(s, sl);
+			slot_let_go(s, sl, bit);
 		} else {
 			r = -EINVAL;
 		}

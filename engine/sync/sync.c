@@ -143,32 +143,14 @@ static int robust_init(pthread_mutex_t *m, int type)
 	return -r;
 }
 
-/* This process's pid, kept by an at-fork hook: getpid() is a system call, which on every
- * acquire cost more than the lock itself. */
-static int32_t self_pid;
-static pthread_once_t self_once = PTHREAD_ONCE_INIT;
-static uint64_t next_tok;
-
-static void self_refresh(void)
-{
-	__atomic_store_n(&self_pid, (int32_t)getpid(), __ATOMIC_RELAXED);
-}
-
-static void self_init(void)
-{
-	self_refresh();
-	pthread_atfork(NULL, NULL, self_refresh);
-}
-
 static int32_t me(void)
 {
-	pthread_once(&self_once, self_init);
-	return __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+	return brg__self_pid();
 }
 
 static uint64_t tok_new(void)
 {
-	return (uint64_t)(uint32_t)me() << 32 | __atomic_add_fetch(&next_tok, 1, __ATOMIC_RELAXED);
+	return brg__token();
 }
 
 /* An absolute CLOCK_MONOTONIC deadline timeout_ms from now (pthread_mutex_clocklock's: a

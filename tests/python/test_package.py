@@ -1002,6 +1002,10 @@ def test_stream_queue(names: Any) -> None:
     brigade.unlink_stream(n)
     with pytest.raises(FileNotFoundError):
         brigade.Stream(n)
+    with pytest.raises(OSError):  # a queue made to subscribe to: nothing is left of it
+        brigade.Stream(n, "u8", 4, create=True, subscribe=True)
+    with pytest.raises(FileNotFoundError):
+        brigade.info(n)
 
 
 def test_stream_broadcast(names: Any) -> None:

@@ -324,11 +324,74 @@ static void test_broadcast(void)
 	CHECK_EQ(brg_stream_unlink(name), 0);
 }
 
+/* What a review found: an overwriting producer waits only as long as someone reads the
+ * frame it needs; a handle inherited by fork is the child's (its frame given back when it
+ * dies); polls with short timeouts still get back what the dead held. */
+static void test_edges(void)
+{
+	const char *name = test_name("st-edge");
+	brg_stream *p = NULL, *a = NULL, *b = NULL;
+	REQUIRE_EQ(brg_stream_create(&p, name, BRG_I64, 1, frame_shape, 1, BRG_STREAM_BROADCAST,
+				     BRG_STREAM_OVERWRITE, NULL), 0);
+	REQUIRE_EQ(brg_stream_open(&a, name, BRG_STREAM_SUBSCRIBE), 0);
+	REQUIRE_EQ(brg_stream_open(&b, name, BRG_STREAM_SUBSCRIBE), 0);
+	brg_frame f, g;
+	REQUIRE_EQ(brg_stream_loan(p, &f, 0), 0);
+	frame_fill(&f, 1);
+	REQUIRE_EQ(brg_stream_publish(p, &f), 0);
+	REQUIRE_EQ(brg_stream_receive(a, &g, 0), 0); /* a reads it; b never will */
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) { /* the producer: waits while a reads, no longer */
+		brg_frame h;
+		_exit(brg_stream_loan(p, &h, 5000) == 0 ? 0 : 1);
+	}
+	struct timespec nap = {0, 50000000};
+	nanosleep(&nap, NULL);
+	CHECK_EQ(brg_stream_release(a, &g), 0);
+	reap_ok(pid, "an overwriting producer");
+	brg_stream_close(a);
+	brg_stream_close(b);
+	brg_stream_close(p);
+	CHECK_EQ(brg_stream_unlink(name), 0);
+
+	name = test_name("st-edge-q");
+	REQUIRE_EQ(brg_stream_create(&p, name, BRG_I64, 1, frame_shape, 2, BRG_STREAM_QUEUE,
+				     BRG_STREAM_BLOCK, NULL), 0);
+	REQUIRE_EQ(brg_stream_loan(p, &f, 0), 0);
+	frame_fill(&f, 42);
+	REQUIRE_EQ(brg_stream_publish(p, &f), 0);
+	pid = fork(); /* receives through the handle it inherited, dies holding the frame */
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		brg_frame h;
+		if (brg_stream_receive(p, &h, 5000))
+			_exit(1);
+		raise(SIGKILL);
+	}
+	reap_killed(pid);
+	int got = 0;
+	for (int i = 0; i < 200 && !got; i++) { /* polls, each shorter than a look's period */
+		got = brg_stream_receive(p, &g, 0) == 0;
+		if (!got)
+			nanosleep(&(struct timespec){0, 5000000}, NULL);
+	}
+	CHECK(got);
+	if (got) {
+		CHECK_EQ(frame_value(&g), 42);
+		CHECK_EQ(g.seq, 1); /* the same frame, received again */
+		CHECK_EQ(brg_stream_release(p, &g), 0);
+	}
+	brg_stream_close(p);
+	CHECK_EQ(brg_stream_unlink(name), 0);
+}
+
 int main(void)
 {
 	test_init_pools();
 	test_calls();
 	test_queue();
 	test_broadcast();
+	test_edges();
 	return test_done();
 }

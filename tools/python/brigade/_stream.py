@@ -38,8 +38,10 @@ class Frame:
 
     Attributes
     ----------
-    array : numpy.ndarray
-        The frame in the ring, in place: writable when loaned, read-only when received.
+    array : numpy.ndarray or None
+        The frame in the ring, in place: writable when loaned, read-only when received; None
+        once published, released or discarded (a view taken from it before must not be
+        used after: the slot is then someone else's).
     seq : int
         1, 2, ... in publish order (0 while loaned).
     stamp_ns : int
@@ -101,6 +103,7 @@ class Stream(_Named):
                  persistent: bool = False, access: int = 0o600) -> None:
         out = ctypes.c_void_p()
         lib = _lib.lib()
+        made = False
         if create:
             if dtype is None or frame_shape is None:
                 raise TypeError("a new stream needs its dtype and frame_shape")
@@ -111,20 +114,29 @@ class Stream(_Named):
             check(lib.brg_stream_create(ctypes.byref(out), name.encode(), dtype_code(dtype),
                                         len(shape), cs, slots, _MODES[mode], _POLICIES[policy],
                                         _opts(persistent, access)), name)
+            made = True
             if subscribe:
                 lib.brg_stream_close(out)
                 out = ctypes.c_void_p()
-        if not create or subscribe:
-            check(lib.brg_stream_open(ctypes.byref(out), name.encode(),
-                                      _SUBSCRIBE if subscribe else 0), name)
-        super().__init__(name, int(out.value))
         try:
-            self._ring = _open_array(name, write=True)
+            if not create or subscribe:
+                check(lib.brg_stream_open(ctypes.byref(out), name.encode(),
+                                          _SUBSCRIBE if subscribe else 0), name)
+            super().__init__(name, int(out.value))
+            try:
+                self._ring = _open_array(name, write=True)
+            except BaseException:
+                self.close()
+                raise
         except BaseException:
-            self.close()
+            if made:  # nothing is left of a stream this call made
+                lib.brg_stream_unlink(name.encode())
             raise
         self.subscribed = subscribe
         self._last: Frame | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_reopen, (self.name, self.subscribed))
 
     def close(self) -> None:
         """Closes the handle: its loans go back, its frames are released."""
@@ -152,6 +164,7 @@ class Stream(_Named):
         """Publishes a loaned frame (which is then no longer this handle's)."""
         check(_lib.lib().brg_stream_publish(self._p(), ctypes.byref(frame._desc)), self.name)
         frame.seq, frame.stamp_ns, frame.done = frame._desc.seq, frame._desc.stamp_ns, True
+        frame.array = None  # the slot is the consumers' now
 
     def send(self, data: npt.ArrayLike, timeout: float | None = None) -> int:
         """Loans, copies data in (the one copy: data was not in the ring), publishes; the
@@ -171,6 +184,7 @@ class Stream(_Named):
             return
         check(_lib.lib().brg_stream_discard(self._p(), ctypes.byref(frame._desc)), self.name)
         frame.done = True
+        frame.array = None
 
     def receive(self, timeout: float | None = None) -> Frame:
         """The next frame; TimeoutError when none came in time."""
@@ -188,6 +202,7 @@ class Stream(_Named):
             return
         check(_lib.lib().brg_stream_release(self._p(), ctypes.byref(frame._desc)), self.name)
         frame.done = True
+        frame.array = None  # the slot may be reused: views taken from it must not be kept
 
     def __iter__(self) -> Iterator[Frame]:
         while True:
@@ -202,6 +217,10 @@ class Stream(_Named):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _reopen(name: str, subscribe: bool) -> Stream:
+    return Stream(name, subscribe=subscribe)
 
 
 def unlink_stream(name: str) -> None:
