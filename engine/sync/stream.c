@@ -14,6 +14,7 @@
  * received first), a subscriber's bits cleared (a slot nobody owes any more -> FREE). */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +28,27 @@
 #define SUFFIX ".stream"
 
 enum { S_FREE, S_LOANED, S_READY, S_HELD };
+
+#ifdef BRG_FAULT_INJECTION
+/* Test builds: $BRG_STREAM_FAULT=N kills the process at the Nth of these points it passes
+ * (tests/sync/test_stream_faults.c kills a party at each in turn). */
+static void fault(void)
+{
+	static pid_t for_pid;
+	static long at, passed;
+	if (for_pid != getpid()) {
+		const char *e = getenv("BRG_STREAM_FAULT");
+		at = e ? atol(e) : 0;
+		passed = 0;
+		for_pid = getpid();
+	}
+	if (at > 0 && ++passed == at)
+		raise(SIGKILL);
+}
+#define FAULT() fault()
+#else
+#define FAULT() ((void)0)
+#endif
 
 struct slot {
 	uint32_t state;
@@ -99,6 +121,7 @@ static void wake(uint32_t *word)
 static void slot_free(struct stream_state *s, struct slot *sl)
 {
 	sl->state = S_FREE; /* first: a loan clears the masks again */
+	FAULT();
 	sl->pending = sl->held = 0;
 	wake(&s->free_word);
 }
@@ -112,6 +135,7 @@ static void slot_let_go(struct stream_state *s, struct slot *sl, uint64_t bit)
 		return;
 	}
 	sl->held &= ~bit;
+	FAULT();
 	sl->pending = pending;
 	if (!sl->held && s->policy == BRG_STREAM_OVERWRITE)
 		wake(&s->free_word); /* nobody reads it now: an overwriting loan may take it */
@@ -178,6 +202,7 @@ static void reap(struct stream_state *s)
 
 static void lock(struct stream_state *s)
 {
+	FAULT();
 	if (pthread_mutex_lock(&s->m) == EOWNERDEAD) {
 		pthread_mutex_consistent(&s->m);
 		reap(s);
@@ -188,7 +213,9 @@ static void lock(struct stream_state *s)
 
 static void unlock(struct stream_state *s)
 {
+	FAULT();
 	pthread_mutex_unlock(&s->m);
+	FAULT();
 }
 
 static void take(struct brg_stream *h, struct slot *sl, uint32_t state)
@@ -196,6 +223,7 @@ static void take(struct brg_stream *h, struct slot *sl, uint32_t state)
 	sl->pid = h->pid; /* the caller's: adopt() made sure */
 	sl->since_ns = brg__now_ns();
 	sl->tok = h->tok;
+	FAULT();
 	sl->state = state;
 }
 
@@ -541,6 +569,7 @@ int brg_stream_publish(brg_stream *h, brg_frame *f)
 		return -EINVAL;
 	}
 	sl->seq = s->next_seq++;
+	FAULT();
 	sl->stamp_ns = brg__now_ns();
 	s->last_ns = sl->stamp_ns;
 	s->published++;
@@ -558,9 +587,11 @@ int brg_stream_publish(brg_stream *h, brg_frame *f)
 			return 0;
 		}
 	}
+	FAULT();
 	sl->state = S_READY;
 	f->seq = sl->seq;
 	f->stamp_ns = sl->stamp_ns;
+	FAULT();
 	__atomic_add_fetch(&s->pub_word, 1, __ATOMIC_RELEASE); /* before the unlock: a death
 								 * after it costs a wake only */
 	unlock(s);
@@ -603,6 +634,7 @@ int brg_stream_receive(brg_stream *h, brg_frame *f, int timeout_ms)
 				lost = u->lost;
 				u->lost = 0;
 				u->next_seq = best->seq + 1;
+				FAULT();
 				best->held |= bit;
 			} else {
 				take(h, best, S_HELD);
