@@ -3,6 +3,7 @@
 #ifndef BRG_INTERNAL_H
 #define BRG_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -127,12 +128,28 @@ void *brg__map_segment(int fd, size_t len, int prot, bool huge);
  * 4 KiB pages, as valid as before. */
 void brg__huge_collapse(void *base, size_t lo, size_t hi);
 
-/* ---- pool/futex.c: waiting on 32-bit words in shared memory (pool and sync) ---- */
+/* ---- pool/futex.c: waiting on 32-bit words in shared memory, robust mutexes (pool, sync) */
 void brg__cpu_relax(void);
 /* Sleeps while *word == expect, at most timeout_ns (< 0: no limit); 0 (woken, a changed
  * word, a signal or the time up: the caller looks again) or -errno. */
 int brg__futex_wait(uint32_t *word, uint32_t expect, int64_t timeout_ns);
 void brg__futex_wake(uint32_t *word, int count);
+/* A process-shared robust mutex of type (PTHREAD_MUTEX_*) at m: 0 or -errno. */
+int brg__robust_mutex_init(pthread_mutex_t *m, int type);
+
+/* The sync objects' waits: spin this long, then sleep; look again (for the dead, for a wake
+ * that never came) this often. */
+#define BRG__SPIN_NS 20000
+#define BRG__LOOK_NS 20000000
+/* One turn of a wait that began at t0 on *word, then == seen: a pause while the wait is
+ * younger than BRG__SPIN_NS, else a sleep until the word moves or CLOCK_MONOTONIC reaches
+ * until.  0 (the caller looks again) or -errno. */
+int brg__wait_turn(uint32_t *word, uint32_t seen, uint64_t t0, uint64_t now, uint64_t until);
+/* The CLOCK_MONOTONIC end of a wait of timeout_ms (-1: none) begun at t0. */
+static inline uint64_t brg__deadline_ns(uint64_t t0, int timeout_ms)
+{
+	return timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)timeout_ms * 1000000;
+}
 
 /* ---- proc.c ---- */
 /* 1 when pid runs and started no later than created_ns (so it is the same process), else 0. */

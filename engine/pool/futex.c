@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* futex.c - waiting: spinning, yielding, and sleeping and waking on 32-bit words in shared
- * memory (across processes). */
+ * memory (across processes); the robust process-shared mutexes of the pool and the sync
+ * objects. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -46,4 +48,31 @@ int brg__futex_wait(uint32_t *word, uint32_t expect, int64_t timeout_ns)
 void brg__futex_wake(uint32_t *word, int count)
 {
 	syscall(SYS_futex, word, FUTEX_WAKE, count, NULL, NULL, 0);
+}
+
+int brg__wait_turn(uint32_t *word, uint32_t seen, uint64_t t0, uint64_t now, uint64_t until)
+{
+	if (now - t0 < BRG__SPIN_NS) {
+		brg__cpu_relax();
+		return 0;
+	}
+	int r = brg__futex_wait(word, seen, until > now ? (int64_t)(until - now) : 0);
+	return r == -ETIMEDOUT ? 0 : r;
+}
+
+int brg__robust_mutex_init(pthread_mutex_t *m, int type)
+{
+	pthread_mutexattr_t ma;
+	int r = pthread_mutexattr_init(&ma);
+	if (r)
+		return -r;
+	r = pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	if (!r)
+		r = pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	if (!r)
+		r = pthread_mutexattr_settype(&ma, type);
+	if (!r)
+		r = pthread_mutex_init(m, &ma);
+	pthread_mutexattr_destroy(&ma);
+	return -r;
 }

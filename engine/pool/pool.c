@@ -468,13 +468,7 @@ int brg_pool_create(brg_pool **out, const brg_pool_opts *in)
 	ctl->yield = (uint32_t)shares_cpus(pool);
 	if (o.plugin)
 		snprintf(ctl->plugin, sizeof ctl->plugin, "%s", o.plugin);
-	pthread_mutexattr_t ma;
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
-	r = -pthread_mutex_init(&ctl->hot.lock, &ma);
-	pthread_mutexattr_destroy(&ma);
-	if (r)
+	if ((r = brg__robust_mutex_init(&ctl->hot.lock, PTHREAD_MUTEX_NORMAL)))
 		goto err_seg;
 	for (int i = 0; i < pool->nworkers; i++) {
 		brg_place p;

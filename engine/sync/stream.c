@@ -23,8 +23,6 @@
 #include "internal.h"
 
 #define READY 0x4d525453u /* "STRM": the state is whole */
-#define SPIN_NS 20000	  /* spin this long before sleeping on a futex */
-#define LOOK_NS 20000000  /* a waiter looks for dead parties this often */
 #define SUFFIX ".stream"
 
 enum { S_FREE, S_LOANED, S_READY, S_HELD };
@@ -237,9 +235,9 @@ static void frame_out(const struct brg_stream *h, size_t k, brg_frame *f, uint64
 	f->lost = lost;
 }
 
-/* Waits for *word to move from seen: 0 (look again), or -ETIMEDOUT.  Every LOOK_NS (shared:
- * one waiter looks, whatever its own timeout) the dead are looked for, and the caller looks
- * again in any case, so a wake that never came costs LOOK_NS at most. */
+/* Waits for *word to move from seen: 0 (look again), or -ETIMEDOUT.  Every BRG__LOOK_NS
+ * (shared: one waiter looks, whatever its own timeout) the dead are looked for, and the
+ * caller looks again in any case, so a wake that never came costs BRG__LOOK_NS at most. */
 static int await(struct stream_state *s, uint32_t *word, uint32_t seen, uint64_t t0,
 		 uint64_t end, uint64_t *look)
 {
@@ -251,22 +249,17 @@ static int await(struct stream_state *s, uint32_t *word, uint32_t seen, uint64_t
 			/* One waiter looks (a look in /proc for each party), the others sleep on. */
 			lock(s);
 			if (now >= s->next_look) {
-				s->next_look = now + LOOK_NS;
+				s->next_look = now + BRG__LOOK_NS;
 				reap(s);
 			}
 			unlock(s);
-			*look = now + LOOK_NS;
+			*look = now + BRG__LOOK_NS;
 			return 0;
 		}
 		if (now >= end)
 			return -ETIMEDOUT;
-		if (now - t0 < SPIN_NS) {
-			brg__cpu_relax();
-			continue;
-		}
-		uint64_t until = *look < end ? *look : end;
-		int r = brg__futex_wait(word, seen, (int64_t)(until - now));
-		if (r && r != -ETIMEDOUT)
+		int r = brg__wait_turn(word, seen, t0, now, *look < end ? *look : end);
+		if (r)
 			return r;
 	}
 }
@@ -398,13 +391,7 @@ int brg_stream_create(brg_stream **out, const char *name, brg_dtype dtype, int n
 	s->nslots = (uint32_t)slots;
 	s->frame_bytes = brg_array_nbytes(h->ring) / slots;
 	s->next_seq = 1;
-	pthread_mutexattr_t ma;
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
-	r = -pthread_mutex_init(&s->m, &ma);
-	pthread_mutexattr_destroy(&ma);
-	if (r) {
+	if ((r = brg__robust_mutex_init(&s->m, PTHREAD_MUTEX_NORMAL))) {
 		brg_segment_unlink(cname);
 		goto err;
 	}
@@ -489,11 +476,6 @@ brg_array *brg_stream_ring(const brg_stream *h)
 
 /* ---- frames ---- */
 
-static uint64_t deadline(uint64_t t0, int timeout_ms)
-{
-	return timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)timeout_ms * 1000000;
-}
-
 int brg_stream_loan(brg_stream *h, brg_frame *f, int timeout_ms)
 {
 	if (!h || !f || timeout_ms < -1)
@@ -502,7 +484,7 @@ int brg_stream_loan(brg_stream *h, brg_frame *f, int timeout_ms)
 	if (r)
 		return r;
 	struct stream_state *s = h->s;
-	uint64_t t0 = brg__mono_ns(), end = deadline(t0, timeout_ms), look = t0 + LOOK_NS;
+	uint64_t t0 = brg__mono_ns(), end = brg__deadline_ns(t0, timeout_ms), look = t0 + BRG__LOOK_NS;
 	for (;;) {
 		lock(s);
 		uint32_t seen = __atomic_load_n(&s->free_word, __ATOMIC_ACQUIRE);
@@ -611,7 +593,7 @@ int brg_stream_receive(brg_stream *h, brg_frame *f, int timeout_ms)
 	if (broadcast && h->sub < 0)
 		return -EINVAL;
 	uint64_t bit = broadcast ? 1ull << h->sub : 0;
-	uint64_t t0 = brg__mono_ns(), end = deadline(t0, timeout_ms), look = t0 + LOOK_NS;
+	uint64_t t0 = brg__mono_ns(), end = brg__deadline_ns(t0, timeout_ms), look = t0 + BRG__LOOK_NS;
 	for (;;) {
 		lock(s);
 		if (broadcast && (!s->sub[h->sub].used || s->sub[h->sub].pid != h->pid)) {

@@ -7,7 +7,7 @@
  * Crash safety: the lock is a robust process-shared mutex, so a holder's death is the next
  * acquirer's BRG_EOWNERDEAD; an event is a word (nothing to hold); a barrier's state is
  * guarded by a robust mutex, and its members (open handles) are pids, so a waiter that looks
- * (every LOOK_NS) finds a dead member and breaks the barrier instead of hanging. */
+ * (every BRG__LOOK_NS) finds a dead member and breaks the barrier instead of hanging. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,8 +18,6 @@
 #include "internal.h"
 
 #define READY 0x434e5953u /* "SYNC": the state is whole */
-#define SPIN_NS 20000	  /* spin this long before sleeping on the futex */
-#define LOOK_NS 20000000 /* a waiter looks again this often (the dead, a lost wake) */
 
 struct lock_state {
 	uint32_t ready;
@@ -126,33 +124,6 @@ static void publish(uint32_t *ready)
 	__atomic_store_n(ready, READY, __ATOMIC_RELEASE);
 }
 
-static int robust_init(pthread_mutex_t *m, int type)
-{
-	pthread_mutexattr_t ma;
-	int r = pthread_mutexattr_init(&ma);
-	if (r)
-		return -r;
-	r = pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-	if (!r)
-		r = pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
-	if (!r)
-		r = pthread_mutexattr_settype(&ma, type);
-	if (!r)
-		r = pthread_mutex_init(m, &ma);
-	pthread_mutexattr_destroy(&ma);
-	return -r;
-}
-
-static int32_t me(void)
-{
-	return brg__self_pid();
-}
-
-static uint64_t tok_new(void)
-{
-	return brg__token();
-}
-
 /* An absolute CLOCK_MONOTONIC deadline timeout_ms from now (pthread_mutex_clocklock's: a
  * step of the wall clock does not change it). */
 static struct timespec deadline_mono(int timeout_ms)
@@ -184,8 +155,8 @@ int brg_lock_create(brg_lock **out, const char *name, const brg_array_opts *opts
 		return r;
 	}
 	l->s = l->seg->data;
-	l->tok = tok_new();
-	if ((r = robust_init(&l->s->m, PTHREAD_MUTEX_ERRORCHECK))) {
+	l->tok = brg__token();
+	if ((r = brg__robust_mutex_init(&l->s->m, PTHREAD_MUTEX_ERRORCHECK))) {
 		brg_segment_unlink(name);
 		brg_array_close(l->seg);
 		free(l);
@@ -209,7 +180,7 @@ int brg_lock_open(brg_lock **out, const char *name)
 		free(l);
 		return r;
 	}
-	l->tok = tok_new();
+	l->tok = brg__token();
 	*out = l;
 	return 0;
 }
@@ -219,14 +190,14 @@ int brg_lock_acquire(brg_lock *l, int timeout_ms)
 	if (!l || timeout_ms < -1)
 		return -EINVAL;
 	/* A robust mutex sleeps at once when contended; a holder usually lets go within a few
-	 * microseconds, so look again for SPIN_NS first (a sleep and a wake cost more).  The
+	 * microseconds, so look again for BRG__SPIN_NS first (a sleep and a wake cost more).  The
 	 * mutex checks errors: a thread that holds it gets EDEADLK, not a hang. */
 	int r = pthread_mutex_trylock(&l->s->m);
 	for (uint64_t t0 = 0; r == EBUSY && timeout_ms != 0;) {
 		uint64_t now = brg__mono_ns();
 		if (!t0)
 			t0 = now;
-		else if (now - t0 >= SPIN_NS)
+		else if (now - t0 >= BRG__SPIN_NS)
 			break;
 		for (int i = 0; i < 32; i++)
 			brg__cpu_relax();
@@ -248,7 +219,7 @@ int brg_lock_acquire(brg_lock *l, int timeout_ms)
 	} else if (r) {
 		return -r;
 	}
-	l->s->holder = me();
+	l->s->holder = brg__self_pid();
 	l->s->holder_thread = (uint64_t)pthread_self();
 	l->s->holder_tok = l->tok;
 	l->s->acquired++;
@@ -259,7 +230,7 @@ int brg_lock_acquire(brg_lock *l, int timeout_ms)
  * the holder alone, and cleared by it before it lets go. */
 static int held_here(const struct lock_state *s)
 {
-	return __atomic_load_n(&s->holder, __ATOMIC_RELAXED) == me() &&
+	return __atomic_load_n(&s->holder, __ATOMIC_RELAXED) == brg__self_pid() &&
 	       __atomic_load_n(&s->holder_thread, __ATOMIC_RELAXED) == (uint64_t)pthread_self();
 }
 
@@ -275,7 +246,7 @@ int brg_lock_release(brg_lock *l)
 	s->holder_thread = s->holder_tok = 0;
 	int r = pthread_mutex_unlock(&s->m);
 	if (r) {
-		s->holder = me();
+		s->holder = brg__self_pid();
 		s->holder_thread = thread;
 		s->holder_tok = tok;
 		return -r;
@@ -298,11 +269,11 @@ void brg_lock_close(brg_lock *l)
 	 * this process: the mapping stays (the kernel still finds the mutex when that thread
 	 * ends, and the next acquirer is told). */
 	struct lock_state *s = l->s;
-	int here = __atomic_load_n(&s->holder, __ATOMIC_RELAXED) == me() &&
+	int here = __atomic_load_n(&s->holder, __ATOMIC_RELAXED) == brg__self_pid() &&
 		   __atomic_load_n(&s->holder_tok, __ATOMIC_RELAXED) == l->tok;
 	if (here && held_here(s))
 		brg_lock_release(l);
-	if (here && !held_here(s) && __atomic_load_n(&s->holder, __ATOMIC_RELAXED) == me())
+	if (here && !held_here(s) && __atomic_load_n(&s->holder, __ATOMIC_RELAXED) == brg__self_pid())
 		free(l->seg); /* the handle goes, the mapping stays */
 	else
 		brg_array_close(l->seg);
@@ -386,8 +357,7 @@ int brg_event_wait(brg_event *e, int timeout_ms)
 	uint32_t w0 = __atomic_load_n(&e->s->word, __ATOMIC_ACQUIRE);
 	if (w0 & 1)
 		return 0;
-	uint64_t t0 = brg__mono_ns(), end = timeout_ms < 0 ? UINT64_MAX
-							    : t0 + (uint64_t)timeout_ms * 1000000;
+	uint64_t t0 = brg__mono_ns(), end = brg__deadline_ns(t0, timeout_ms);
 	for (;;) {
 		uint32_t w = __atomic_load_n(&e->s->word, __ATOMIC_ACQUIRE);
 		if ((w & 1) || (w >> 1) != (w0 >> 1))
@@ -395,15 +365,11 @@ int brg_event_wait(brg_event *e, int timeout_ms)
 		uint64_t now = brg__mono_ns();
 		if (now >= end)
 			return -ETIMEDOUT;
-		if (now - t0 < SPIN_NS) {
-			brg__cpu_relax();
-			continue;
-		}
 		/* Sleeps are capped: a setter killed between its store and its wake leaves the
 		 * word set and nobody woken. */
-		uint64_t nap = end - now < LOOK_NS ? end - now : LOOK_NS;
-		int r = brg__futex_wait(&e->s->word, w, (int64_t)nap);
-		if (r && r != -ETIMEDOUT)
+		uint64_t cap = now + BRG__LOOK_NS;
+		int r = brg__wait_turn(&e->s->word, w, t0, now, cap < end ? cap : end);
+		if (r)
 			return r;
 	}
 }
@@ -444,7 +410,7 @@ static void barrier_lock(struct barrier_state *s)
 }
 
 /* Frees the slots of dead members; 1 when there were any.  Mutex held.  Costly (a look in
- * /proc for each), hence done by one waiter every LOOK_NS. */
+ * /proc for each), hence done by one waiter every BRG__LOOK_NS. */
 static int barrier_reap(struct barrier_state *s)
 {
 	int dead = 0;
@@ -465,7 +431,7 @@ static int barrier_join(struct barrier_state *s)
 	for (int i = 0; i < BRG_BARRIER_MAX; i++)
 		if (!s->member[i].used) {
 			struct member *m = &s->member[i];
-			m->pid = me();
+			m->pid = brg__self_pid();
 			m->joined_ns = brg__now_ns();
 			m->waiting = 0;
 			m->result = 0;
@@ -493,7 +459,7 @@ int brg_barrier_create(brg_barrier **out, const char *name, int parties,
 	}
 	b->s = b->seg->data;
 	b->s->parties = (uint32_t)parties;
-	if ((r = robust_init(&b->s->m, PTHREAD_MUTEX_NORMAL))) {
+	if ((r = brg__robust_mutex_init(&b->s->m, PTHREAD_MUTEX_NORMAL))) {
 		brg_segment_unlink(name);
 		brg_array_close(b->seg);
 		free(b);
@@ -537,7 +503,7 @@ int brg_barrier_open(brg_barrier **out, const char *name)
 static struct member *barrier_member(brg_barrier *b)
 {
 	struct barrier_state *s = b->s;
-	if (b->slot < 0 || !s->member[b->slot].used || s->member[b->slot].pid != me()) {
+	if (b->slot < 0 || !s->member[b->slot].used || s->member[b->slot].pid != brg__self_pid()) {
 		int slot = barrier_join(s);
 		if (slot < 0)
 			return NULL;
@@ -575,8 +541,7 @@ int brg_barrier_wait(brg_barrier *b, int timeout_ms)
 	m->result = 0;
 	pthread_mutex_unlock(&s->m);
 
-	uint64_t t0 = brg__mono_ns();
-	uint64_t end = timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)timeout_ms * 1000000;
+	uint64_t t0 = brg__mono_ns(), end = brg__deadline_ns(t0, timeout_ms);
 	for (;;) {
 		uint64_t now = brg__mono_ns();
 		int moved = __atomic_load_n(&s->round, __ATOMIC_ACQUIRE) != round;
@@ -585,7 +550,7 @@ int brg_barrier_wait(brg_barrier *b, int timeout_ms)
 			barrier_lock(s);
 			int done = !m->waiting; /* the round ended for this wait: its outcome is set */
 			if (!done && look && now >= s->next_look) {
-				s->next_look = now + LOOK_NS; /* one waiter looks, the others sleep */
+				s->next_look = now + BRG__LOOK_NS; /* one waiter looks, the others sleep */
 				if (barrier_reap(s))
 					barrier_break(s);
 				done = !m->waiting;
@@ -601,13 +566,9 @@ int brg_barrier_wait(brg_barrier *b, int timeout_ms)
 				return result == 1 ? idx : BRG_EBROKEN;
 			continue;
 		}
-		if (now - t0 < SPIN_NS) {
-			brg__cpu_relax();
-			continue;
-		}
-		uint64_t until = now + LOOK_NS < end ? now + LOOK_NS : end;
-		int r = brg__futex_wait(&s->round, round, (int64_t)(until - now));
-		if (r && r != -ETIMEDOUT)
+		uint64_t cap = now + BRG__LOOK_NS;
+		int r = brg__wait_turn(&s->round, round, t0, now, cap < end ? cap : end);
+		if (r)
 			return r;
 	}
 }
@@ -636,7 +597,7 @@ void brg_barrier_close(brg_barrier *b)
 	if (!b)
 		return;
 	barrier_lock(b->s);
-	if (b->slot >= 0 && b->s->member[b->slot].pid == me())
+	if (b->slot >= 0 && b->s->member[b->slot].pid == brg__self_pid())
 		b->s->member[b->slot].used = 0;
 	pthread_mutex_unlock(&b->s->m);
 	brg_array_close(b->seg);
