@@ -52,45 +52,30 @@ def run_stream(size, frames):
     return t, total
 
 
-def q_consumer(q, frames, out):
+def mp_consumer(recv, frames, out):
     total = 0.0
     for _ in range(frames):
-        a = q.get()
+        a = recv()
         total += float(a[0])
     out.put(total)
 
 
-def run_queue(size, frames):
+def run_mp(size, frames, kind):
+    """multiprocessing's Queue or Pipe: each frame a new array (a Queue's put pickles it
+    later, from its feeder thread)."""
     ctx = mp.get_context("fork")
-    q, out = ctx.Queue(maxsize=8), ctx.Queue()
-    c = ctx.Process(target=q_consumer, args=(q, frames, out))
-    c.start()
-    t0 = time.perf_counter()
-    for i in range(frames):
-        q.put(np.full(size, i & 0xFF, np.uint8))  # a new frame: put pickles it later
-    total = out.get(timeout=120)
-    t = time.perf_counter() - t0
-    c.join()
-    return t, total
-
-
-def p_consumer(conn, frames, out):
-    total = 0.0
-    for _ in range(frames):
-        a = conn.recv()
-        total += float(a[0])
-    out.put(total)
-
-
-def run_pipe(size, frames):
-    ctx = mp.get_context("fork")
-    r, w = ctx.Pipe(duplex=False)
+    if kind == "queue":
+        q = ctx.Queue(maxsize=8)
+        send, recv = q.put, q.get
+    else:
+        r, w = ctx.Pipe(duplex=False)
+        send, recv = w.send, r.recv
     out = ctx.Queue()
-    c = ctx.Process(target=p_consumer, args=(r, frames, out))
+    c = ctx.Process(target=mp_consumer, args=(recv, frames, out))
     c.start()
     t0 = time.perf_counter()
     for i in range(frames):
-        w.send(np.full(size, i & 0xFF, np.uint8))
+        send(np.full(size, i & 0xFF, np.uint8))
     total = out.get(timeout=120)
     t = time.perf_counter() - t0
     c.join()
@@ -108,8 +93,9 @@ def main():
         n = args.frames if size < (1 << 20) else max(10, args.frames // 10)
         want = float(sum(i & 0xFF for i in range(n)))
         res = {}
-        for side, fn in (("brigade stream", run_stream), ("multiprocessing.Queue", run_queue),
-                         ("multiprocessing.Pipe", run_pipe)):
+        for side, fn in (("brigade stream", run_stream),
+                         ("multiprocessing.Queue", lambda z, k: run_mp(z, k, "queue")),
+                         ("multiprocessing.Pipe", lambda z, k: run_mp(z, k, "pipe"))):
             t, total = fn(size, n)
             bad |= total != want
             res[side] = n / t

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "brigade.h"
@@ -200,6 +201,23 @@ static inline void test_hex_(char *buf, size_t len, const unsigned char *p, size
 			exit(1);                                                           \
 		}                                                                          \
 	} while (0)
+
+/* Reaps a child that must have exited with 0 (what: for the message). */
+static inline void test_reap_ok(pid_t pid, const char *what)
+{
+	int st = 0;
+	REQUIRE_EQ(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		TEST_FAIL_("%s: child status 0x%x", what, st);
+}
+
+/* Reaps a child that must have died of SIGKILL. */
+static inline void test_reap_killed(pid_t pid)
+{
+	int st = 0;
+	REQUIRE_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
 
 /* Closes an array and removes its segment (the name is copied first: closing frees it). */
 static inline void test_array_drop(brg_array *a)

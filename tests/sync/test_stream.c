@@ -13,21 +13,6 @@
 
 static const size_t frame_shape[1] = {FRAME};
 
-static void reap_ok(pid_t pid, const char *what)
-{
-	int st = 0;
-	REQUIRE_EQ(waitpid(pid, &st, 0), pid);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		TEST_FAIL_("%s: child status 0x%x", what, st);
-}
-
-static void reap_killed(pid_t pid)
-{
-	int st = 0;
-	REQUIRE_EQ(waitpid(pid, &st, 0), pid);
-	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-}
-
 static int frame_fill(brg_frame *f, int64_t v)
 {
 	int64_t *d = f->data;
@@ -44,6 +29,15 @@ static int64_t frame_value(const brg_frame *f)
 		if (d[i] != d[0])
 			return -1;
 	return d[0];
+}
+
+/* Loans a frame, fills it with v, publishes it. */
+static void put(brg_stream *s, int64_t v, int timeout_ms)
+{
+	brg_frame f;
+	REQUIRE_EQ(brg_stream_loan(s, &f, timeout_ms), 0);
+	frame_fill(&f, v);
+	REQUIRE_EQ(brg_stream_publish(s, &f), 0);
 }
 
 static pid_t produce(const char *name, int64_t first, int n)
@@ -144,7 +138,7 @@ static void test_queue(void)
 
 	/* A consumer that dies holding a frame, before the others start. */
 	pid_t p0 = produce(name, 2 * N, 1);
-	reap_ok(p0, "the first producer");
+	test_reap_ok(p0, "the first producer");
 	pid_t victim = fork();
 	REQUIRE(victim >= 0);
 	if (victim == 0) {
@@ -154,7 +148,7 @@ static void test_queue(void)
 			_exit(1);
 		raise(SIGKILL);
 	}
-	reap_killed(victim);
+	test_reap_killed(victim);
 
 	pid_t prod[2] = {produce(name, 0, N), produce(name, N, N)};
 	pid_t cons[CONSUMERS];
@@ -186,10 +180,10 @@ static void test_queue(void)
 		brg_array_close(a);
 		_exit(0);
 	}
-	reap_ok(prod[0], "a producer");
-	reap_ok(prod[1], "a producer");
+	test_reap_ok(prod[0], "a producer");
+	test_reap_ok(prod[1], "a producer");
 	for (int c = 0; c < CONSUMERS; c++)
-		reap_ok(cons[c], "a consumer");
+		test_reap_ok(cons[c], "a consumer");
 	size_t wrong = 0;
 	for (int v = 0; v <= 2 * N; v++)
 		wrong += cnt[v] != 1;
@@ -211,7 +205,7 @@ static void test_queue(void)
 				_exit(2);
 		raise(SIGKILL);
 	}
-	reap_killed(hog);
+	test_reap_killed(hog);
 	CHECK_EQ(brg_stream_loan(s, &f, 5000), 0);
 	brg_stream_close(s);
 	test_array_drop(seen);
@@ -275,9 +269,9 @@ static void test_broadcast(void)
 		REQUIRE_EQ(brg_stream_publish(s, &f), 0);
 		CHECK_EQ(f.seq, (uint64_t)i + 2);
 	}
-	reap_ok(a, "a subscriber");
-	reap_ok(b, "a subscriber");
-	reap_killed(dead);
+	test_reap_ok(a, "a subscriber");
+	test_reap_ok(b, "a subscriber");
+	test_reap_killed(dead);
 	brg_stream_close(s);
 	CHECK_EQ(brg_stream_unlink(name), 0);
 
@@ -288,9 +282,7 @@ static void test_broadcast(void)
 				     BRG_STREAM_OVERWRITE, NULL), 0);
 	REQUIRE_EQ(brg_stream_open(&me, name, BRG_STREAM_SUBSCRIBE), 0);
 	for (int i = 1; i <= 100; i++) {
-		REQUIRE_EQ(brg_stream_loan(s, &f, 0), 0);
-		frame_fill(&f, i);
-		REQUIRE_EQ(brg_stream_publish(s, &f), 0);
+		put(s, i, 0);
 	}
 	uint64_t got = 0, lost = 0, last = 0;
 	brg_frame g;
@@ -307,9 +299,7 @@ static void test_broadcast(void)
 	CHECK_EQ(lost, 96);
 	CHECK_EQ(last, 100);
 	/* A frame being read is not overwritten: hold one, fill the ring around it. */
-	REQUIRE_EQ(brg_stream_loan(s, &f, 0), 0);
-	frame_fill(&f, 101);
-	REQUIRE_EQ(brg_stream_publish(s, &f), 0);
+	put(s, 101, 0);
 	REQUIRE_EQ(brg_stream_receive(me, &g, 0), 0);
 	for (int i = 102; i <= 120; i++) {
 		REQUIRE_EQ(brg_stream_loan(s, &f, 0), 0);
@@ -335,10 +325,8 @@ static void test_edges(void)
 				     BRG_STREAM_OVERWRITE, NULL), 0);
 	REQUIRE_EQ(brg_stream_open(&a, name, BRG_STREAM_SUBSCRIBE), 0);
 	REQUIRE_EQ(brg_stream_open(&b, name, BRG_STREAM_SUBSCRIBE), 0);
-	brg_frame f, g;
-	REQUIRE_EQ(brg_stream_loan(p, &f, 0), 0);
-	frame_fill(&f, 1);
-	REQUIRE_EQ(brg_stream_publish(p, &f), 0);
+	brg_frame g;
+	put(p, 1, 0);
 	REQUIRE_EQ(brg_stream_receive(a, &g, 0), 0); /* a reads it; b never will */
 	pid_t pid = fork();
 	REQUIRE(pid >= 0);
@@ -349,7 +337,7 @@ static void test_edges(void)
 	struct timespec nap = {0, 50000000};
 	nanosleep(&nap, NULL);
 	CHECK_EQ(brg_stream_release(a, &g), 0);
-	reap_ok(pid, "an overwriting producer");
+	test_reap_ok(pid, "an overwriting producer");
 	brg_stream_close(a);
 	brg_stream_close(b);
 	brg_stream_close(p);
@@ -358,9 +346,7 @@ static void test_edges(void)
 	name = test_name("st-edge-q");
 	REQUIRE_EQ(brg_stream_create(&p, name, BRG_I64, 1, frame_shape, 2, BRG_STREAM_QUEUE,
 				     BRG_STREAM_BLOCK, NULL), 0);
-	REQUIRE_EQ(brg_stream_loan(p, &f, 0), 0);
-	frame_fill(&f, 42);
-	REQUIRE_EQ(brg_stream_publish(p, &f), 0);
+	put(p, 42, 0);
 	pid = fork(); /* receives through the handle it inherited, dies holding the frame */
 	REQUIRE(pid >= 0);
 	if (pid == 0) {
@@ -369,7 +355,7 @@ static void test_edges(void)
 			_exit(1);
 		raise(SIGKILL);
 	}
-	reap_killed(pid);
+	test_reap_killed(pid);
 	int got = 0;
 	for (int i = 0; i < 200 && !got; i++) { /* polls, each shorter than a look's period */
 		got = brg_stream_receive(p, &g, 0) == 0;

@@ -10,22 +10,6 @@
 
 #include "testutil.h"
 
-/* Children of a test exit with 0 when all was well. */
-static void reap_ok(pid_t pid, const char *what)
-{
-	int st = 0;
-	REQUIRE_EQ(waitpid(pid, &st, 0), pid);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		TEST_FAIL_("%s: child status 0x%x", what, st);
-}
-
-static void reap_killed(pid_t pid)
-{
-	int st = 0;
-	REQUIRE_EQ(waitpid(pid, &st, 0), pid);
-	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-}
-
 static void *try_release(void *arg)
 {
 	return (void *)(intptr_t)brg_lock_release(arg);
@@ -86,7 +70,7 @@ static void test_lock_calls(void)
 	CHECK((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 >= 49);
 	/* Its holder killed: the next acquirer is told, holds it, and it works on. */
 	kill(pid, SIGKILL);
-	reap_killed(pid);
+	test_reap_killed(pid);
 	CHECK_EQ(brg_lock_acquire(l, 5000), BRG_EOWNERDEAD);
 	CHECK_EQ(brg_lock_holder(l), getpid());
 	CHECK_EQ(brg_lock_release(l), 0);
@@ -153,7 +137,7 @@ static void test_lock_fork_threads(void)
 	CHECK_EQ(brg_lock_holder(l), pid);
 	CHECK_EQ(brg_lock_acquire(l, 0), -ETIMEDOUT); /* the child's hold is not ours */
 	REQUIRE_EQ(write(go[1], "x", 1), 1);
-	reap_ok(pid, "a child with an inherited lock handle");
+	test_reap_ok(pid, "a child with an inherited lock handle");
 	CHECK_EQ(brg_lock_acquire(l, 0), 0);
 	CHECK_EQ(brg_lock_release(l), 0);
 	close(go[0]), close(go[1]), close(back[0]), close(back[1]);
@@ -224,8 +208,8 @@ static void test_lock_counter(void)
 		_exit(0);
 	}
 	for (int p = 0; p < PROCS; p++)
-		reap_ok(pids[p], "a counting process");
-	reap_killed(pids[PROCS]);
+		test_reap_ok(pids[p], "a counting process");
+	test_reap_killed(pids[PROCS]);
 	/* The victim may have died before anyone else came: the next acquire repairs then. */
 	int r = brg_lock_acquire(l, 5000);
 	if (r == BRG_EOWNERDEAD) {
@@ -240,6 +224,20 @@ static void test_lock_counter(void)
 	brg_lock_close(l);
 	test_array_drop(c);
 	CHECK_EQ(brg_segment_unlink(lname), 0);
+}
+
+/* n processes that each open the event and wait for it; each exits 0 when its wait ends. */
+static void event_waiters(const char *name, pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++) {
+		REQUIRE((pids[i] = fork()) >= 0);
+		if (pids[i] == 0) {
+			brg_event *w = NULL;
+			if (brg_event_open(&w, name))
+				_exit(1);
+			_exit(brg_event_wait(w, 20000) == 0 ? 0 : 2);
+		}
+	}
 }
 
 static void test_event(void)
@@ -262,55 +260,22 @@ static void test_event(void)
 	/* Waiters in other processes, asleep past the spin, all wake on one set. */
 	enum { WAITERS = 3 };
 	pid_t pids[WAITERS];
-	for (int i = 0; i < WAITERS; i++) {
-		REQUIRE((pids[i] = fork()) >= 0);
-		if (pids[i] == 0) {
-			brg_event *w = NULL;
-			if (brg_event_open(&w, name))
-				_exit(1);
-			_exit(brg_event_wait(w, 20000) == 0 ? 0 : 2);
-		}
-	}
+	event_waiters(name, pids, WAITERS);
 	struct timespec nap = {0, 100000000};
 	nanosleep(&nap, NULL);
 	for (int i = 0; i < WAITERS; i++)
 		CHECK_EQ(waitpid(pids[i], NULL, WNOHANG), 0); /* still waiting */
 	CHECK_EQ(brg_event_set(e), 0);
 	for (int i = 0; i < WAITERS; i++)
-		reap_ok(pids[i], "an event waiter");
+		test_reap_ok(pids[i], "an event waiter");
 	/* A set at once cleared still ends every wait that began before it. */
 	CHECK_EQ(brg_event_clear(e), 0);
-	for (int i = 0; i < WAITERS; i++) {
-		REQUIRE((pids[i] = fork()) >= 0);
-		if (pids[i] == 0) {
-			brg_event *w = NULL;
-			if (brg_event_open(&w, name))
-				_exit(1);
-			_exit(brg_event_wait(w, 20000) == 0 ? 0 : 2);
-		}
-	}
+	event_waiters(name, pids, WAITERS);
 	nanosleep(&nap, NULL);
 	CHECK_EQ(brg_event_set(e), 0);
 	CHECK_EQ(brg_event_clear(e), 0);
 	for (int i = 0; i < WAITERS; i++)
-		reap_ok(pids[i], "a waiter of a pulse");
-	/* A waiter killed while waiting leaves the event as it was. */
-	CHECK_EQ(brg_event_clear(e), 0);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		brg_event *w = NULL;
-		if (brg_event_open(&w, name))
-			_exit(1);
-		brg_event_wait(w, -1);
-		_exit(2);
-	}
-	nanosleep(&nap, NULL);
-	kill(pid, SIGKILL);
-	reap_killed(pid);
-	CHECK_EQ(brg_event_is_set(e), 0);
-	CHECK_EQ(brg_event_set(e), 0);
-	CHECK_EQ(brg_event_wait(o, 0), 0);
+		test_reap_ok(pids[i], "a waiter of a pulse");
 	brg_event *s = NULL;
 	const char *sname = test_name("event-set");
 	REQUIRE_EQ(brg_event_create(&s, sname, 1, NULL), 0);
@@ -380,7 +345,7 @@ static void test_barrier(void)
 			brg_atomic_fetch_add(places, (size_t)(r * 4 + i), 1, NULL);
 	}
 	for (int i = 0; i < 3; i++)
-		reap_ok(pids[i], "a barrier party");
+		test_reap_ok(pids[i], "a barrier party");
 	size_t twice = 0; /* every round gave each place to one wait */
 	for (int k = 0; k < ROUNDS * 4; k++)
 		twice += ((int32_t *)brg_array_data(places))[k] != 1;
@@ -395,7 +360,7 @@ static void test_barrier(void)
 	int r0 = brg_barrier_wait(b, 20000);
 	CHECK(r0 >= 0 && r0 < 4);
 	CHECK_EQ(brg_barrier_wait(b, 20000), BRG_EBROKEN);
-	reap_killed(a);
+	test_reap_killed(a);
 	int st = 0;
 	REQUIRE_EQ(waitpid(c, &st, 0), c);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 101); /* the survivors saw it broken */
@@ -412,7 +377,7 @@ static void test_barrier(void)
 	int x = brg_barrier_wait(b, 20000);
 	CHECK(x >= 0 && x < 4);
 	for (int i = 0; i < 3; i++)
-		reap_ok(p[i], "a party after reset");
+		test_reap_ok(p[i], "a party after reset");
 
 	/* A timeout breaks it (the others are not left waiting for ever). */
 	pid_t w = barrier_child(name, 1, -1);

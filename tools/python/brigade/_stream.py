@@ -29,9 +29,6 @@ _POLICIES = {"block": 0, "overwrite": 1}
 _SUBSCRIBE = 0x1
 
 
-FrameDesc = _lib.Frame
-
-
 class Frame:
     """A frame loaned (to write, then `Stream.publish`) or received (to read, then
     `Stream.release`); a ``with`` block does the one or the other at its end.
@@ -52,7 +49,7 @@ class Frame:
         Its index in the ring.
     """
 
-    def __init__(self, stream: Stream, desc: FrameDesc, loaned: bool) -> None:
+    def __init__(self, stream: Stream, desc: _lib.Frame, loaned: bool) -> None:
         self._stream, self._desc, self.loaned = stream, desc, loaned
         self.slot, self.seq, self.stamp_ns, self.lost = desc.slot, desc.seq, desc.stamp_ns, \
             desc.lost
@@ -152,7 +149,7 @@ class Stream(_Named):
 
     def loan(self, timeout: float | None = None) -> Frame:
         """A free slot to write a frame in; TimeoutError when none came free in time."""
-        d = FrameDesc()
+        d = _lib.Frame()
         rc = _sliced(_lib.lib().brg_stream_loan, self._p(), ctypes.byref(d),
                      timeout_ms=_ms(True, timeout))
         if rc == -errno.ETIMEDOUT:
@@ -188,7 +185,7 @@ class Stream(_Named):
 
     def receive(self, timeout: float | None = None) -> Frame:
         """The next frame; TimeoutError when none came in time."""
-        d = FrameDesc()
+        d = _lib.Frame()
         rc = _sliced(_lib.lib().brg_stream_receive, self._p(), ctypes.byref(d),
                      timeout_ms=_ms(True, timeout))
         if rc == -errno.ETIMEDOUT:
