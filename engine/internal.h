@@ -152,8 +152,14 @@ static inline uint64_t brg__deadline_ns(uint64_t t0, int timeout_ms)
 }
 
 /* ---- proc.c ---- */
-/* 1 when pid runs and started no later than created_ns (so it is the same process), else 0. */
+/* 1 when pid runs and started no later than created_ns (CLOCK_REALTIME; so it is the same
+ * process), else 0.  Seconds apart, and fooled by a wall clock set back or forth. */
 int brg__pid_alive(int32_t pid, uint64_t created_ns);
+/* The same for a stamp the process took itself, brg__boot_ns(): exact to a clock tick, and
+ * blind to the wall clock.  What brigade's own records of live parties use. */
+int brg__pid_alive_since(int32_t pid, uint64_t boot_ns);
+/* CLOCK_BOOTTIME: ns since boot, counting suspends (the scale of /proc's start times). */
+uint64_t brg__boot_ns(void);
 /* getpid(), without a system call (refreshed in a forked child). */
 int32_t brg__self_pid(void);
 /* A token unique among this machine's processes: the pid, and a count within it. */

@@ -51,7 +51,7 @@ static void fault(void)
 struct slot {
 	uint32_t state;
 	int32_t pid;	   /* LOANED: the producer's, HELD: the consumer's */
-	uint64_t since_ns; /* when pid took it (brg__pid_alive) */
+	uint64_t since_ns; /* CLOCK_BOOTTIME when pid took it (brg__pid_alive_since) */
 	uint64_t tok;	   /* the handle that took it */
 	uint64_t seq, stamp_ns;
 	uint64_t pending; /* broadcast, READY: subscribers that have not released it */
@@ -61,7 +61,7 @@ struct slot {
 struct sub {
 	uint32_t used;
 	int32_t pid;
-	uint64_t since_ns;
+	uint64_t since_ns; /* CLOCK_BOOTTIME when it subscribed */
 	uint64_t next_seq; /* the first seq it has not received */
 	uint64_t lost;	   /* frames overwritten before it received them, not yet reported */
 };
@@ -163,7 +163,7 @@ static int alive(struct alive_memo *m, int32_t pid, uint64_t since)
 	for (int i = 0; i < m->n; i++)
 		if (m->pid[i] == pid && m->since[i] == since)
 			return m->alive[i];
-	int a = brg__pid_alive(pid, since);
+	int a = brg__pid_alive_since(pid, since);
 	if (m->n < 64) {
 		m->pid[m->n] = pid;
 		m->since[m->n] = since;
@@ -219,7 +219,7 @@ static void unlock(struct stream_state *s)
 static void take(struct brg_stream *h, struct slot *sl, uint32_t state)
 {
 	sl->pid = h->pid; /* the caller's: adopt() made sure */
-	sl->since_ns = brg__now_ns();
+	sl->since_ns = brg__boot_ns();
 	sl->tok = h->tok;
 	FAULT();
 	sl->state = state;
@@ -316,7 +316,7 @@ static int subscribe(struct brg_stream *h)
 		if (u->used)
 			continue;
 		u->pid = h->pid;
-		u->since_ns = brg__now_ns();
+		u->since_ns = brg__boot_ns();
 		u->next_seq = s->next_seq;
 		u->lost = 0;
 		u->used = 1;
@@ -721,7 +721,7 @@ int brg_stream_status(const char *name, brg_stream_info *info, brg_stream_subscr
 									     (size_t)n * sub_size);
 			memset(o, 0, sub_size);
 			o->pid = u->pid;
-			o->alive = brg__pid_alive(u->pid, u->since_ns);
+			o->alive = brg__pid_alive_since(u->pid, u->since_ns);
 			o->lag = next_seq > u->next_seq ? next_seq - u->next_seq : 0;
 			o->reading = reading[i];
 		}

@@ -36,7 +36,7 @@ struct event_state {
 struct member {
 	int32_t pid;
 	uint32_t used;
-	uint64_t joined_ns;
+	uint64_t joined_ns; /* CLOCK_BOOTTIME (brg__pid_alive_since) */
 	uint32_t waiting; /* in a round, its outcome not yet known */
 	int32_t result;	  /* the outcome of its last wait: 1 the round ended, BRG_EBROKEN */
 };
@@ -414,12 +414,14 @@ static void barrier_lock(struct barrier_state *s)
 static int barrier_reap(struct barrier_state *s)
 {
 	int dead = 0;
-	for (int i = 0; i < BRG_BARRIER_MAX; i++)
-		if (s->member[i].used && !brg__pid_alive(s->member[i].pid, s->member[i].joined_ns)) {
-			s->member[i].used = 0;
-			s->member[i].waiting = 0;
+	for (int i = 0; i < BRG_BARRIER_MAX; i++) {
+		struct member *m = &s->member[i];
+		if (m->used && !brg__pid_alive_since(m->pid, m->joined_ns)) {
+			m->used = 0;
+			m->waiting = 0;
 			dead = 1;
 		}
+	}
 	return dead;
 }
 
@@ -432,7 +434,7 @@ static int barrier_join(struct barrier_state *s)
 		if (!s->member[i].used) {
 			struct member *m = &s->member[i];
 			m->pid = brg__self_pid();
-			m->joined_ns = brg__now_ns();
+			m->joined_ns = brg__boot_ns();
 			m->waiting = 0;
 			m->result = 0;
 			m->used = 1;
