@@ -152,6 +152,14 @@ static inline uint64_t brg__deadline_ns(uint64_t t0, int timeout_ms)
 }
 
 /* ---- proc.c ---- */
+#ifdef BRG_FAULT_INJECTION
+/* Test builds: $BRG_SYNC_FAULT=N kills the process at the Nth of the sync objects' and the
+ * streams' fault points it passes (tests/sync/test_*_faults.c kill a party at each in turn). */
+void brg__sync_fault(void);
+#define BRG__SYNC_FAULT() brg__sync_fault()
+#else
+#define BRG__SYNC_FAULT() ((void)0)
+#endif
 /* 1 when pid runs and started no later than created_ns (CLOCK_REALTIME; so it is the same
  * process), else 0.  Seconds apart, and fooled by a wall clock set back or forth. */
 int brg__pid_alive(int32_t pid, uint64_t created_ns);

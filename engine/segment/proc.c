@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,6 +133,22 @@ int brg__pid_alive_since(int32_t pid, uint64_t boot_ns)
 		return 0;
 	return 1;
 }
+
+#ifdef BRG_FAULT_INJECTION
+void brg__sync_fault(void)
+{
+	static pid_t for_pid;
+	static long at, passed;
+	if (for_pid != getpid()) {
+		const char *e = getenv("BRG_SYNC_FAULT");
+		at = e ? atol(e) : 0;
+		passed = 0;
+		for_pid = getpid();
+	}
+	if (at > 0 && ++passed == at)
+		raise(SIGKILL);
+}
+#endif
 
 /* This process's pid, kept by an at-fork hook: getpid() is a system call, and the sync
  * objects ask on every call. */

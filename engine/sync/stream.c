@@ -27,26 +27,7 @@
 
 enum { S_FREE, S_LOANED, S_READY, S_HELD };
 
-#ifdef BRG_FAULT_INJECTION
-/* Test builds: $BRG_STREAM_FAULT=N kills the process at the Nth of these points it passes
- * (tests/sync/test_stream_faults.c kills a party at each in turn). */
-static void fault(void)
-{
-	static pid_t for_pid;
-	static long at, passed;
-	if (for_pid != getpid()) {
-		const char *e = getenv("BRG_STREAM_FAULT");
-		at = e ? atol(e) : 0;
-		passed = 0;
-		for_pid = getpid();
-	}
-	if (at > 0 && ++passed == at)
-		raise(SIGKILL);
-}
-#define FAULT() fault()
-#else
-#define FAULT() ((void)0)
-#endif
+#define FAULT() BRG__SYNC_FAULT()
 
 struct slot {
 	uint32_t state;

@@ -18,6 +18,7 @@
 #include "internal.h"
 
 #define READY 0x434e5953u /* "SYNC": the state is whole */
+#define FAULT() BRG__SYNC_FAULT() /* a step where a test build may be killed */
 
 struct lock_state {
 	uint32_t ready;
@@ -219,10 +220,13 @@ int brg_lock_acquire(brg_lock *l, int timeout_ms)
 	} else if (r) {
 		return -r;
 	}
+	FAULT();
 	l->s->holder = brg__self_pid();
+	FAULT();
 	l->s->holder_thread = (uint64_t)pthread_self();
 	l->s->holder_tok = l->tok;
 	l->s->acquired++;
+	FAULT();
 	return r;
 }
 
@@ -243,7 +247,9 @@ int brg_lock_release(brg_lock *l)
 		return -EPERM; /* the mutex would say so too: only its owner thread unlocks it */
 	uint64_t thread = s->holder_thread, tok = s->holder_tok;
 	s->holder = 0;
+	FAULT();
 	s->holder_thread = s->holder_tok = 0;
+	FAULT();
 	int r = pthread_mutex_unlock(&s->m);
 	if (r) {
 		s->holder = brg__self_pid();
@@ -333,6 +339,7 @@ int brg_event_set(brg_event *e)
 			return 0;
 	} while (!__atomic_compare_exchange_n(&e->s->word, &w, (w + 2) | 1, 1, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
+	FAULT();
 	brg__futex_wake(&e->s->word, INT32_MAX);
 	return 0;
 }
@@ -389,13 +396,17 @@ void brg_event_close(brg_event *e)
 static void barrier_break(struct barrier_state *s)
 {
 	s->broken = 1;
+	FAULT();
 	for (int i = 0; i < BRG_BARRIER_MAX; i++)
 		if (s->member[i].used && s->member[i].waiting) {
 			s->member[i].result = BRG_EBROKEN;
+			FAULT();
 			s->member[i].waiting = 0;
 		}
 	s->arrived = 0;
+	FAULT();
 	__atomic_store_n(&s->round, s->round + 1, __ATOMIC_RELEASE);
+	FAULT();
 	brg__futex_wake(&s->round, INT32_MAX);
 }
 
@@ -437,7 +448,9 @@ static int barrier_join(struct barrier_state *s)
 			m->joined_ns = brg__boot_ns();
 			m->waiting = 0;
 			m->result = 0;
+			FAULT();
 			m->used = 1;
+			FAULT();
 			return i;
 		}
 	return -EMFILE;
@@ -520,6 +533,7 @@ int brg_barrier_wait(brg_barrier *b, int timeout_ms)
 		return -EINVAL;
 	struct barrier_state *s = b->s;
 	barrier_lock(s);
+	FAULT();
 	struct member *m = barrier_member(b);
 	if (!m || s->broken) {
 		pthread_mutex_unlock(&s->m);
@@ -527,21 +541,28 @@ int brg_barrier_wait(brg_barrier *b, int timeout_ms)
 	}
 	int idx = (int)s->arrived++;
 	uint32_t round = s->round;
+	FAULT();
 	if (s->arrived == s->parties) {
 		for (int i = 0; i < BRG_BARRIER_MAX; i++)
 			if (s->member[i].used && s->member[i].waiting) {
 				s->member[i].result = 1;
+				FAULT();
 				s->member[i].waiting = 0;
 			}
 		s->arrived = 0;
+		FAULT();
 		__atomic_store_n(&s->round, round + 1, __ATOMIC_RELEASE);
+		FAULT();
 		pthread_mutex_unlock(&s->m);
+		FAULT();
 		brg__futex_wake(&s->round, INT32_MAX);
 		return idx;
 	}
-	m->waiting = 1;
 	m->result = 0;
+	m->waiting = 1;
+	FAULT();
 	pthread_mutex_unlock(&s->m);
+	FAULT();
 
 	uint64_t t0 = brg__mono_ns(), end = brg__deadline_ns(t0, timeout_ms);
 	for (;;) {
@@ -550,6 +571,7 @@ int brg_barrier_wait(brg_barrier *b, int timeout_ms)
 		int look = !moved && now >= __atomic_load_n(&s->next_look, __ATOMIC_RELAXED);
 		if (moved || look || now >= end) {
 			barrier_lock(s);
+			FAULT();
 			int done = !m->waiting; /* the round ended for this wait: its outcome is set */
 			if (!done && look && now >= s->next_look) {
 				s->next_look = now + BRG__LOOK_NS; /* one waiter looks, the others sleep */
@@ -599,8 +621,10 @@ void brg_barrier_close(brg_barrier *b)
 	if (!b)
 		return;
 	barrier_lock(b->s);
+	FAULT();
 	if (b->slot >= 0 && b->s->member[b->slot].pid == brg__self_pid())
 		b->s->member[b->slot].used = 0;
+	FAULT();
 	pthread_mutex_unlock(&b->s->m);
 	brg_array_close(b->seg);
 	free(b);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_stream_faults.c - a party killed at every step of the stream's calls (a fault-injection
- * build: $BRG_STREAM_FAULT=N kills the process at the Nth step it passes, inside the lock
+ * build: $BRG_SYNC_FAULT=N kills the process at the Nth step it passes, inside the lock
  * or out): a producer, a queue consumer, a broadcast subscriber in turn.  After each death
  * nobody hangs, no frame published is lost (at most the one in flight is seen twice), and
  * every slot can be loaned again. */
@@ -48,7 +48,7 @@ static pid_t child(int role, int step)
 		return pid;
 	char at[16];
 	snprintf(at, sizeof at, "%d", step);
-	setenv("BRG_STREAM_FAULT", at, 1);
+	setenv("BRG_SYNC_FAULT", at, 1);
 	brg_stream *s = NULL;
 	brg_array *seen = NULL;
 	if (brg_stream_open(&s, name, role == 2 ? BRG_STREAM_SUBSCRIBE : 0) ||
