@@ -592,8 +592,13 @@ int brg_barrier_wait(brg_barrier *b, int timeout_ms)
 		}
 		uint64_t cap = now + BRG__LOOK_NS;
 		int r = brg__wait_turn(&s->round, round, t0, now, cap < end ? cap : end);
-		if (r)
+		if (r) { /* leaving the round breaks it, as a timeout does */
+			barrier_lock(s);
+			if (m->waiting)
+				barrier_break(s);
+			pthread_mutex_unlock(&s->m);
 			return r;
+		}
 	}
 }
 
