@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <string.h>
 
+#include "kernels.h" /* brg__blas_threads_enter */
 #include "pool.h"
 
 int brg__ctl_lock(struct brg__ctl *ctl, uint32_t who)
@@ -393,6 +394,16 @@ static void combine_partials(struct brg__ctl *ctl, const struct brg__jobview *v,
 		memcpy(res->partial, ctl->slots[0], BRG_SCRATCH_BYTES);
 }
 
+/* The caller's share of a job.  Its OpenBLAS, should a kernel call it, runs on one thread
+ * meanwhile (a worker's always does): more threads would compete with the workers for
+ * their cores, and would spin on them after each call. */
+static void caller_share(brg_job *job)
+{
+	int saved = brg__blas_threads_enter();
+	brg__participate(job->pool->ctl, 0, job->kernel->fn, job->arrays, &job->view);
+	brg__blas_threads_restore(saved);
+}
+
 int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 {
 	if (!job || !job->pool || !job->pool->job_live || job != &job->pool->job)
@@ -405,7 +416,7 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 	brg_pool *pool = job->pool;
 	struct brg__ctl *ctl = pool->ctl;
 	if (!job->caller_done) {
-		brg__participate(ctl, 0, job->kernel->fn, job->arrays, &job->view);
+		caller_share(job);
 		ctl->w[0].job_done = job->id;
 		job->caller_done = 1;
 	}
@@ -423,7 +434,7 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 			if (__atomic_load_n(&ctl->hot.stop, __ATOMIC_ACQUIRE) ||
 			    !brg__handout_left(ctl, job->view.h.participants))
 				break;
-			brg__participate(ctl, 0, job->kernel->fn, job->arrays, &job->view);
+			caller_share(job);
 			continue;
 		}
 		uint64_t now = brg__mono_ns();
@@ -439,7 +450,7 @@ int brg_job_wait(brg_job *job, long timeout_ms, brg_job_result *res)
 		brg__reap(pool);
 		if (!live_workers(pool)) {
 			/* Nobody left to take ranges: the caller finishes what it safely can. */
-			brg__participate(ctl, 0, job->kernel->fn, job->arrays, &job->view);
+			caller_share(job);
 			if (brg__ctl_lock(ctl, 0) == 0) {
 				fail_retries(ctl, &job->view.h);
 				brg__ctl_unlock(ctl);
