@@ -79,6 +79,15 @@ static int dims_fit(const struct dims *d)
 	return d->m <= INT_MAX && d->n <= INT_MAX && d->k <= INT_MAX;
 }
 
+/* Runs a panel job with the caller's BLAS on one thread. */
+static int blas_run(brg_pool *pool, const brg_kernel *k, size_t n, const void *args,
+		    size_t args_size, brg_array *const *arrays)
+{
+	int saved = brg__blas_threads_enter();
+	int r = brg__krun(pool, k, n, args, args_size, arrays, 3);
+	brg__blas_threads_restore(saved);
+	return r;
+}
 
 int brg_blas_gemm(brg_pool *pool, brg_array *c, double alpha, brg_trans trans_a, const brg_array *a,
 		  brg_trans trans_b, const brg_array *b, double beta)
@@ -105,7 +114,7 @@ int brg_blas_gemm(brg_pool *pool, brg_array *c, double alpha, brg_trans trans_a,
 	brg_array *arrays[] = {c, (brg_array *)a, (brg_array *)b};
 	const brg_kernel *k = dt == BRG_F64 ? (beta == 0 ? &kern_gemm0_f64 : &kern_gemm_f64)
 					    : (beta == 0 ? &kern_gemm0_f32 : &kern_gemm_f32);
-	return brg__krun(pool, k, d.m, &g, sizeof g, arrays, 3);
+	return blas_run(pool, k, d.m, &g, sizeof g, arrays);
 }
 
 int brg_blas_gemv(brg_pool *pool, brg_array *y, double alpha, brg_trans trans, const brg_array *a,
@@ -132,5 +141,5 @@ int brg_blas_gemv(brg_pool *pool, brg_array *y, double alpha, brg_trans trans, c
 	brg_array *arrays[] = {y, (brg_array *)a, (brg_array *)x};
 	const brg_kernel *k = dt == BRG_F64 ? (beta == 0 ? &kern_gemv0_f64 : &kern_gemv_f64)
 					    : (beta == 0 ? &kern_gemv0_f32 : &kern_gemv_f32);
-	return brg__krun(pool, k, d.m, &g, sizeof g, arrays, 3);
+	return blas_run(pool, k, d.m, &g, sizeof g, arrays);
 }

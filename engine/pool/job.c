@@ -394,12 +394,14 @@ static void combine_partials(struct brg__ctl *ctl, const struct brg__jobview *v,
 		memcpy(res->partial, ctl->slots[0], BRG_SCRATCH_BYTES);
 }
 
-/* The caller's share of a job.  Its OpenBLAS, should a kernel call it, runs on one thread
- * meanwhile (a worker's always does): more threads would compete with the workers for
- * their cores, and would spin on them after each call. */
+/* The caller's share of a job.  With workers beside it, its OpenBLAS, should a kernel call
+ * it, runs on one thread meanwhile (a worker's always does): more threads would compete with
+ * the workers for their cores, and spin on them after each call.  Alone, the caller keeps
+ * the threads it has (gemm's panels take one thread all the same). */
 static void caller_share(brg_job *job)
 {
-	int saved = brg__blas_threads_enter();
+	int alone = job->view.h.participants < 2;
+	int saved = alone ? 1 : brg__blas_threads_enter();
 	brg__participate(job->pool->ctl, 0, job->kernel->fn, job->arrays, &job->view);
 	brg__blas_threads_restore(saved);
 }

@@ -711,14 +711,17 @@ def test_fork_workers_are_new_processes(names: Any) -> None:
 
 
 def test_arguments_are_each_jobs_own(names: Any) -> None:
-    with brigade.Pool(workers=2) as p, brigade.create(names(), 4, "i64") as out:
+    with brigade.Pool(workers=2) as p, brigade.create(names(), 4, "i64") as out, \
+            brigade.create(names(), 4, "i64") as pids:
         p.for_ranges(pk.show_arg, 4, [out], args=(2,))
         assert np.all(out == 2)
         p.for_ranges(pk.show_arg, 4, [out], args=(2.0,))  # equal, but a float
         assert np.all(out == 1)
         for _ in range(3):  # a dict mutated by a job is not the next job's
-            p.for_ranges(pk.show_arg, 4, [out], args=({"n": 0},), schedule="static")
-            assert np.all(out == 1)
+            p.for_ranges(pk.count_ranges, 4, [out, pids], args=({"n": 0},), schedule="static")
+            # each process's first range of the job saw n = 0 (a thief may run a second)
+            for pid in set(pids.tolist()):
+                assert out[pids == pid].min() == 1, (out, pids)
 
 
 def test_reduce_ranges_large_n() -> None:

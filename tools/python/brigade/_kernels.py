@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
 import pickle
 import struct
 import sys
@@ -128,54 +129,85 @@ def _extra(serial: int, body: bytes) -> tuple[Any, ...]:
     return _args[1]
 
 
-def _write_error(board: np.ndarray, worker: int, text: str) -> None:
+def _write_error(board: memoryview, worker: int, text: str) -> None:
     raw = text.encode("utf-8", "replace")[:ERR_BYTES - 4]
     off = worker * ERR_BYTES
-    board[off + 4:off + 4 + len(raw)] = np.frombuffer(raw, np.uint8)
-    board[off:off + 4] = np.frombuffer(struct.pack("<I", len(raw)), np.uint8)
+    board[off + 4:off + 4 + len(raw)] = raw
+    _LEN.pack_into(board, off, len(raw))
+
+
+#: The job this process last ran a range of: (serial, what _run needs of it).  Its views
+#: are this process's mappings, which a forked worker does not have (they are not
+#: inherited): forgotten in the child.
+_job: tuple[int, Any] = (0, None)
+_LEN = struct.Struct("<I")
+
+
+def _forget_job() -> None:
+    global _job
+    _job = (0, None)
+
+
+os.register_at_fork(after_in_child=_forget_job)  # run by AFTER_FORK in fork workers too
+
+
+def _board(handle: int, participants: int) -> memoryview:
+    return memoryview(_view(handle, ("u1", (board_bytes(participants),), True)))
+
+
+def _setup(t: Any, raw: bytes) -> tuple[Any, ...]:
+    """What a job's ranges need, from its argument block: once per job in each process."""
+    magic, kind, narrays, participants, plen, elen, n, block, _, serial = HEAD.unpack_from(raw)
+    raw = ctypes.string_at(t.args, HEAD.size + plen + elen)
+    handles = t.arrays
+    fn, layouts = _fn(raw[HEAD.size:HEAD.size + plen])
+    extra = _extra(serial, raw[HEAD.size + plen:])
+    views = [_view(handles[i + 1], layouts[i]) for i in range(narrays)]
+    board = _board(handles[0], participants) if kind == KIND_REDUCE else None
+    return kind, n, block, participants, fn, (*views, *extra), board
 
 
 def _run(tp: Any) -> int:
     """The C kernel behind every Python kernel: 0, or 1 (BRG_EKERNEL) after writing the
     traceback to the board.  Never lets an exception through (ctypes would print and
     return 0)."""
-    board = board_at = None
+    global _job
+    board_at = None
     worker = participants = -1
     try:
         t = tp.contents
         worker = t.worker
-        raw = ctypes.string_at(t.args, ARGS_MAX)
-        magic, kind, narrays, participants, plen, elen, n, block, nblocks, serial = \
-            HEAD.unpack_from(raw)
-        if magic != MAGIC:
+        head = ctypes.string_at(t.args, HEAD.size)
+        if head[:4] != MAGIC:
             return -22  # -EINVAL: not a job of this package
-        handles = t.arrays
-        board_at = handles[0]
-        fn, layouts = _fn(raw[HEAD.size:HEAD.size + plen])
-        extra = _extra(serial, raw[HEAD.size + plen:HEAD.size + plen + elen])
-        views = [_view(handles[i + 1], layouts[i]) for i in range(narrays)]
+        board_at = t.arrays[0]
+        participants = HEAD.unpack(head)[3]
+        serial = int.from_bytes(head[SERIAL_AT:], "little")
+        if _job[0] != serial:
+            _job = (0, None)
+            _job = (serial, _setup(t, head))
+        kind, n, block, participants, fn, rest, board = _job[1]
         if kind == KIND_FOR:
-            fn(t.begin, t.end, *views, *extra)
+            fn(t.begin, t.end, *rest)
             return 0
-        board = _view(board_at, ("u1", (board_bytes(participants),), True))
         for b in range(t.begin, t.end):
             lo = b * block
-            v = fn(lo, min(n, lo + block), *views, *extra)
+            v = fn(lo, min(n, lo + block), *rest)
             if isinstance(v, np.generic):
                 v = v.item()
             raw = pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)
-            if len(raw) > SLOT_BYTES - 4:
+            k = len(raw)
+            if k > SLOT_BYTES - 4:
                 raise ValueError("a reduction's partial must pickle into %d bytes; %r takes %d"
-                                 % (SLOT_BYTES - 4, type(v).__name__, len(raw)))
+                                 % (SLOT_BYTES - 4, type(v).__name__, k))
             off = slot_offset(participants, b)
-            board[off + 4:off + 4 + len(raw)] = np.frombuffer(raw, np.uint8)
-            board[off:off + 4] = np.frombuffer(struct.pack("<I", len(raw)), np.uint8)
+            board[off + 4:off + 4 + k] = raw
+            _LEN.pack_into(board, off, k)
         return 0
     except BaseException as e:  # noqa: B036 - everything goes back to the caller
         try:
-            if board is None and board_at is not None:
-                board = _view(board_at, ("u1", (board_bytes(participants),), True))
-            if board is not None and worker >= 0:
+            if board_at is not None and participants > 0 and worker >= 0:
+                board = _board(board_at, participants)
                 tb = e.__traceback__
                 if tb is not None and tb.tb_next is not None:
                     tb = tb.tb_next  # from the kernel's frame on: this one says nothing
