@@ -439,22 +439,24 @@ typedef struct brg_stream_info {
 	uint64_t lost;			  /* overwritten before a subscriber received them */
 	uint64_t reclaimed;		  /* loans and frames given back from dead processes */
 	uint64_t last_ns;		  /* CLOCK_REALTIME of the last publish; 0: none yet */
-	int subscribers;
+	int subscribers;		  /* broadcast subscribers, or queue consumers listed */
 } brg_stream_info;
 
-/* A broadcast subscriber, as brg_stream_status reports it. */
+/* A broadcast subscriber, or a queue consumer (a handle that has received: listed until it
+ * closes or dies, up to BRG_STREAM_MAX_SUBSCRIBERS), as brg_stream_status reports it. */
 typedef struct brg_stream_subscriber {
 	int pid;
-	int alive;	  /* the process runs (else it is unsubscribed at the next look) */
-	uint64_t lag;	  /* frames published that it has not received */
-	size_t reading;	  /* frames it holds now */
+	int alive;	  /* the process runs (else it is dropped at the next look) */
+	uint64_t lag;	  /* frames published that it has not received; a queue consumer:
+			   * frames that wait for any consumer */
+	size_t reading;	  /* frames its handle holds now */
 } brg_stream_subscriber;
 
 /**
- * The state of stream name: info (may be NULL) and up to max subscribers into subs (each
- * sub_size bytes, at least sizeof(brg_stream_subscriber)).  Returns the number of
- * subscribers (which may exceed max), or -ENOENT, BRG_EWRONGKIND, BRG_EMISMATCH,
- * BRG_EINCOMPLETE or any error of brg_array_open.  Needs read access only.
+ * The state of stream name: info (may be NULL) and up to max subscribers (or queue
+ * consumers) into subs (each sub_size bytes, at least sizeof(brg_stream_subscriber)).
+ * Returns how many there are (which may exceed max), or -ENOENT, BRG_EWRONGKIND,
+ * BRG_EMISMATCH, BRG_EINCOMPLETE or any error of brg_array_open.  Needs read access only.
  */
 BRG_EXPORT int brg_stream_status(const char *name, brg_stream_info *info,
 				 brg_stream_subscriber *subs, size_t sub_size, int max);

@@ -146,7 +146,8 @@ static const char status_usage[] =
 	"Of a stream (its name, or its control segment NAME.stream): mode and policy, slots by\n"
 	"state, frames published, received, lost and given back from dead processes, the rate\n"
 	"of publishing over the 0.1 s the command watches, and each subscriber's pid, lag and\n"
-	"frames held.\n";
+	"frames held (in a queue, each consumer that has received: its lag is the frames that\n"
+	"wait for any consumer).\n";
 
 static const char *const slot_word[] = {"free", "loaned", "ready", "held"};
 
@@ -172,6 +173,7 @@ static int stream_status(const char *arg, int json)
 	size_t counts[4] = {b.free, b.loaned, b.ready, b.held};
 	const char *mode = b.mode == BRG_STREAM_BROADCAST ? "broadcast" : "queue";
 	const char *policy = b.policy == BRG_STREAM_OVERWRITE ? "overwrite" : "block";
+	const char *parties = b.mode == BRG_STREAM_BROADCAST ? "subscribers" : "consumers";
 	if (json) {
 		printf("{\"name\": ");
 		brg_cli_json_string(stdout, name);
@@ -182,10 +184,10 @@ static int stream_status(const char *arg, int json)
 			printf(", \"%s\": %zu", slot_word[i], counts[i]);
 		printf(", \"published\": %llu, \"received\": %llu, \"lost\": %llu, "
 		       "\"reclaimed\": %llu, \"last_ns\": %llu, \"frames_per_s\": %.1f, "
-		       "\"subscribers\": [",
+		       "\"%s\": [",
 		       (unsigned long long)b.published, (unsigned long long)b.received,
 		       (unsigned long long)b.lost, (unsigned long long)b.reclaimed,
-		       (unsigned long long)b.last_ns, rate);
+		       (unsigned long long)b.last_ns, rate, parties);
 		for (int i = 0; i < n && i < BRG_STREAM_MAX_SUBSCRIBERS; i++)
 			printf("%s{\"pid\": %d, \"alive\": %s, \"lag\": %llu, \"reading\": %zu}",
 			       i ? ", " : "", subs[i].pid, subs[i].alive ? "true" : "false",
@@ -199,12 +201,12 @@ static int stream_status(const char *arg, int json)
 	printf("published %llu, received %llu, lost %llu, given back from the dead %llu; "
 	       "%.0f frames/s\n", (unsigned long long)b.published, (unsigned long long)b.received,
 	       (unsigned long long)b.lost, (unsigned long long)b.reclaimed, rate);
-	if (b.mode == BRG_STREAM_BROADCAST) {
+	printf("%d %s\n", n, n == 1 ? parties[0] == 's' ? "subscriber" : "consumer" : parties);
+	if (n > 0)
 		printf("%-8s %-6s %-10s %s\n", "PID", "ALIVE", "LAG", "READING");
-		for (int i = 0; i < n && i < BRG_STREAM_MAX_SUBSCRIBERS; i++)
-			printf("%-8d %-6s %-10llu %zu\n", subs[i].pid, subs[i].alive ? "yes" : "no",
-			       (unsigned long long)subs[i].lag, subs[i].reading);
-	}
+	for (int i = 0; i < n && i < BRG_STREAM_MAX_SUBSCRIBERS; i++)
+		printf("%-8d %-6s %-10llu %zu\n", subs[i].pid, subs[i].alive ? "yes" : "no",
+		       (unsigned long long)subs[i].lag, subs[i].reading);
 	return 0;
 }
 

@@ -43,6 +43,7 @@ struct sub {
 	uint32_t used;
 	int32_t pid;
 	uint64_t since_ns; /* CLOCK_BOOTTIME when it subscribed */
+	uint64_t tok;	   /* its handle */
 	uint64_t next_seq; /* the first seq it has not received */
 	uint64_t lost;	   /* frames overwritten before it received them, not yet reported */
 };
@@ -67,7 +68,8 @@ struct brg_stream {
 	unsigned char *data;
 	uint64_t tok;
 	int32_t pid;
-	int sub; /* subscriber index, or -1 */
+	int sub;    /* subscriber index (a queue consumer's, once it has received), or -1 */
+	int listed; /* a queue consumer: it has tried to list itself in sub[] */
 };
 
 static size_t ctl_bytes(size_t nslots)
@@ -298,6 +300,7 @@ static int subscribe(struct brg_stream *h)
 			continue;
 		u->pid = h->pid;
 		u->since_ns = brg__boot_ns();
+		u->tok = h->tok;
 		u->next_seq = s->next_seq;
 		u->lost = 0;
 		u->used = 1;
@@ -317,12 +320,14 @@ static int adopt(struct brg_stream *h)
 		return 0;
 	h->pid = brg__self_pid();
 	h->tok = brg__token();
+	h->listed = 0;
 	if (h->sub < 0)
 		return 0;
 	lock(h->s);
 	int r = subscribe(h);
 	unlock(h->s);
-	return r;
+	/* A queue consumer is listed for status alone: a full table leaves it unlisted. */
+	return h->s->mode == BRG_STREAM_QUEUE ? 0 : r;
 }
 
 static void handle_free(struct brg_stream *h)
@@ -433,7 +438,7 @@ void brg_stream_close(brg_stream *h)
 				wake(&s->pub_word);
 			}
 		}
-		if (h->sub >= 0)
+		if (h->sub >= 0 && s->sub[h->sub].used && s->sub[h->sub].tok == h->tok)
 			sub_drop(s, h->sub);
 		unlock(s);
 	}
@@ -577,6 +582,10 @@ int brg_stream_receive(brg_stream *h, brg_frame *f, int timeout_ms)
 	uint64_t t0 = brg__mono_ns(), end = brg__deadline_ns(t0, timeout_ms), look = t0 + BRG__LOOK_NS;
 	for (;;) {
 		lock(s);
+		if (!broadcast && !h->listed) { /* a queue consumer lists itself, for status */
+			h->listed = 1;
+			subscribe(h);
+		}
 		if (broadcast && (!s->sub[h->sub].used || s->sub[h->sub].pid != h->pid)) {
 			unlock(s); /* its subscription ended (taken for dead: it was not running) */
 			return -EINVAL;
@@ -673,6 +682,7 @@ int brg_stream_status(const char *name, brg_stream_info *info, brg_stream_subscr
 	in.frame_bytes = (size_t)s->frame_bytes;
 	uint64_t next_seq = __atomic_load_n(&s->next_seq, __ATOMIC_RELAXED);
 	size_t reading[BRG_STREAM_MAX_SUBSCRIBERS] = {0};
+	int queue = s->mode == BRG_STREAM_QUEUE;
 	for (uint32_t k = 0; k < s->nslots; k++) {
 		const struct slot *sl = &s->slot[k];
 		uint32_t st = __atomic_load_n(&sl->state, __ATOMIC_RELAXED);
@@ -682,9 +692,11 @@ int brg_stream_status(const char *name, brg_stream_info *info, brg_stream_subscr
 		in.held += st == S_HELD;
 		if (st == S_READY && sl->stamp_ns > in.last_ns)
 			in.last_ns = sl->stamp_ns;
-		uint64_t held = st == S_READY ? sl->held : 0;
+		uint64_t held = st == S_READY && !queue ? sl->held : 0;
 		for (int i = 0; held && i < BRG_STREAM_MAX_SUBSCRIBERS; i++)
 			reading[i] += (held >> i) & 1;
+		for (int i = 0; st == S_HELD && i < BRG_STREAM_MAX_SUBSCRIBERS; i++)
+			reading[i] += s->sub[i].used && s->sub[i].tok == sl->tok;
 	}
 	in.published = s->published;
 	in.received = s->received;
@@ -703,7 +715,8 @@ int brg_stream_status(const char *name, brg_stream_info *info, brg_stream_subscr
 			memset(o, 0, sub_size);
 			o->pid = u->pid;
 			o->alive = brg__pid_alive_since(u->pid, u->since_ns);
-			o->lag = next_seq > u->next_seq ? next_seq - u->next_seq : 0;
+			/* A queue's frames are anyone's: each consumer's lag is what waits. */
+			o->lag = queue ? in.ready : next_seq > u->next_seq ? next_seq - u->next_seq : 0;
 			o->reading = reading[i];
 		}
 		n++;

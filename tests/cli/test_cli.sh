@@ -512,6 +512,53 @@ hold_pid=
 check "pool destroyed with its creator: control block gone" test ! -e "$shm/$p-pool"
 run 1 "status after destroy" "$brigade" status "$p-pool"
 
+# Streams: a queue and a broadcast stream, 3 frames published, one received and held.
+coproc QHOLD { exec "$hold" "$p-queue" queue; }
+hold_pid=$QHOLD_PID
+q_out=${QHOLD[0]}
+q_in=${QHOLD[1]}
+expect_ready "$q_out" "cli_hold made queue stream $p-queue"
+run 0 "status STREAM (queue)" "$brigade" status "$p-queue"
+check "status STREAM: slots by state" out_has "^stream $p-queue: queue, block; 4 slots of 64 bytes: 1 free, 0 loaned, 2 ready, 1 held$"
+check "status STREAM: counts" out_has '^published 3, received 1, lost 0, given back from the dead 0; '
+check "status STREAM: its consumer, 2 frames waiting, 1 held" out_has "^$hold_pid +yes +2 +1$"
+run 0 "status NAME.stream --json (queue)" "$brigade" status "$p-queue.stream" --json
+pycheck "status --json (queue): a consumer with its lag and frame" "$tmp/out" '
+assert d["kind"] == "stream" and d["mode"] == "queue" and d["slots"] == 4, d
+assert (d["free"], d["loaned"], d["ready"], d["held"]) == (1, 0, 2, 1), d
+assert d["published"] == 3 and d["received"] == 1 and d["last_ns"] > 0, d
+assert d["consumers"] == [{"pid": int(sys.argv[2]), "alive": True, "lag": 2, "reading": 1}], d' \
+	"$hold_pid"
+run 0 "ls lists the stream's two segments" "$brigade" ls
+check "ls: the ring and the control state" test "$(ls_row "$p-queue" | cut -d' ' -f1-3) / $(ls_row "$p-queue.stream" | cut -d' ' -f1)" = "array f64 4x8 / stream"
+# Its creator killed: the consumer shows dead, and gc takes both segments.
+kill -9 "$hold_pid"
+wait "$hold_pid" 2>/dev/null
+hold_pid=
+exec {q_in}>&-
+run 0 "status --json of a stream whose processes died" "$brigade" status "$p-queue" --json
+pycheck "status --json: the consumer is dead, its frame still held" "$tmp/out" '
+assert [c["alive"] for c in d["consumers"]] == [False] and d["held"] == 1, d'
+run 0 "gc" "$brigade" gc
+check "gc removed the dead stream's ring" test ! -e "$shm/$p-queue"
+check "gc removed the dead stream's control state" test ! -e "$shm/$p-queue.stream"
+
+coproc BHOLD { exec "$hold" "$p-bcast" broadcast; }
+hold_pid=$BHOLD_PID
+b_out=${BHOLD[0]}
+b_in=${BHOLD[1]}
+expect_ready "$b_out" "cli_hold made broadcast stream $p-bcast"
+run 0 "status --json (broadcast)" "$brigade" status "$p-bcast" --json
+pycheck "status --json (broadcast): a subscriber 2 frames behind, reading 1" "$tmp/out" '
+assert d["mode"] == "broadcast" and (d["free"], d["ready"], d["held"]) == (1, 3, 0), d
+assert d["subscribers"] == [{"pid": int(sys.argv[2]), "alive": True, "lag": 2, "reading": 1}], d' \
+	"$hold_pid"
+exec {b_in}>&-
+wait "$hold_pid"
+hold_pid=
+check "stream removed by its creator" test ! -e "$shm/$p-bcast.stream"
+run 1 "status of a stream that is gone" "$brigade" status "$p-bcast"
+
 # ---------------------------------------------------------------------------------------------
 echo "# $nchecks checks, $nfailed failed, $nskipped skipped"
 [ "$nfailed" -eq 0 ]

@@ -173,6 +173,9 @@ def test_struct_sizes() -> None:
     assert ctypes.sizeof(_lib.PoolInfo) == 64  # VER0 56 + the 1.0 spin_us
     assert ctypes.sizeof(_lib.WorkerStatus) == 72
     assert ctypes.sizeof(_lib.Scalar) == 40
+    ver0 = int(re.search(r"#define BRG_STREAM_INFO_SIZE_VER0 (\d+)", text).group(1))
+    assert ctypes.sizeof(_lib.StreamInfo) == ver0 == 112
+    assert ctypes.sizeof(_lib.StreamSubscriber) == 24
 
 
 def test_loaded_library() -> None:
@@ -1037,6 +1040,34 @@ def test_stream_broadcast(names: Any) -> None:
         assert (f.seq, f.lost, int(f.array[0])) == (9, 8, 8)
         a.release(f)
     brigade.unlink_stream(m)
+
+
+def test_stream_status(names: Any) -> None:
+    n, m = names(), names()
+    me = os.getpid()
+    with brigade.Stream(n, "f64", 8, slots=4, create=True) as p, brigade.Stream(n) as c:
+        for i in range(3):
+            p.send(np.full(8, i))
+        st = brigade.stream_status(n)
+        assert (st["mode"], st["free"], st["ready"], st["consumers"]) == ("queue", 1, 3, [])
+        f = c.receive(0)  # a consumer is listed once it has received
+        st = brigade.status(n + ".stream")
+        assert st["name"] == n and (st["ready"], st["held"], st["published"]) == (2, 1, 3)
+        assert st["consumers"] == [{"pid": me, "alive": True, "lag": 2, "reading": 1}]
+        c.release(f)
+        r = _cli("status", n)
+        d = json.loads(r.stdout)
+        assert r.returncode == 0 and d["consumers"][0]["reading"] == 0, r.stderr
+        assert d["frames_per_s"] == 0.0 and d["kind"] == "stream"
+    brigade.unlink_stream(n)
+    with brigade.Stream(m, "u8", 4, slots=2, create=True, mode="broadcast") as p, \
+            brigade.Stream(m, subscribe=True) as a:
+        p.send(np.zeros(4))
+        st = brigade.status(m)
+        assert st["subscribers"] == [{"pid": me, "alive": True, "lag": 1, "reading": 0}]
+    brigade.unlink_stream(m)
+    with pytest.raises(FileNotFoundError):
+        brigade.stream_status(m)
 
 
 # ---- python3 -m brigade ----

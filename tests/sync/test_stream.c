@@ -372,11 +372,75 @@ static void test_edges(void)
 	CHECK_EQ(brg_stream_unlink(name), 0);
 }
 
+/* brg_stream_status of a queue: each consumer that has received is listed (its process, the
+ * frames that wait for any consumer, the frames its handle holds) until it closes or dies. */
+static void test_queue_status(void)
+{
+	const char *name = test_name("st-qstat");
+	brg_stream *p = NULL, *c1 = NULL, *c2 = NULL;
+	REQUIRE_EQ(brg_stream_create(&p, name, BRG_I64, 1, frame_shape, 4, BRG_STREAM_QUEUE,
+				     BRG_STREAM_BLOCK, NULL), 0);
+	for (int i = 0; i < 3; i++)
+		put(p, i, 0);
+	REQUIRE_EQ(brg_stream_open(&c1, name, 0), 0);
+	REQUIRE_EQ(brg_stream_open(&c2, name, 0), 0);
+	brg_stream_info in = {.size = sizeof in};
+	brg_stream_subscriber u[4];
+	CHECK_EQ(brg_stream_status(name, &in, u, sizeof u[0], 4), 0); /* none received yet */
+	CHECK_EQ(in.ready, 3);
+	brg_frame f1, f2, f;
+	REQUIRE_EQ(brg_stream_receive(c1, &f1, 0), 0);
+	CHECK_EQ(brg_stream_status(name, &in, u, sizeof u[0], 4), 1);
+	CHECK_EQ(u[0].pid, (int)getpid());
+	CHECK_EQ(u[0].alive, 1);
+	CHECK_EQ(u[0].lag, 2);
+	CHECK_EQ(u[0].reading, 1);
+	CHECK_EQ(in.subscribers, 1);
+	REQUIRE_EQ(brg_stream_receive(c2, &f2, 0), 0);
+	CHECK_EQ(brg_stream_status(name, &in, u, sizeof u[0], 4), 2);
+	CHECK(u[0].lag == 1 && u[1].lag == 1 && u[0].reading == 1 && u[1].reading == 1);
+	CHECK_EQ(brg_stream_release(c1, &f1), 0);
+	CHECK_EQ(brg_stream_status(name, &in, u, sizeof u[0], 4), 2);
+	CHECK_EQ(u[0].reading + u[1].reading, 1);
+	brg_stream_close(c2); /* its frame goes back, its listing too */
+	CHECK_EQ(brg_stream_status(name, &in, u, sizeof u[0], 4), 1);
+	CHECK_EQ(in.ready, 2);
+	CHECK_EQ(u[0].lag, 2);
+
+	/* A consumer killed holding a frame: listed as dead, then dropped by a waiter's look,
+	 * its frame received again. */
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		brg_stream *c = NULL;
+		if (brg_stream_open(&c, name, 0) || brg_stream_receive(c, &f, 0))
+			_exit(1);
+		raise(SIGKILL);
+	}
+	test_reap_killed(pid);
+	CHECK_EQ(brg_stream_status(name, &in, u, sizeof u[0], 4), 2);
+	CHECK(u[1].pid == pid && !u[1].alive && u[1].reading == 1);
+	int64_t got = 0;
+	while (brg_stream_receive(c1, &f, 200) == 0) { /* waits: a waiter looks for the dead */
+		got += 1;
+		CHECK_EQ(brg_stream_release(c1, &f), 0);
+	}
+	CHECK_EQ(got, 2);
+	CHECK_EQ(brg_stream_status(name, &in, u, sizeof u[0], 4), 1);
+	CHECK_EQ(u[0].pid, (int)getpid());
+	CHECK_EQ(in.reclaimed, 1);
+	brg_stream_close(c1);
+	CHECK_EQ(brg_stream_status(name, &in, NULL, 0, 0), 0);
+	brg_stream_close(p);
+	CHECK_EQ(brg_stream_unlink(name), 0);
+}
+
 int main(void)
 {
 	test_init_pools();
 	test_calls();
 	test_queue();
+	test_queue_status();
 	test_broadcast();
 	test_edges();
 	return test_done();

@@ -18,11 +18,12 @@ from ._array import (Array, atomic_add, atomic_cas, atomic_load, atomic_store, c
                      gc, info, ls, open, unlink)
 from ._lib import BrigadeError, KernelError, library_path
 from ._pool import Job, Pool, status
-from ._stream import Frame, Stream, unlink_stream
+from ._stream import Frame, Stream, stream_status, unlink_stream
 from ._sync import Barrier, BrokenBarrierError, Event, Lock, OwnerDiedError
 
 __all__ = ["Array", "Barrier", "BrigadeError", "BrokenBarrierError", "Event", "Frame", "Job",
            "KernelError", "Lock", "OwnerDiedError", "Pool", "atomic_add", "atomic_cas",
            "atomic_load", "atomic_store", "create", "dtype_code", "gc", "info", "library_path",
-           "ls", "open", "shm", "status", "Stream", "unlink", "unlink_stream"]
+           "ls", "open", "shm", "status", "Stream", "stream_status", "unlink",
+           "unlink_stream"]
 __version__ = "1.1.0"

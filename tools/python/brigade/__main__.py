@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
-"""python3 -m brigade ls | info NAME | status POOL | gc [--dry-run]: what ``brigade ... --json``
-prints."""
+"""python3 -m brigade ls | info NAME | status POOL|STREAM | gc [--dry-run]: what ``brigade ...
+--json`` prints."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 
 from . import gc, info, ls, status
 from ._lib import BrigadeError
@@ -19,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("ls", help="the caller's brigade segments")
     sub.add_parser("info", help="one segment").add_argument("name")
-    sub.add_parser("status", help="a pool's participants").add_argument("pool")
+    sub.add_parser("status", help="a pool's participants, or a stream's state").add_argument(
+        "pool")
     sub.add_parser("gc", help="remove the segments of exited creators").add_argument(
         "--dry-run", action="store_true")
     args = ap.parse_args(argv)
@@ -30,7 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "info":
             print(json.dumps(info(args.name)))
         else:
-            print(json.dumps(status(args.pool)))
+            d = status(args.pool)
+            if d.get("kind") == "stream":  # the rate, over 0.1 s as the CLI watches
+                time.sleep(0.1)
+                d2 = status(args.pool)
+                d2["frames_per_s"] = (d2["published"] - d["published"]) / 0.1
+                d = d2
+            print(json.dumps(d))
     except (OSError, BrigadeError) as e:
         print("python3 -m brigade %s: %s" % (args.command, e), file=sys.stderr)
         return 1

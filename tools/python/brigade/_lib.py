@@ -183,8 +183,29 @@ class Frame(ctypes.Structure):
                 ("lost", ctypes.c_uint64)]
 
 
+class StreamInfo(ctypes.Structure):
+    """``brg_stream_info``."""
+
+    _fields_ = [("size", ctypes.c_size_t), ("mode", ctypes.c_int), ("policy", ctypes.c_int),
+                ("slots", ctypes.c_size_t), ("frame_bytes", ctypes.c_size_t),
+                ("free", ctypes.c_size_t), ("loaned", ctypes.c_size_t),
+                ("ready", ctypes.c_size_t), ("held", ctypes.c_size_t),
+                ("published", ctypes.c_uint64), ("received", ctypes.c_uint64),
+                ("lost", ctypes.c_uint64), ("reclaimed", ctypes.c_uint64),
+                ("last_ns", ctypes.c_uint64), ("subscribers", ctypes.c_int)]
+
+
+class StreamSubscriber(ctypes.Structure):
+    """``brg_stream_subscriber``."""
+
+    _fields_ = [("pid", ctypes.c_int), ("alive", ctypes.c_int), ("lag", ctypes.c_uint64),
+                ("reading", ctypes.c_size_t)]
+
+
 STRUCTS: dict[str, type[ctypes.Structure]] = {
     "brg_frame": Frame,
+    "brg_stream_info": StreamInfo,
+    "brg_stream_subscriber": StreamSubscriber,
     "brg_array_opts": ArrayOpts,
     "brg_segment_info": SegmentInfo,
     "brg_pool_opts": PoolOpts,
@@ -266,6 +287,8 @@ SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "brg_stream_ring": (_H, (_H,)),
     "brg_stream_close": (None, (_H,)),
     "brg_stream_unlink": (_I, (_S,)),
+    "brg_stream_status": (_I, (_S, ctypes.POINTER(StreamInfo), ctypes.POINTER(StreamSubscriber),
+                               ctypes.c_size_t, _I)),
     "brg_segment_unlink": (_I, (_S,)),
     "brg_segment_stat": (_I, (_S, ctypes.c_uint, ctypes.POINTER(SegmentInfo))),
     "brg_segment_foreach": (_I, (ctypes.c_uint, SEGMENT_FN, ctypes.c_void_p)),

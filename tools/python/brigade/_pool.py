@@ -25,7 +25,7 @@ from . import _kernels, _lib
 from ._array import Array
 from ._array import create as _create
 from ._array import unlink as _unlink
-from ._lib import check
+from ._lib import BrigadeError, check
 
 __all__ = ["Job", "Pool", "status"]
 
@@ -598,12 +598,22 @@ def _border(border: str) -> int:
 
 
 def status(name: str) -> dict[str, Any]:
-    """A pool's state read from its control block (``brg_pool_status``), by name.
+    """A pool's state read from its control block (``brg_pool_status``), by name; or a
+    stream's (`brigade.stream_status`), when name is one.
 
-    The dict has the fields of ``brigade status NAME --json``: name, participants,
-    parent_pid, parent_alive, start, job_in_flight, job_id, job_n, job_sched, spin_us and
-    workers (index, pid, core, pu, state, alive, range, range_age_ns, chunks_done, busy_ns).
+    For a pool, the dict has the fields of ``brigade status NAME --json``: name,
+    participants, parent_pid, parent_alive, start, job_in_flight, job_id, job_n, job_sched,
+    spin_us and workers (index, pid, core, pu, state, alive, range, range_age_ns,
+    chunks_done, busy_ns).
     """
+    from ._stream import stream_status  # _stream imports this module's neighbours
+    try:
+        return stream_status(name)
+    except FileNotFoundError:
+        pass  # no stream of that name: a pool's control block, then
+    except BrigadeError as e:
+        if e.code != -4000:  # BRG_EBADNAME: too long for a stream, maybe a pool's
+            raise
     info = _lib.PoolInfo(size=ctypes.sizeof(_lib.PoolInfo))
     recs = (_lib.WorkerStatus * 256)()
     n = check(_lib.lib().brg_pool_status(name.encode(), ctypes.byref(info), recs,

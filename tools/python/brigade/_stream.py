@@ -224,3 +224,31 @@ def unlink_stream(name: str) -> None:
     """Removes both segments of stream name (its ring and ``name.stream``); handles open
     stay valid until closed.  FileNotFoundError when there is none."""
     check(_lib.lib().brg_stream_unlink(name.encode()), name)
+
+
+def stream_status(name: str) -> dict[str, Any]:
+    """A stream's state, read without its lock (``brg_stream_status``), by name (or its
+    control segment's, ``name.stream``).
+
+    The dict has the fields of ``brigade status NAME --json`` but the rate: name, kind,
+    mode, policy, slots, frame_bytes, free, loaned, ready, held, published, received, lost,
+    reclaimed, last_ns, and "subscribers" (broadcast) or "consumers" (queue: each handle that
+    has received), a list of {pid, alive, lag, reading}.
+    """
+    base = name[:-7] if name.endswith(".stream") and len(name) > 7 else name
+    info = _lib.StreamInfo(size=ctypes.sizeof(_lib.StreamInfo))
+    subs = (_lib.StreamSubscriber * 64)()  # BRG_STREAM_MAX_SUBSCRIBERS
+    n = check(_lib.lib().brg_stream_status(base.encode(), ctypes.byref(info), subs,
+                                           ctypes.sizeof(_lib.StreamSubscriber), 64), name)
+    broadcast = info.mode == 1
+    return {
+        "name": base, "kind": "stream", "mode": "broadcast" if broadcast else "queue",
+        "policy": "overwrite" if info.policy == 1 else "block", "slots": info.slots,
+        "frame_bytes": info.frame_bytes, "free": info.free, "loaned": info.loaned,
+        "ready": info.ready, "held": info.held, "published": info.published,
+        "received": info.received, "lost": info.lost, "reclaimed": info.reclaimed,
+        "last_ns": info.last_ns,
+        "subscribers" if broadcast else "consumers": [
+            {"pid": u.pid, "alive": bool(u.alive), "lag": u.lag, "reading": u.reading}
+            for u in subs[:min(n, 64)]],
+    }
