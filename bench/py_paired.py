@@ -12,16 +12,22 @@ any worker count; the Pools sum one partial per worker).
 usage: PYTHONPATH=tools/python BRIGADE_LIBRARY=build-release/engine/libbrigade.so.1 \\
        /usr/bin/python3 bench/py_paired.py [--workers 1,2] [--sizes 4M,128M] [--turns 15]
 """
-import argparse
-import json
-import multiprocessing as mp
 import os
-import statistics
-import sys
-import time
-from multiprocessing import shared_memory
 
-import numpy as np
+# One OpenBLAS thread in every process, as `brigade bench` gives its Python peers (each worker
+# is one core): set before numpy is imported, which is when OpenBLAS reads it.  More would
+# leave each side's BLAS threads spinning (some 0.1 s after a call) into the next side's turn.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import multiprocessing as mp  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from multiprocessing import shared_memory  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import brigade  # noqa: E402
@@ -118,7 +124,6 @@ def main():
     ap.add_argument("--sizes", default="4M,128M", help="bytes per array")
     ap.add_argument("--turns", type=int, default=15)
     args = ap.parse_args()
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     res = {}
     for size in args.sizes.split(","):
         for w in (int(x) for x in args.workers.split(",")):
