@@ -321,13 +321,14 @@ static int adopt(struct brg_stream *h)
 	h->pid = brg__self_pid();
 	h->tok = brg__token();
 	h->listed = 0;
+	if (h->s->mode == BRG_STREAM_QUEUE)
+		h->sub = -1; /* the parent's listing: the child lists itself at its first receive */
 	if (h->sub < 0)
 		return 0;
 	lock(h->s);
 	int r = subscribe(h);
 	unlock(h->s);
-	/* A queue consumer is listed for status alone: a full table leaves it unlisted. */
-	return h->s->mode == BRG_STREAM_QUEUE ? 0 : r;
+	return r;
 }
 
 static void handle_free(struct brg_stream *h)

@@ -594,10 +594,11 @@ int brg_barrier_wait(brg_barrier *b, int timeout_ms)
 		int r = brg__wait_turn(&s->round, round, t0, now, cap < end ? cap : end);
 		if (r) { /* leaving the round breaks it, as a timeout does */
 			barrier_lock(s);
-			if (m->waiting)
+			int done = !m->waiting, result = m->result;
+			if (!done)
 				barrier_break(s);
 			pthread_mutex_unlock(&s->m);
-			return r;
+			return !done ? r : result == 1 ? idx : BRG_EBROKEN;
 		}
 	}
 }

@@ -407,6 +407,20 @@ static void test_queue_status(void)
 	CHECK_EQ(in.ready, 2);
 	CHECK_EQ(u[0].lag, 2);
 
+	/* A handle inherited by fork is listed once, as the child's, from its first receive,
+	 * and no longer once the child closes it. */
+	pid_t kid = fork();
+	REQUIRE(kid >= 0);
+	if (kid == 0) {
+		int ok = brg_stream_receive(c1, &f, 0) == 0 &&
+			 brg_stream_status(name, NULL, NULL, 0, 0) == 2;
+		brg_stream_close(c1);
+		_exit(ok && brg_stream_status(name, NULL, NULL, 0, 0) == 1 ? 0 : 1);
+	}
+	test_reap_ok(kid, "a child consuming through an inherited handle");
+	CHECK_EQ(brg_stream_status(name, &in, u, sizeof u[0], 4), 1);
+	CHECK_EQ(in.ready, 2);
+
 	/* A consumer killed holding a frame: listed as dead, then dropped by a waiter's look,
 	 * its frame received again. */
 	pid_t pid = fork();

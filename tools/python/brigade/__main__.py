@@ -9,7 +9,7 @@ import json
 import sys
 import time
 
-from . import gc, info, ls, status
+from . import gc, info, ls, status, stream_status
 from ._lib import BrigadeError
 
 
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             d = status(args.pool)
             if d.get("kind") == "stream":  # the rate, over 0.1 s as the CLI watches
                 time.sleep(0.1)
-                d2 = status(args.pool)
+                d2 = stream_status(args.pool)
                 d2["frames_per_s"] = (d2["published"] - d["published"]) / 0.1
                 d = d2
             print(json.dumps(d))

@@ -183,10 +183,11 @@ def _run(tp: Any) -> int:
         board_at = t.arrays[0]
         participants = HEAD.unpack(head)[3]
         serial = int.from_bytes(head[SERIAL_AT:], "little")
-        if _job[0] != serial:
+        job = _job
+        if job[0] != serial:
             _job = (0, None)
-            _job = (serial, _setup(t, head))
-        kind, n, block, participants, fn, rest, board = _job[1]
+            _job = job = (serial, _setup(t, head))
+        kind, n, block, participants, fn, rest, board = job[1]
         if kind == KIND_FOR:
             fn(t.begin, t.end, *rest)
             return 0

@@ -612,7 +612,9 @@ def status(name: str) -> dict[str, Any]:
     except FileNotFoundError:
         pass  # no stream of that name: a pool's control block, then
     except BrigadeError as e:
-        if e.code != -4000:  # BRG_EBADNAME: too long for a stream, maybe a pool's
+        # BRG_EBADNAME: too long for a stream, maybe a pool's; BRG_EWRONGKIND: NAME.stream
+        # is some other segment
+        if e.code not in (-4000, -4041):
             raise
     info = _lib.PoolInfo(size=ctypes.sizeof(_lib.PoolInfo))
     recs = (_lib.WorkerStatus * 256)()
