@@ -18,6 +18,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Any, Iterator
 
@@ -953,6 +954,51 @@ def test_barrier(names: Any) -> None:
             b.wait(0.2)
         assert kid.wait(timeout=120) == 5
         b.reset()
+
+
+INTERRUPTED = r"""
+import sys
+import brigade
+b = brigade.Barrier(sys.argv[1])
+print("waiting", flush=True)
+try:
+    b.wait()  # no timeout: only Ctrl-C ends it
+except KeyboardInterrupt:
+    sys.exit(7)
+"""
+
+
+def test_barrier_wait_interrupted(names: Any) -> None:
+    """Ctrl-C ends a wait with no timeout; the round's other waiters are told; the barrier is
+    whole again."""
+    n = names()
+    with brigade.Barrier(n, 3, create=True) as b:
+        kid = subprocess.Popen([sys.executable, "-c", INTERRUPTED, n], stdout=subprocess.PIPE,
+                               text=True)
+        assert kid.stdout is not None and kid.stdout.readline() == "waiting\n"
+        told: list[BaseException] = []
+
+        def other() -> None:  # not the main thread: the C wait, as it is
+            try:
+                b.wait(60)
+            except BaseException as e:  # noqa: B036
+                told.append(e)
+        t = threading.Thread(target=other)
+        t.start()
+        time.sleep(0.3)  # both in their wait
+        kid.send_signal(signal.SIGINT)
+        try:
+            assert kid.wait(timeout=20) == 7
+        finally:
+            if kid.poll() is None:
+                kid.kill()
+                b.reset()  # the other waiter, then
+        t.join(30)
+        assert not t.is_alive() and [type(e) for e in told] == [brigade.BrokenBarrierError]
+        kids = [subprocess.Popen([sys.executable, "-c", BARRIER, n, "1", "-1"])
+                for _ in range(2)]
+        assert 0 <= b.wait(60) < 3
+        assert [k.wait(timeout=120) for k in kids] == [0, 0]
 
 
 # ---- streams ----

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import threading
 import weakref
 from typing import Any
 
@@ -244,7 +245,8 @@ class Barrier(_Named):
     ``Barrier(name, parties, create=True)`` makes it; ``Barrier(name)`` opens it.  Every
     open handle is a member: a member process that dies breaks the barrier, so the others'
     `wait` raises `BrokenBarrierError` instead of hanging.  A timed-out `wait` raises
-    TimeoutError and breaks it too (as ``threading.Barrier`` does).
+    TimeoutError and breaks it too (as ``threading.Barrier`` does); an interrupted one
+    (Ctrl-C, in the main thread) resets it.
     """
 
     _close_fn = "brg_barrier_close"
@@ -262,11 +264,38 @@ class Barrier(_Named):
         return int(check(_lib.lib().brg_barrier_parties(self._p()), self.name))
 
     def wait(self, timeout: float | None = None) -> int:
-        """Waits for the round to fill; returns this wait's place in it, 0 .. parties-1."""
-        rc = _lib.lib().brg_barrier_wait(self._p(), _ms(True, timeout))
+        """Waits for the round to fill; returns this wait's place in it, 0 .. parties-1.
+
+        In the main thread a wait longer than a moment can be interrupted (Ctrl-C): the
+        interrupt resets the barrier, so the round's other waiters get BrokenBarrierError
+        instead of waiting for a party that left, and the barrier is whole for the next.
+        """
+        ms = _ms(True, timeout)
+        if 0 <= ms <= SLICE_MS or threading.current_thread() is not threading.main_thread():
+            rc = int(_lib.lib().brg_barrier_wait(self._p(), ms))
+        else:
+            rc = self._wait_on_a_thread(ms)
         if rc == _EBROKEN:
             raise BrokenBarrierError(rc, self.name)
         return check(rc, self.name)
+
+    def _wait_on_a_thread(self, ms: int) -> int:
+        """The C wait, which a signal does not end, on a thread of its own: the main thread
+        stays where Python runs its signal handlers."""
+        ptr, out = self._p(), []
+        t = threading.Thread(target=lambda: out.append(int(_lib.lib().brg_barrier_wait(ptr, ms))),
+                             name="brigade-barrier-wait", daemon=True)
+        t.start()
+        try:
+            while t.is_alive():
+                t.join(SLICE_MS / 1000)
+        except BaseException:
+            # Through the same handle: brg_barrier_reset touches only the shared state, under
+            # its mutex, never the handle the waiting thread uses.
+            _lib.lib().brg_barrier_reset(ptr)
+            t.join()
+            raise
+        return out[0]
 
     def reset(self) -> None:
         """Breaks the round in progress and makes the barrier whole again."""
