@@ -271,6 +271,7 @@ class Board:
         self.array = array
         self.participants = participants
         self.bytes = np.asarray(array).view(np.uint8).reshape(-1)
+        self.mv = memoryview(self.bytes)
         self.array_name = ""
         self.dirty = False  # a job failed since the errors were last cleared
 
@@ -289,5 +290,5 @@ class Board:
 
     def partial(self, block: int) -> Any:
         off = slot_offset(self.participants, block)
-        (length,) = struct.unpack("<I", self.bytes[off:off + 4].tobytes())
-        return pickle.loads(self.bytes[off + 4:off + 4 + length].tobytes())
+        (length,) = _LEN.unpack_from(self.mv, off)
+        return pickle.loads(self.mv[off + 4:off + 4 + length])
