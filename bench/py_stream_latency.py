@@ -30,6 +30,9 @@ import numpy as np
 
 import brigade
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from py_stream_rate import mp_channel  # noqa: E402
+
 SIZES = [64, 64 << 10, 4 << 20]  # bytes a frame
 
 
@@ -94,16 +97,11 @@ def run(side, size, n, gap):
     ack = brigade.create(ackname, (2,), np.int64, fill=0)
     s = None
     try:
-        if side.startswith("brigade stream"):
+        if side == "brigade stream":
             s = brigade.Stream(name, "u8", size, slots=4, create=True)
             c = ctx.Process(target=b_consumer, args=(name, ackname, n, out, ccpu))
         else:
-            if side == "multiprocessing.Queue":
-                q = ctx.Queue(maxsize=4)
-                send, recv = q.put, q.get
-            else:
-                r, w = ctx.Pipe(duplex=False)
-                send, recv = w.send, r.recv
+            send, recv = mp_channel(ctx, "queue" if side.endswith("Queue") else "pipe", 4)
             c = ctx.Process(target=mp_consumer, args=(recv, ackname, n, out, ccpu))
         c.start()
         old = os.sched_getaffinity(0)

@@ -60,16 +60,20 @@ def mp_consumer(recv, frames, out):
     out.put(total)
 
 
+def mp_channel(ctx, kind, slots):
+    """send and recv of a multiprocessing Queue ("queue", at most slots items) or Pipe."""
+    if kind == "queue":
+        q = ctx.Queue(maxsize=slots)
+        return q.put, q.get
+    r, w = ctx.Pipe(duplex=False)
+    return w.send, r.recv
+
+
 def run_mp(size, frames, kind):
     """multiprocessing's Queue or Pipe: each frame a new array (a Queue's put pickles it
     later, from its feeder thread)."""
     ctx = mp.get_context("fork")
-    if kind == "queue":
-        q = ctx.Queue(maxsize=8)
-        send, recv = q.put, q.get
-    else:
-        r, w = ctx.Pipe(duplex=False)
-        send, recv = w.send, r.recv
+    send, recv = mp_channel(ctx, kind, 8)
     out = ctx.Queue()
     c = ctx.Process(target=mp_consumer, args=(recv, frames, out))
     c.start()

@@ -55,8 +55,9 @@ static int lived(int st, const char *what, int step)
 
 /* ---- the lock: the child takes it ROUNDS times while this process takes it too ---- */
 
-static int lock_step(int step)
+static int lock_step(int step, int unused)
 {
+	(void)unused;
 	const char *name = test_name("sf-lock");
 	brg_lock *l = NULL;
 	REQUIRE_EQ(brg_lock_create(&l, name, NULL), 0);
@@ -116,8 +117,9 @@ static int lock_step(int step)
 
 /* ---- the event: the child sets it while this process waits ---- */
 
-static int event_step(int step)
+static int event_step(int step, int unused)
 {
+	(void)unused;
 	const char *name = test_name("sf-event");
 	brg_event *e = NULL;
 	REQUIRE_EQ(brg_event_create(&e, name, 0, NULL), 0);
@@ -240,25 +242,13 @@ static int steps(const char *what, int (*run)(int, int), int arg)
 	return step - 1;
 }
 
-static int lock_run(int step, int arg)
-{
-	(void)arg;
-	return lock_step(step);
-}
-
-static int event_run(int step, int arg)
-{
-	(void)arg;
-	return event_step(step);
-}
-
 int main(void)
 {
 	test_init_pools();
 	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	REQUIRE(sh != MAP_FAILED);
-	CHECK(steps("the lock's holder", lock_run, 0) >= 3 * ROUNDS);
-	CHECK(steps("the event's setter", event_run, 0) >= 1);
+	CHECK(steps("the lock's holder", lock_step, 0) >= 3 * ROUNDS);
+	CHECK(steps("the event's setter", event_step, 0) >= 1);
 	CHECK(steps("a barrier member arriving last", barrier_step, 1) >= 10);
 	CHECK(steps("a barrier member arriving first", barrier_step, 0) >= 10);
 	return test_done();

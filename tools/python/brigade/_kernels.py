@@ -157,7 +157,7 @@ def _board(handle: int, participants: int) -> memoryview:
 
 def _setup(t: Any, raw: bytes) -> tuple[Any, ...]:
     """What a job's ranges need, from its argument block: once per job in each process."""
-    magic, kind, narrays, participants, plen, elen, n, block, _, serial = HEAD.unpack_from(raw)
+    _, kind, narrays, participants, plen, elen, n, block, _nblocks, serial = HEAD.unpack_from(raw)
     raw = ctypes.string_at(t.args, HEAD.size + plen + elen)
     handles = t.arrays
     fn, layouts = _fn(raw[HEAD.size:HEAD.size + plen])
