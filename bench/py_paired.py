@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 """py_paired.py - Python kernels in brigade's pool against the seeds' best recipe
 (multiprocessing.Pool + SharedMemory + numpy on slices) and Pool.map over pickled slices,
-in paired turns: each turn times one call of each side, one after the other, so a spell of
-load on the machine falls on both; the ratio is the median of the turns' ratios.
+in paired turns: each turn times one call of each side, one after the other (each side first
+in turn), so a spell of load on the machine falls on all; the ratio is the median of the turns'
+ratios.  The pickling side, 100x slower, takes part in every turn up to 16 MiB arrays and in
+one turn of five above.
 
 The kernels are bench/peers.py's (the same numpy on each range on every side): triad
 a = b + s c (for_ranges, static: one range per participant, as the Pools' map of one range
@@ -69,6 +71,7 @@ def run(workers, n, turns):
             shm_pool.map(peers.sh_init, parts, chunksize=1)
             pb, pc = np.array(b), np.array(c)  # the pickling side's own copies
             block = -(-n // 32)
+            every = 1 if n * 8 <= 16 << 20 else 5
             sides = {
                 "triad": {
                     "brigade": lambda: pool.for_ranges(peers.fn_triad, n, [a, b, c],
@@ -91,13 +94,16 @@ def run(workers, n, turns):
                 for f in fns.values():
                     f()  # warm-up
                 t = {side: [] for side in fns}
+                order = list(fns)
                 for k in range(turns):
-                    for side, f in fns.items():
-                        if side == "pickle" and k % 5:
-                            continue  # 100x slower: one turn in five
-                        t[side].append(timed(f))
+                    # Each side first in turn, so that none always follows the same other
+                    # (the pickling side leaves the caches full of its copies).
+                    for side in order[k % 3:] + order[:k % 3]:
+                        if side == "pickle" and k % every:
+                            continue  # 100x slower: at large sizes, one turn in five
+                        t[side].append(timed(fns[side]))
                 shm_ratio = statistics.median(s / m for s, m in zip(t["shm"], t["brigade"]))
-                pk_ratio = statistics.median(p / t["brigade"][5 * i]
+                pk_ratio = statistics.median(p / t["brigade"][every * i]
                                              for i, p in enumerate(t["pickle"]))
                 out[kernel] = dict(brigade_ms=1e3 * statistics.median(t["brigade"]),
                                    shm_ms=1e3 * statistics.median(t["shm"]),

@@ -4,8 +4,10 @@ spawned workers import them by name (and not the test module, with pytest)."""
 
 from __future__ import annotations
 
+import math
 import os
 import signal
+import struct
 import time
 
 import numpy as np
@@ -104,3 +106,22 @@ def length(b: int, e: int) -> int:
 
 def bad_combine(p: object, q: object) -> object:
     raise RuntimeError("combine refuses")
+
+
+#: Floats whose bits a reduction's partials must keep: signed zeros, infinities, the least
+#: subnormal, the largest float and a NaN with a payload.
+SPECIAL = [0.0, -0.0, math.inf, -math.inf, 5e-324, 1.7976931348623157e308,
+           struct.unpack("<d", struct.pack("<Q", 0x7FF8000000000123))[0]]
+
+
+def special(b: int, e: int, mixed: bool) -> object:
+    """Block b's partial: a float of SPECIAL (a numpy one every third block); with mixed,
+    every fifth an int past 64 bits or a tuple instead."""
+    if mixed and b % 5 == 4:
+        return 2**70 + b if b % 2 else (b, 0.5)
+    v = SPECIAL[b % len(SPECIAL)]
+    return np.float64(v) if b % 3 == 2 else v
+
+
+def collect(p: object, q: object) -> list[object]:
+    return (p if isinstance(p, list) else [p]) + [q]

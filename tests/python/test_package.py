@@ -17,6 +17,7 @@ import pickle
 import re
 import signal
 import subprocess
+import struct
 import sys
 import threading
 import time
@@ -489,6 +490,23 @@ def test_reduce_ranges(pypool: brigade.Pool, names: Any) -> None:
             pypool.reduce_ranges(pk.total, n, [x], block=1)
         with pytest.raises(brigade.KernelError, match="124 bytes"):
             pypool.reduce_ranges(pk.big_partial, 10)
+
+
+def test_reduce_ranges_partials_as_returned(pypool: brigade.Pool) -> None:
+    """Each block's partial reaches combine as fn returned it: a float (numpy's as Python's)
+    with its bits, whatever the number of blocks; an int past 64 bits and a tuple among
+    floats as they were."""
+    def bits(v: object) -> object:
+        return struct.pack("<d", v) if isinstance(v, float) else v
+
+    for n in (2, 7, 15, 16, 40, 333):
+        for mixed in (False, True):
+            want = [pk.special(b, b + 1, mixed) for b in range(n)]
+            got = pypool.reduce_ranges(pk.special, n, args=(mixed,), combine=pk.collect,
+                                       block=1)
+            assert [type(v) for v in got] == \
+                [float if isinstance(v, float) else type(v) for v in want]
+            assert [bits(v) for v in got] == [bits(v) for v in want], (n, mixed)
 
 
 def test_reduce_ranges_same_bits_for_any_worker_count(names: Any) -> None:

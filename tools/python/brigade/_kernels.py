@@ -25,7 +25,8 @@ import numpy as np
 
 from . import _lib
 
-__all__ = ["TABLE", "Board", "pack", "kernel_for", "BLOCKS_DEFAULT", "BLOCKS_MAX"]
+__all__ = ["TABLE", "Board", "pack", "kernel_for", "layout", "seed", "view", "BLOCKS_DEFAULT",
+           "BLOCKS_MAX"]
 
 MAGIC = b"BRPY"
 #: magic, kind, arrays, participants, bytes of fn's pickle, of args', n, block, blocks,
@@ -36,7 +37,8 @@ NO_ARGS = pickle.dumps((), protocol=pickle.HIGHEST_PROTOCOL)
 KIND_FOR, KIND_REDUCE = 0, 1
 ARGS_MAX = 1024  # BRG_ARGS_MAX
 ERR_BYTES = 8192  # a participant's traceback: u32 length, then UTF-8
-SLOT_BYTES = 128  # a reduction block's partial: u32 length, then its pickle
+SLOT_BYTES = 128  # a reduction block's partial: u32 length, then its pickle; or a float
+F64_TAG = 0xFFFFFFFF  # in the length's place: the partial is a float, its 8 bytes at +8
 BLOCKS_DEFAULT = 256  # a reduction's blocks when the caller names no block size
 BLOCKS_MAX = 4096
 NAMES = (b"brigade.py", b"brigade.py.idem")
@@ -57,7 +59,7 @@ _args: tuple[int, tuple[Any, ...]] = (0, ())  # the job serial, and its argument
 _main_path: str | None = None
 
 
-def _view(handle: int, layout: tuple[str, tuple[int, ...], bool]) -> np.ndarray:
+def view(handle: int, layout: tuple[str, tuple[int, ...], bool]) -> np.ndarray:
     """A numpy view of a job's array (a ``brg_array *`` of this process) in its layout."""
     data = _lib.lib().brg_array_data(handle)
     key = (data, layout)
@@ -141,6 +143,8 @@ def _write_error(board: memoryview, worker: int, text: str) -> None:
 #: inherited): forgotten in the child.
 _job: tuple[int, Any] = (0, None)
 _LEN = struct.Struct("<I")
+_F64 = struct.Struct("<I4xd")  # F64_TAG, then the float's bits, aligned for a strided view
+_FLOATS = (float, np.float64)
 
 
 def _forget_job() -> None:
@@ -151,8 +155,15 @@ def _forget_job() -> None:
 os.register_at_fork(after_in_child=_forget_job)  # run by AFTER_FORK in fork workers too
 
 
+def seed(serial: int, setup: tuple[Any, ...]) -> None:
+    """In the caller, before it submits job serial: what `_setup` would read back from the
+    argument block (fn, the views of the arrays, the arguments unpickled, the board)."""
+    global _job
+    _job = (serial, setup)
+
+
 def _board(handle: int, participants: int) -> memoryview:
-    return memoryview(_view(handle, ("u1", (board_bytes(participants),), True)))
+    return memoryview(view(handle, ("u1", (board_bytes(participants),), True)))
 
 
 def _setup(t: Any, raw: bytes) -> tuple[Any, ...]:
@@ -162,7 +173,7 @@ def _setup(t: Any, raw: bytes) -> tuple[Any, ...]:
     handles = t.arrays
     fn, layouts = _fn(raw[HEAD.size:HEAD.size + plen])
     extra = _extra(serial, raw[HEAD.size + plen:])
-    views = [_view(handles[i + 1], layouts[i]) for i in range(narrays)]
+    views = [view(handles[i + 1], layouts[i]) for i in range(narrays)]
     board = _board(handles[0], participants) if kind == KIND_REDUCE else None
     return kind, n, block, participants, fn, (*views, *extra), board
 
@@ -191,9 +202,15 @@ def _run(tp: Any) -> int:
         if kind == KIND_FOR:
             fn(t.begin, t.end, *rest)
             return 0
+        at = participants * ERR_BYTES  # slot_offset(participants, 0)
+        pack_f64, pack_len, floats = _F64.pack_into, _LEN.pack_into, _FLOATS
         for b in range(t.begin, t.end):
             lo = b * block
             v = fn(lo, min(n, lo + block), *rest)
+            off = at + b * SLOT_BYTES
+            if type(v) in floats:  # the common partial, without pickle: its bits as they are
+                pack_f64(board, off, F64_TAG, v)
+                continue
             if isinstance(v, np.generic):
                 v = v.item()
             raw = pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)
@@ -201,9 +218,8 @@ def _run(tp: Any) -> int:
             if k > SLOT_BYTES - 4:
                 raise ValueError("a reduction's partial must pickle into %d bytes; %r takes %d"
                                  % (SLOT_BYTES - 4, type(v).__name__, k))
-            off = slot_offset(participants, b)
             board[off + 4:off + 4 + k] = raw
-            _LEN.pack_into(board, off, k)
+            pack_len(board, off, k)
         return 0
     except BaseException as e:  # noqa: B036 - everything goes back to the caller
         try:
@@ -242,12 +258,17 @@ def kernel_for(idempotent: bool) -> Any:
 
 
 # ---- in the caller ----
+def layout(a: Any) -> tuple[str, tuple[int, ...], bool]:
+    """How a job's array is viewed where its ranges run: dtype, shape, writable."""
+    return a.dtype.str, tuple(a.shape), bool(a.flags.writeable)
+
+
 def pack(kind: int, fn: Callable[..., Any], extra: tuple[Any, ...], arrays: list[Any], n: int,
          block: int, nblocks: int, participants: int) -> bytes:
     """The argument block of a Python kernel's job."""
     try:
-        payload = pickle.dumps((fn, [(a.dtype.str, tuple(a.shape), bool(a.flags.writeable))
-                                     for a in arrays]), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((fn, [layout(a) for a in arrays]),
+                               protocol=pickle.HIGHEST_PROTOCOL)
         args = pickle.dumps(tuple(extra), protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, AttributeError, TypeError) as e:
         raise TypeError("fn and args must pickle, fn by reference (a function defined at the "
@@ -291,4 +312,17 @@ class Board:
     def partial(self, block: int) -> Any:
         off = slot_offset(self.participants, block)
         (length,) = _LEN.unpack_from(self.mv, off)
+        if length == F64_TAG:
+            return _F64.unpack_from(self.mv, off)[1]
         return pickle.loads(self.mv[off + 4:off + 4 + length])
+
+    def partials(self, nblocks: int) -> list[Any]:
+        """The partials of blocks 0 .. nblocks-1, in block order."""
+        at = slot_offset(self.participants, 0)
+        if nblocks < 16:  # fewer than numpy's own cost
+            return [self.partial(b) for b in range(nblocks)]
+        tags = self.bytes[at:at + nblocks * SLOT_BYTES].view(np.uint32)[::SLOT_BYTES // 4]
+        if (tags == F64_TAG).all():  # all floats: read in one strided view
+            return self.bytes[at + 8:at + nblocks * SLOT_BYTES].view(np.float64)[
+                ::SLOT_BYTES // 8].tolist()
+        return [self.partial(b) for b in range(nblocks)]

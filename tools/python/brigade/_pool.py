@@ -373,7 +373,8 @@ class Pool:
             Extra arguments; pickled, with fn, into the job's 1 KiB argument block.
         schedule : {"auto", "static", "dynamic", "guided"}
             How ranges are handed out; chunk as in C.  "auto" hands out about four ranges
-            per participant (a Python call costs microseconds, so ranges stay long).
+            per participant (a Python call costs microseconds, so ranges stay long); a pool
+            of one runs [0, n) in one call.
         idempotent : bool
             fn may run again over a range whose worker died (it writes only what it reads
             from elsewhere); else such a death raises ``BRG_EWORKERDIED`` naming the range.
@@ -446,7 +447,12 @@ class Pool:
         _, desc, keep, bsize, nblocks = plan
         board = keep[4]
         # A serial of its own: workers unpickle each job's arguments afresh.
-        struct.pack_into("<Q", keep[2], _kernels.SERIAL_AT, next(_serial))
+        serial = next(_serial)
+        struct.pack_into("<Q", keep[2], _kernels.SERIAL_AT, serial)
+        if akey is not None:  # the caller's share starts from the plan, not the block
+            setup = keep[6]
+            _kernels.seed(serial, setup if akey == _kernels.NO_ARGS else
+                          (*setup[:5], (*setup[5], *pickle.loads(akey)), setup[6]))
         if board.dirty:
             board.clear_errors()
         out = ctypes.c_void_p()
@@ -479,8 +485,9 @@ class Pool:
         head = _kernels.pack(kind, fn, args, arrays, n, bsize, nblocks, self._size)
         board = self._board_get()
         sched = _lib.Schedule(_SCHED.index(schedule), chunk)
-        if schedule == "auto":
-            sched = _lib.Schedule(_SCHED.index("dynamic"), max(1, -(-units // (4 * self._size))))
+        if schedule == "auto":  # alone, the caller runs it all in one call
+            sched = _lib.Schedule(_SCHED.index("dynamic"), max(1, -(-units // (4 * self._size)))
+                                  if self._size > 1 else max(1, units))
         kkey = (getattr(fn, "__module__", None), getattr(fn, "__qualname__", None),
                 bool(idempotent or reduce))
         kernel = self._kernels.get(kkey)
@@ -495,7 +502,9 @@ class Pool:
                             args=ctypes.cast(argbuf, ctypes.c_void_p), args_size=len(head),
                             arrays=handles, narrays=len(handles))
         res = _lib.JobResult(size=ctypes.sizeof(_lib.JobResult))
-        return (key, desc, (kernel, handles, argbuf, arrays, board, res), bsize, nblocks)
+        views = tuple(_kernels.view(p, _kernels.layout(a)) for p, a in zip(ptrs, arrays))
+        setup = (kind, n, bsize, self._size, fn, views, board.mv if reduce else None)
+        return (key, desc, (kernel, handles, argbuf, arrays, board, res, setup), bsize, nblocks)
 
     def _board_get(self) -> _kernels.Board:
         if self._board is None:
@@ -573,7 +582,7 @@ class Job:
         board = self._keep[4]
         if rc == 0:
             if self._reduce:
-                parts = [board.partial(b) for b in range(self._nblocks)]
+                parts = board.partials(self._nblocks)
                 self._value = functools.reduce(self._combine, parts) if parts else self._initial
             return
         board.dirty = True
