@@ -125,3 +125,26 @@ def special(b: int, e: int, mixed: bool) -> object:
 
 def collect(p: object, q: object) -> list[object]:
     return (p if isinstance(p, list) else [p]) + [q]
+
+
+class Tally:
+    """A kernel with state of its own: its bound method pickles by value, so every process
+    that runs a job gets a copy of its own, the caller too, and the object stays as it was."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def run(self, b: int, e: int, out: np.ndarray) -> None:
+        self.calls += 1
+        out[b:e] = self.calls
+
+
+def _refuse() -> None:
+    raise RuntimeError("this argument does not unpickle")
+
+
+class Unpicklable:
+    """Pickles, but does not unpickle."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return _refuse, ()

@@ -509,6 +509,21 @@ def test_reduce_ranges_partials_as_returned(pypool: brigade.Pool) -> None:
             assert [bits(v) for v in got] == [bits(v) for v in want], (n, mixed)
 
 
+def test_kernel_objects_are_copies(pypool: brigade.Pool, names: Any) -> None:
+    """A bound method travels by value: each process running a job, the caller too, calls a
+    copy of its own, made afresh for the job; the object passed is left alone.  Arguments
+    that do not unpickle fail the job as any kernel's exception does."""
+    tally = pk.Tally()
+    with brigade.create(names(), 64, "f64") as out:
+        for _ in range(3):
+            pypool.for_ranges(tally.run, 64, [out], schedule="static")
+            assert 1 <= out.min() and out.max() <= pypool.size, out
+    assert tally.calls == 0
+    with pytest.raises(brigade.KernelError, match="does not unpickle"):
+        pypool.for_ranges(pk.fail_at, 10, args=(pk.Unpicklable(),))
+    pypool.for_ranges(pk.fail_at, 10, args=(-1,))
+
+
 def test_reduce_ranges_same_bits_for_any_worker_count(names: Any) -> None:
     n = 1 << 20
     x0 = _rand(n, 3) * np.exp(_rand(n, 4) * 20)  # magnitudes far apart: order matters

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _lib
 
-__all__ = ["TABLE", "Board", "pack", "kernel_for", "layout", "seed", "view", "BLOCKS_DEFAULT",
+__all__ = ["TABLE", "Board", "pack", "kernel_for", "current", "layout", "seed", "view", "BLOCKS_DEFAULT",
            "BLOCKS_MAX"]
 
 MAGIC = b"BRPY"
@@ -93,7 +93,7 @@ def _load_main(path: str) -> None:
     _main_path = path
 
 
-def _current(fn: Any) -> bool:
+def current(fn: Any) -> bool:
     """Whether fn is still what its module and name say (a function defined again, in a
     notebook or a reloaded module, is looked up again)."""
     mod = sys.modules.get(getattr(fn, "__module__", None) or "")
@@ -110,7 +110,7 @@ def _fn(body: bytes) -> tuple[Callable[..., Any], list[Any]]:
     """fn and the arrays' layouts of a job, unpickled once in each process while its module
     still has it under its name (a fork worker inherits the caller's entries)."""
     job = _fns.get(body)
-    if job is None or not _current(job[0]):
+    if job is None or not current(job[0]):
         main_path, payload = pickle.loads(body)
         if main_path and sys.modules.get("__main__") is not None and \
                 getattr(sys.modules["__main__"], "__file__", None) != main_path:
@@ -155,10 +155,22 @@ def _forget_job() -> None:
 os.register_at_fork(after_in_child=_forget_job)  # run by AFTER_FORK in fork workers too
 
 
-def seed(serial: int, setup: tuple[Any, ...]) -> None:
+def seed(serial: int, setup: tuple[Any, ...], args: bytes) -> None:
     """In the caller, before it submits job serial: what `_setup` would read back from the
-    argument block (fn, the views of the arrays, the arguments unpickled, the board)."""
+    argument block (fn, the views of the arrays, the arguments unpickled, the board), where
+    that is the same: fn found under its module and name (a bound method or a partial would
+    come back a copy of its own, as in the workers) and args that unpickle (else the job's
+    own reading of them says why not, as a KernelError)."""
     global _job
+    fn = setup[4]
+    if not current(fn):
+        return
+    if args != NO_ARGS:
+        try:
+            extra = pickle.loads(args)
+        except Exception:
+            return
+        setup = (*setup[:5], (*setup[5], *extra), setup[6])
     _job = (serial, setup)
 
 
@@ -321,8 +333,8 @@ class Board:
         at = slot_offset(self.participants, 0)
         if nblocks < 16:  # fewer than numpy's own cost
             return [self.partial(b) for b in range(nblocks)]
-        tags = self.bytes[at:at + nblocks * SLOT_BYTES].view(np.uint32)[::SLOT_BYTES // 4]
+        tags = self.bytes[at:at + nblocks * SLOT_BYTES].view("<u4")[::SLOT_BYTES // 4]
         if (tags == F64_TAG).all():  # all floats: read in one strided view
-            return self.bytes[at + 8:at + nblocks * SLOT_BYTES].view(np.float64)[
+            return self.bytes[at + 8:at + nblocks * SLOT_BYTES].view("<f8")[
                 ::SLOT_BYTES // 8].tolist()
         return [self.partial(b) for b in range(nblocks)]

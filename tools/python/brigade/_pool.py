@@ -450,9 +450,7 @@ class Pool:
         serial = next(_serial)
         struct.pack_into("<Q", keep[2], _kernels.SERIAL_AT, serial)
         if akey is not None:  # the caller's share starts from the plan, not the block
-            setup = keep[6]
-            _kernels.seed(serial, setup if akey == _kernels.NO_ARGS else
-                          (*setup[:5], (*setup[5], *pickle.loads(akey)), setup[6]))
+            _kernels.seed(serial, keep[6], akey)
         if board.dirty:
             board.clear_errors()
         out = ctypes.c_void_p()
