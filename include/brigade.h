@@ -333,8 +333,20 @@ BRG_EXPORT int brg_barrier_open(brg_barrier **out, const char *name);
  * breaks it (as Python's threading.Barrier does), so the others do not wait for ever.
  */
 BRG_EXPORT int brg_barrier_wait(brg_barrier *barrier, int timeout_ms);
+/**
+ * brg_barrier_wait in slices, for a caller with something to do between them (a Python main
+ * thread runs its signal handlers): waits at most slice_ms (0 or more) and then returns
+ * -EAGAIN with this handle still arrived in the round, which is not broken.  The next
+ * brg_barrier_wait or brg_barrier_wait_slice through the handle, in the same process, goes
+ * on waiting in that round and returns its place, or BRG_EBROKEN if the round broke
+ * meanwhile; brg_barrier_wait's timeout then breaks it as usual.  To give up, call
+ * brg_barrier_reset, which breaks the round and forgets the pending wait.  One waiter per
+ * handle; closing the handle leaves its arrival counted.
+ */
+BRG_EXPORT int brg_barrier_wait_slice(brg_barrier *barrier, int slice_ms);
 /** Breaks the round in progress (its waiters get BRG_EBROKEN), drops the members that died
- * and makes the barrier whole again for the next round. */
+ * and makes the barrier whole again for the next round; a wait this handle left pending
+ * (brg_barrier_wait_slice) is forgotten. */
 BRG_EXPORT int brg_barrier_reset(brg_barrier *barrier);
 /** Parties a round waits for. */
 BRG_EXPORT int brg_barrier_parties(const brg_barrier *barrier);

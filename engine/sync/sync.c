@@ -76,6 +76,13 @@ struct brg_barrier {
 	brg_array *seg;
 	struct barrier_state *s;
 	int slot; /* this handle's member slot */
+	/* A wait left in its round by brg_barrier_wait_slice: where it arrived, for the next
+	 * wait through this handle, in this process, as this member, to go on with. */
+	int pending;
+	int pend_idx;
+	int pend_slot;
+	uint32_t pend_round;
+	int32_t pend_pid;
 };
 
 static size_t kind_bytes(uint32_t kind)
@@ -527,42 +534,57 @@ static struct member *barrier_member(brg_barrier *b)
 	return &s->member[b->slot];
 }
 
-int brg_barrier_wait(brg_barrier *b, int timeout_ms)
+/* brg_barrier_wait, or with keep brg_barrier_wait_slice: a wait that times out is left
+ * pending in its round (-EAGAIN) instead of breaking it. */
+static int barrier_wait(brg_barrier *b, int timeout_ms, int keep)
 {
-	if (!b || timeout_ms < -1)
-		return -EINVAL;
 	struct barrier_state *s = b->s;
 	barrier_lock(s);
 	FAULT();
 	struct member *m = barrier_member(b);
-	if (!m || s->broken) {
+	int resume = b->pending && b->pend_pid == brg__self_pid() && b->pend_slot == b->slot;
+	b->pending = 0;
+	if (!m || (!resume && s->broken)) {
 		pthread_mutex_unlock(&s->m);
 		return m ? BRG_EBROKEN : -EMFILE;
 	}
-	int idx = (int)s->arrived++;
-	uint32_t round = s->round;
-	FAULT();
-	if (s->arrived == s->parties) {
-		for (int i = 0; i < BRG_BARRIER_MAX; i++)
-			if (s->member[i].used && s->member[i].waiting) {
-				s->member[i].result = 1;
-				FAULT();
-				s->member[i].waiting = 0;
-			}
-		s->arrived = 0;
+	int idx;
+	uint32_t round;
+	if (resume) { /* arrived before: wait on in that round, or learn how it ended */
+		idx = b->pend_idx;
+		round = b->pend_round;
+		if (!m->waiting) {
+			int result = m->result;
+			pthread_mutex_unlock(&s->m);
+			return result == 1 ? idx : BRG_EBROKEN;
+		}
+		pthread_mutex_unlock(&s->m);
+	} else {
+		idx = (int)s->arrived++;
+		round = s->round;
 		FAULT();
-		__atomic_store_n(&s->round, round + 1, __ATOMIC_RELEASE);
+		if (s->arrived == s->parties) {
+			for (int i = 0; i < BRG_BARRIER_MAX; i++)
+				if (s->member[i].used && s->member[i].waiting) {
+					s->member[i].result = 1;
+					FAULT();
+					s->member[i].waiting = 0;
+				}
+			s->arrived = 0;
+			FAULT();
+			__atomic_store_n(&s->round, round + 1, __ATOMIC_RELEASE);
+			FAULT();
+			pthread_mutex_unlock(&s->m);
+			FAULT();
+			brg__futex_wake(&s->round, INT32_MAX);
+			return idx;
+		}
+		m->result = 0;
+		m->waiting = 1;
 		FAULT();
 		pthread_mutex_unlock(&s->m);
 		FAULT();
-		brg__futex_wake(&s->round, INT32_MAX);
-		return idx;
 	}
-	m->result = 0;
-	m->waiting = 1;
-	FAULT();
-	pthread_mutex_unlock(&s->m);
-	FAULT();
 
 	uint64_t t0 = brg__mono_ns(), end = brg__deadline_ns(t0, timeout_ms);
 	for (;;) {
@@ -580,6 +602,15 @@ int brg_barrier_wait(brg_barrier *b, int timeout_ms)
 				done = !m->waiting;
 			}
 			if (!done && now >= end) {
+				if (keep) { /* still arrived: the next wait goes on from here */
+					b->pending = 1;
+					b->pend_idx = idx;
+					b->pend_slot = b->slot;
+					b->pend_round = round;
+					b->pend_pid = brg__self_pid();
+					pthread_mutex_unlock(&s->m);
+					return -EAGAIN;
+				}
 				barrier_break(s);
 				pthread_mutex_unlock(&s->m);
 				return -ETIMEDOUT;
@@ -603,11 +634,26 @@ int brg_barrier_wait(brg_barrier *b, int timeout_ms)
 	}
 }
 
+int brg_barrier_wait(brg_barrier *b, int timeout_ms)
+{
+	if (!b || timeout_ms < -1)
+		return -EINVAL;
+	return barrier_wait(b, timeout_ms, 0);
+}
+
+int brg_barrier_wait_slice(brg_barrier *b, int slice_ms)
+{
+	if (!b || slice_ms < 0)
+		return -EINVAL;
+	return barrier_wait(b, slice_ms, 1);
+}
+
 int brg_barrier_reset(brg_barrier *b)
 {
 	if (!b)
 		return -EINVAL;
 	barrier_lock(b->s);
+	b->pending = 0; /* this handle's wait left by a slice is over: the next one arrives */
 	if (b->s->arrived)
 		barrier_break(b->s); /* the round in progress: its waiters are told */
 	barrier_reap(b->s);	     /* the dead are no longer members: they would break it again */

@@ -1001,6 +1001,38 @@ except KeyboardInterrupt:
 """
 
 
+LATE = r"""
+import sys, time
+import brigade
+b = brigade.Barrier(sys.argv[1])
+print("open", flush=True)
+time.sleep(float(sys.argv[2]))
+print(b.wait(60), flush=True)
+"""
+
+
+def test_barrier_wait_in_slices(names: Any) -> None:
+    """In the main thread a long wait runs in slices of 0.2 s, arrived once in its round
+    throughout: a party that comes after several slices completes it, second."""
+    n = names()
+    with brigade.Barrier(n, 2, create=True) as b:
+        for timeout in (None, 60):
+            kid = subprocess.Popen([sys.executable, "-c", LATE, n, "0.7"],
+                                   stdout=subprocess.PIPE, text=True)
+            assert kid.stdout is not None and kid.stdout.readline() == "open\n"
+            assert b.wait(timeout) == 0
+            assert kid.stdout.readline() == "1\n" and kid.wait(timeout=60) == 0
+            kid.stdout.close()
+        # A timeout longer than a slice still breaks the round when it passes.
+        t0 = time.monotonic()
+        with pytest.raises(TimeoutError):
+            b.wait(0.5)
+        assert time.monotonic() - t0 >= 0.5
+        with pytest.raises(brigade.BrokenBarrierError):
+            b.wait(0)
+        b.reset()
+
+
 def test_barrier_wait_interrupted(names: Any) -> None:
     """Ctrl-C ends a wait with no timeout; the round's other waiters are told; the barrier is
     whole again."""

@@ -426,6 +426,66 @@ static void test_barrier(void)
 	CHECK_EQ(brg_segment_unlink(name), 0);
 }
 
+/* brg_barrier_wait_slice: a wait in slices stays arrived in its round between them, once. */
+static void test_barrier_slices(void)
+{
+	const char *name = test_name("barrier-slices");
+	brg_barrier *a = NULL, *b = NULL;
+	REQUIRE_EQ(brg_barrier_create(&a, name, 2, NULL), 0);
+	REQUIRE_EQ(brg_barrier_open(&b, name), 0);
+
+	/* Slices that end first leave a arrived, once, and the round whole: b comes second. */
+	CHECK_EQ(brg_barrier_wait_slice(a, 10), -EAGAIN);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	CHECK_EQ(brg_barrier_wait(b, 5000), 1);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), 0); /* and a learns its place */
+	/* The next round: a arrives afresh; brg_barrier_wait goes on from a slice too. */
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	CHECK_EQ(brg_barrier_wait(b, 5000), 1);
+	CHECK_EQ(brg_barrier_wait(a, 5000), 0);
+
+	/* A reset through another handle breaks the pending round: a is told so once, then
+	 * arrives afresh. */
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	CHECK_EQ(brg_barrier_reset(b), 0);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), BRG_EBROKEN);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	CHECK_EQ(brg_barrier_wait(b, 5000), 1);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), 0);
+
+	/* A reset through the handle itself forgets its pending wait. */
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	CHECK_EQ(brg_barrier_reset(a), 0);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	CHECK_EQ(brg_barrier_wait(b, 5000), 1);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), 0);
+
+	/* brg_barrier_wait's timeout, after slices, breaks the round as ever. */
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	CHECK_EQ(brg_barrier_wait(a, 0), -ETIMEDOUT);
+	CHECK_EQ(brg_barrier_wait(b, 0), BRG_EBROKEN);
+	CHECK_EQ(brg_barrier_reset(a), 0);
+
+	/* A forked child's copy of a handle with a wait pending is a member of its own and
+	 * arrives afresh, completing the parent's round. */
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		int r = brg_barrier_wait_slice(a, 20000);
+		brg_barrier_close(a);
+		_exit(r == 1 ? 0 : 100);
+	}
+	CHECK_EQ(brg_barrier_wait_slice(a, 20000), 0);
+	test_reap_ok(pid, "a forked member");
+
+	CHECK_EQ(brg_barrier_wait_slice(NULL, 0), -EINVAL);
+	CHECK_EQ(brg_barrier_wait_slice(a, -1), -EINVAL);
+	brg_barrier_close(b);
+	brg_barrier_close(a);
+	CHECK_EQ(brg_segment_unlink(name), 0);
+}
+
 int main(void)
 {
 	test_init_pools();
@@ -434,5 +494,6 @@ int main(void)
 	test_lock_counter();
 	test_event();
 	test_barrier();
+	test_barrier_slices();
 	return test_done();
 }

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import math
 import threading
+import time
 import weakref
 from typing import Any
 
@@ -274,28 +276,31 @@ class Barrier(_Named):
         if 0 <= ms <= SLICE_MS or threading.current_thread() is not threading.main_thread():
             rc = int(_lib.lib().brg_barrier_wait(self._p(), ms))
         else:
-            rc = self._wait_on_a_thread(ms)
+            rc = self._wait_in_slices(ms)
         if rc == _EBROKEN:
             raise BrokenBarrierError(rc, self.name)
         return check(rc, self.name)
 
-    def _wait_on_a_thread(self, ms: int) -> int:
-        """The C wait, which a signal does not end, on a thread of its own: the main thread
-        stays where Python runs its signal handlers."""
-        ptr, out = self._p(), []
-        t = threading.Thread(target=lambda: out.append(int(_lib.lib().brg_barrier_wait(ptr, ms))),
-                             name="brigade-barrier-wait", daemon=True)
-        t.start()
+    def _wait_in_slices(self, ms: int) -> int:
+        """The C wait in slices of SLICE_MS, which leave this wait arrived in its round:
+        between them Python runs its signal handlers, and an exception they raise resets the
+        barrier on its way out."""
+        L, ptr = _lib.lib(), self._p()
+        end = None if ms < 0 else time.monotonic() + ms / 1000
         try:
-            while t.is_alive():
-                t.join(SLICE_MS / 1000)
+            while True:
+                if end is None:
+                    rc = int(L.brg_barrier_wait_slice(ptr, SLICE_MS))
+                else:
+                    left = math.ceil((end - time.monotonic()) * 1000)
+                    if left <= 0:  # goes on in the round, and breaks it if it is not over
+                        return int(L.brg_barrier_wait(ptr, 0))
+                    rc = int(L.brg_barrier_wait_slice(ptr, min(SLICE_MS, left)))
+                if rc != -errno.EAGAIN:
+                    return rc
         except BaseException:
-            # Through the same handle: brg_barrier_reset touches only the shared state, under
-            # its mutex, never the handle the waiting thread uses.
-            _lib.lib().brg_barrier_reset(ptr)
-            t.join()
+            L.brg_barrier_reset(ptr)
             raise
-        return out[0]
 
     def reset(self) -> None:
         """Breaks the round in progress and makes the barrier whole again."""
