@@ -339,14 +339,21 @@ BRG_EXPORT int brg_barrier_wait(brg_barrier *barrier, int timeout_ms);
  * -EAGAIN with this handle still arrived in the round, which is not broken.  The next
  * brg_barrier_wait or brg_barrier_wait_slice through the handle, in the same process, goes
  * on waiting in that round and returns its place, or BRG_EBROKEN if the round broke
- * meanwhile; brg_barrier_wait's timeout then breaks it as usual.  To give up, call
- * brg_barrier_reset, which breaks the round and forgets the pending wait.  One waiter per
- * handle; closing the handle leaves its arrival counted.
+ * meanwhile; brg_barrier_wait's timeout then breaks it as usual.  To give up instead, call
+ * brg_barrier_abandon.  One waiter per handle at a time; closing the handle leaves its
+ * arrival counted.
  */
 BRG_EXPORT int brg_barrier_wait_slice(brg_barrier *barrier, int slice_ms);
-/** Breaks the round in progress (its waiters get BRG_EBROKEN), drops the members that died
- * and makes the barrier whole again for the next round; a wait this handle left pending
- * (brg_barrier_wait_slice) is forgotten. */
+/**
+ * Gives up the wait this handle left pending (brg_barrier_wait_slice): if its round is still
+ * in progress, breaks it as brg_barrier_reset does (the round's other waiters get
+ * BRG_EBROKEN; the barrier is whole again) and returns 1; else (nothing pending, or its
+ * round ended meanwhile, its outcome then dropped) returns 0 and changes nothing.
+ */
+BRG_EXPORT int brg_barrier_abandon(brg_barrier *barrier);
+/** Breaks the round in progress (its waiters get BRG_EBROKEN, a wait pending in it through
+ * brg_barrier_wait_slice at its next wait), drops the members that died and makes the
+ * barrier whole again for the next round. */
 BRG_EXPORT int brg_barrier_reset(brg_barrier *barrier);
 /** Parties a round waits for. */
 BRG_EXPORT int brg_barrier_parties(const brg_barrier *barrier);

@@ -648,19 +648,41 @@ int brg_barrier_wait_slice(brg_barrier *b, int slice_ms)
 	return barrier_wait(b, slice_ms, 1);
 }
 
+/* Breaks the round in progress, drops the dead members and makes the barrier whole again.
+ * Mutex held. */
+static void barrier_renew(struct barrier_state *s)
+{
+	if (s->arrived)
+		barrier_break(s); /* the round in progress: its waiters are told */
+	barrier_reap(s);	  /* the dead are no longer members: they would break it again */
+	s->broken = 0;
+	s->arrived = 0;
+}
+
 int brg_barrier_reset(brg_barrier *b)
 {
 	if (!b)
 		return -EINVAL;
 	barrier_lock(b->s);
-	b->pending = 0; /* this handle's wait left by a slice is over: the next one arrives */
-	if (b->s->arrived)
-		barrier_break(b->s); /* the round in progress: its waiters are told */
-	barrier_reap(b->s);	     /* the dead are no longer members: they would break it again */
-	b->s->broken = 0;
-	b->s->arrived = 0;
+	barrier_renew(b->s);
 	pthread_mutex_unlock(&b->s->m);
 	return 0;
+}
+
+int brg_barrier_abandon(brg_barrier *b)
+{
+	if (!b)
+		return -EINVAL;
+	struct barrier_state *s = b->s;
+	barrier_lock(s);
+	int mine = b->pending && b->pend_pid == brg__self_pid() && b->pend_slot == b->slot;
+	b->pending = 0;
+	struct member *m = mine ? &s->member[b->slot] : NULL;
+	int in_round = m && m->used && m->pid == b->pend_pid && m->waiting;
+	if (in_round)
+		barrier_renew(s);
+	pthread_mutex_unlock(&s->m);
+	return in_round;
 }
 
 int brg_barrier_parties(const brg_barrier *b)

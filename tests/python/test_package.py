@@ -1023,6 +1023,16 @@ def test_barrier_wait_in_slices(names: Any) -> None:
             assert b.wait(timeout) == 0
             assert kid.stdout.readline() == "1\n" and kid.wait(timeout=60) == 0
             kid.stdout.close()
+        # A reset between slices (here from a signal handler) breaks the round for this
+        # wait too, as for any waiter.
+        old = signal.signal(signal.SIGALRM, lambda *_: b.reset())
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.5)
+            with pytest.raises(brigade.BrokenBarrierError):
+                b.wait()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
         # A timeout longer than a slice still breaks the round when it passes.
         t0 = time.monotonic()
         with pytest.raises(TimeoutError):

@@ -453,10 +453,27 @@ static void test_barrier_slices(void)
 	CHECK_EQ(brg_barrier_wait(b, 5000), 1);
 	CHECK_EQ(brg_barrier_wait_slice(a, 0), 0);
 
-	/* A reset through the handle itself forgets its pending wait. */
+	/* So does a reset through the handle itself. */
 	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
 	CHECK_EQ(brg_barrier_reset(a), 0);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), BRG_EBROKEN);
 	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	CHECK_EQ(brg_barrier_wait(b, 5000), 1);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), 0);
+
+	/* Abandoned, a pending wait is given up: its round broken, the barrier whole again, the
+	 * next wait a new arrival.  Nothing pending, or its round over: nothing changes. */
+	CHECK_EQ(brg_barrier_abandon(a), 0);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	CHECK_EQ(brg_barrier_abandon(a), 1);
+	CHECK_EQ(brg_barrier_abandon(a), 0);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	CHECK_EQ(brg_barrier_wait(b, 5000), 1);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), 0);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+	CHECK_EQ(brg_barrier_wait(b, 5000), 1); /* the round ends while a is between slices */
+	CHECK_EQ(brg_barrier_abandon(a), 0);
+	CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN); /* not broken: a arrives afresh */
 	CHECK_EQ(brg_barrier_wait(b, 5000), 1);
 	CHECK_EQ(brg_barrier_wait_slice(a, 0), 0);
 
@@ -481,7 +498,27 @@ static void test_barrier_slices(void)
 
 	CHECK_EQ(brg_barrier_wait_slice(NULL, 0), -EINVAL);
 	CHECK_EQ(brg_barrier_wait_slice(a, -1), -EINVAL);
+	CHECK_EQ(brg_barrier_abandon(NULL), -EINVAL);
 	brg_barrier_close(b);
+	brg_barrier_close(a);
+	CHECK_EQ(brg_segment_unlink(name), 0);
+
+	/* The others in an abandoned round are told: a child waits in a round of three with
+	 * the pending slice (abandoned until the child is told, as it may come late). */
+	name = test_name("barrier-abandon");
+	REQUIRE_EQ(brg_barrier_create(&a, name, 3, NULL), 0);
+	pid_t w = barrier_child(name, 1, -1);
+	struct timespec nap = {0, 20000000};
+	int st = 0, gone = 0;
+	for (int i = 0; i < 1000 && !gone; i++) {
+		CHECK_EQ(brg_barrier_wait_slice(a, 0), -EAGAIN);
+		nanosleep(&nap, NULL);
+		CHECK(brg_barrier_abandon(a) == 1);
+		gone = waitpid(w, &st, WNOHANG) == w;
+	}
+	if (!gone)
+		REQUIRE_EQ(waitpid(w, &st, 0), w);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 101);
 	brg_barrier_close(a);
 	CHECK_EQ(brg_segment_unlink(name), 0);
 }

@@ -274,6 +274,7 @@ SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "brg_barrier_open": (_I, (ctypes.POINTER(_H), _S)),
     "brg_barrier_wait": (_I, (_H, _I)),
     "brg_barrier_wait_slice": (_I, (_H, _I)),
+    "brg_barrier_abandon": (_I, (_H,)),
     "brg_barrier_reset": (_I, (_H,)),
     "brg_barrier_parties": (_I, (_H,)),
     "brg_barrier_close": (None, (_H,)),

@@ -248,7 +248,9 @@ class Barrier(_Named):
     open handle is a member: a member process that dies breaks the barrier, so the others'
     `wait` raises `BrokenBarrierError` instead of hanging.  A timed-out `wait` raises
     TimeoutError and breaks it too (as ``threading.Barrier`` does); an interrupted one
-    (Ctrl-C, in the main thread) resets it.
+    (Ctrl-C, in the main thread) breaks its round and makes the barrier whole again.  One
+    thread waits through a Barrier object at a time: threads that wait together open one
+    each.
     """
 
     _close_fn = "brg_barrier_close"
@@ -283,8 +285,10 @@ class Barrier(_Named):
 
     def _wait_in_slices(self, ms: int) -> int:
         """The C wait in slices of SLICE_MS, which leave this wait arrived in its round:
-        between them Python runs its signal handlers, and an exception they raise resets the
-        barrier on its way out."""
+        between them Python runs its signal handlers.  An exception they raise gives the wait
+        up on its way out: its round, if still in progress, is broken and the barrier made
+        whole (a round that ended is left alone).  A `reset` (from a handler, or another
+        thread) breaks the round as for any waiter: the next slice says so."""
         L, ptr = _lib.lib(), self._p()
         end = None if ms < 0 else time.monotonic() + ms / 1000
         try:
@@ -299,7 +303,7 @@ class Barrier(_Named):
                 if rc != -errno.EAGAIN:
                     return rc
         except BaseException:
-            L.brg_barrier_reset(ptr)
+            L.brg_barrier_abandon(ptr)
             raise
 
     def reset(self) -> None:
