@@ -25,8 +25,8 @@ import numpy as np
 
 from . import _lib
 
-__all__ = ["TABLE", "Board", "pack", "kernel_for", "current", "layout", "seed", "view", "BLOCKS_DEFAULT",
-           "BLOCKS_MAX"]
+__all__ = ["TABLE", "Board", "pack", "kernel_for", "current", "layout", "seed", "view",
+           "BLOCKS_DEFAULT", "BLOCKS_MAX"]
 
 MAGIC = b"BRPY"
 #: magic, kind, arrays, participants, bytes of fn's pickle, of args', n, block, blocks,
