@@ -534,6 +534,13 @@ static struct member *barrier_member(brg_barrier *b)
 	return &s->member[b->slot];
 }
 
+/* Whether this handle has a wait left pending by a slice, here: in this process, as the
+ * member it arrived as. */
+static int barrier_pending(const brg_barrier *b)
+{
+	return b->pending && b->pend_pid == brg__self_pid() && b->pend_slot == b->slot;
+}
+
 /* brg_barrier_wait, or with keep brg_barrier_wait_slice: a wait that times out is left
  * pending in its round (-EAGAIN) instead of breaking it. */
 static int barrier_wait(brg_barrier *b, int timeout_ms, int keep)
@@ -542,7 +549,7 @@ static int barrier_wait(brg_barrier *b, int timeout_ms, int keep)
 	barrier_lock(s);
 	FAULT();
 	struct member *m = barrier_member(b);
-	int resume = b->pending && b->pend_pid == brg__self_pid() && b->pend_slot == b->slot;
+	int resume = barrier_pending(b);
 	b->pending = 0;
 	if (!m || (!resume && s->broken)) {
 		pthread_mutex_unlock(&s->m);
@@ -675,7 +682,7 @@ int brg_barrier_abandon(brg_barrier *b)
 		return -EINVAL;
 	struct barrier_state *s = b->s;
 	barrier_lock(s);
-	int mine = b->pending && b->pend_pid == brg__self_pid() && b->pend_slot == b->slot;
+	int mine = barrier_pending(b);
 	b->pending = 0;
 	struct member *m = mine ? &s->member[b->slot] : NULL;
 	int in_round = m && m->used && m->pid == b->pend_pid && m->waiting;
