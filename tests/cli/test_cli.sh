@@ -345,11 +345,24 @@ expect_ready() {
 	fi
 	pass "$2"
 }
-coproc HOLD { exec "$hold" "$p-live"; }
-hold_pid=$HOLD_PID
-hold_out=${HOLD[0]}
-hold_in=${HOLD[1]}
-expect_ready "$hold_out" "cli_hold created $p-live"
+# Starts cli_hold with the arguments after $1 as a coprocess and waits for its "ready" ($1:
+# the check's name): its pid in hold_pid, its output and input in hold_out and hold_in.
+hold_start() {
+	local what=$1
+	shift
+	coproc HOLD { exec "$hold" "$@"; }
+	hold_pid=$HOLD_PID
+	hold_out=${HOLD[0]}
+	hold_in=${HOLD[1]}
+	expect_ready "$hold_out" "$what"
+}
+# Lets the cli_hold coprocess go: closing its input makes it exit.
+hold_stop() {
+	exec {hold_in}>&-
+	wait "$hold_pid"
+	hold_pid=
+}
+hold_start "cli_hold created $p-live" "$p-live"
 
 head -c 10000 /dev/urandom >"$shm/$p-junk"
 cp "$shm/$p-junk" "$tmp/junk"
@@ -423,10 +436,8 @@ check "gc: empty file untouched" test -e "$shm/$p-zerolen"
 run 0 "gc again" "$brigade" gc
 check "gc again: nothing of ours left to remove" out_lacks "$p-"
 
-# Now let the creator go: closing its stdin makes it exit.
-exec {hold_in}>&-
-wait "$hold_pid"
-hold_pid=
+# Now let the creator go.
+hold_stop
 run 0 "info --json after its creator exited" "$brigade" info --json "$p-live"
 pycheck "creator exited: alive false" "$tmp/out" 'assert d["alive"] is False, d'
 run 0 "gc --dry-run after its creator exited" "$brigade" gc --dry-run
@@ -486,11 +497,7 @@ run 1 "status of an array" "$brigade" status "$p-notpool"
 check "status of an array: BRG_ENOTPOOL" err_has '\(BRG_ENOTPOOL\)$'
 "$brigade" rm "$p-notpool"
 
-coproc POOLHOLD { exec "$hold" "$p-pool" pool; }
-hold_pid=$POOLHOLD_PID
-pool_out=${POOLHOLD[0]}
-pool_in=${POOLHOLD[1]}
-expect_ready "$pool_out" "cli_hold made pool $p-pool"
+hold_start "cli_hold made pool $p-pool" "$p-pool" pool
 run 0 "status --json" "$brigade" status "$p-pool" --json
 pycheck "status --json: 2 live participants, a job done" "$tmp/out" '
 assert d["participants"] == 2 and d["parent_alive"] is True and d["parent_pid"] == int(sys.argv[2]), d
@@ -506,18 +513,12 @@ run 0 "ls --json lists the pool" "$brigade" ls --json
 pycheck "ls --json: kind pool" "$tmp/out" '
 s = {o["name"]: o for o in d}
 assert s[sys.argv[2]]["kind"] == "pool" and s[sys.argv[2]]["alive"] is True, s.get(sys.argv[2])' "$p-pool"
-exec {pool_in}>&-
-wait "$hold_pid"
-hold_pid=
+hold_stop
 check "pool destroyed with its creator: control block gone" test ! -e "$shm/$p-pool"
 run 1 "status after destroy" "$brigade" status "$p-pool"
 
 # Streams: a queue and a broadcast stream, 3 frames published, one received and held.
-coproc QHOLD { exec "$hold" "$p-queue" queue; }
-hold_pid=$QHOLD_PID
-q_out=${QHOLD[0]}
-q_in=${QHOLD[1]}
-expect_ready "$q_out" "cli_hold made queue stream $p-queue"
+hold_start "cli_hold made queue stream $p-queue" "$p-queue" queue
 run 0 "status STREAM (queue)" "$brigade" status "$p-queue"
 check "status STREAM: slots by state" out_has "^stream $p-queue: queue, block; 4 slots of 64 bytes: 1 free, 0 loaned, 2 ready, 1 held$"
 check "status STREAM: counts" out_has '^published 3, received 1, lost 0, given back from the dead 0; '
@@ -533,9 +534,7 @@ run 0 "ls lists the stream's two segments" "$brigade" ls
 check "ls: the ring and the control state" test "$(ls_row "$p-queue" | cut -d' ' -f1-3) / $(ls_row "$p-queue.stream" | cut -d' ' -f1)" = "array f64 4x8 / stream"
 # Its creator killed: the consumer shows dead, and gc takes both segments.
 kill -9 "$hold_pid"
-wait "$hold_pid" 2>/dev/null
-hold_pid=
-exec {q_in}>&-
+hold_stop 2>/dev/null
 run 0 "status --json of a stream whose processes died" "$brigade" status "$p-queue" --json
 pycheck "status --json: the consumer is dead, its frame still held" "$tmp/out" '
 assert [c["alive"] for c in d["consumers"]] == [False] and d["held"] == 1, d'
@@ -543,19 +542,13 @@ run 0 "gc" "$brigade" gc
 check "gc removed the dead stream's ring" test ! -e "$shm/$p-queue"
 check "gc removed the dead stream's control state" test ! -e "$shm/$p-queue.stream"
 
-coproc BHOLD { exec "$hold" "$p-bcast" broadcast; }
-hold_pid=$BHOLD_PID
-b_out=${BHOLD[0]}
-b_in=${BHOLD[1]}
-expect_ready "$b_out" "cli_hold made broadcast stream $p-bcast"
+hold_start "cli_hold made broadcast stream $p-bcast" "$p-bcast" broadcast
 run 0 "status --json (broadcast)" "$brigade" status "$p-bcast" --json
 pycheck "status --json (broadcast): a subscriber 2 frames behind, reading 1" "$tmp/out" '
 assert d["mode"] == "broadcast" and (d["free"], d["ready"], d["held"]) == (1, 3, 0), d
 assert d["subscribers"] == [{"pid": int(sys.argv[2]), "alive": True, "lag": 2, "reading": 1}], d' \
 	"$hold_pid"
-exec {b_in}>&-
-wait "$hold_pid"
-hold_pid=
+hold_stop
 check "stream removed by its creator" test ! -e "$shm/$p-bcast.stream"
 run 1 "status of a stream that is gone" "$brigade" status "$p-bcast"
 
